@@ -1,0 +1,26 @@
+/* app.h — the process-wide services a handler reaches through req->app. */
+#ifndef SLOTD_API_APP_H
+#define SLOTD_API_APP_H
+
+#include <uv.h>
+
+#include "../core/config.h"
+#include "../db/listen.h"
+#include "../db/pool.h"
+#include "../http/server.h"
+
+typedef struct {
+  uv_loop_t *loop;
+  const config_t *cfg;
+  http_server_t *http;
+  db_pool_t *db;
+  db_listen_t *listen;
+  int draining; /* SIGTERM received: /readyz answers 503 */
+} app_t;
+
+/* The route table of the whole API and the statements it prepares on every connection. */
+extern const http_route_t api_routes[];
+extern const int api_nroutes;
+void api_prepare_statements(db_pool_t *db);
+
+#endif

@@ -1,0 +1,51 @@
+#include "ops.h"
+
+#include <string.h>
+
+#include "../core/metrics.h"
+#include "app.h"
+
+static const char HEALTHY[] = "{\"status\":\"ok\"}";
+static const char READY[] = "{\"status\":\"ready\"}";
+
+int ops_healthz(http_req_t *req) {
+  http_respond_json_raw(req, 200, HEALTHY, sizeof HEALTHY - 1);
+  return 0;
+}
+
+static void on_ping(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  app_t *app = req->app;
+  if (app->draining) http_respond_error(req, 503, "SHUTTING_DOWN", "shutting down");
+  else if (r->ok) http_respond_json_raw(req, 200, READY, sizeof READY - 1);
+  else http_respond_error(req, 503, "SERVICE_UNAVAILABLE", "database unavailable");
+}
+
+int ops_readyz(http_req_t *req) {
+  app_t *app = req->app;
+  if (app->draining) {
+    http_respond_error(req, 503, "SHUTTING_DOWN", "shutting down");
+    return 0;
+  }
+  http_set_header(req, "Cache-Control", "no-store");
+  db_query(app->db, "ping", 0, NULL, on_ping, req);
+  return 0;
+}
+
+int ops_metrics(http_req_t *req) {
+  buf_t out = BUF_INIT;
+  metrics_render(&out);
+  http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
+  buf_free(&out);
+  return 0;
+}
+
+void ops_collect(buf_t *out, void *data) {
+  app_t *app = data;
+  buf_printf(out,
+             "# TYPE slotd_http_connections_open gauge\nslotd_http_connections_open %d\n"
+             "# TYPE slotd_http_connections_rejected_total counter\nslotd_http_connections_rejected_total %llu\n"
+             "# TYPE slotd_draining gauge\nslotd_draining %d\n",
+             http_server_open_connections(app->http),
+             (unsigned long long)http_server_rejected_connections(app->http), app->draining);
+}

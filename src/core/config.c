@@ -1,0 +1,272 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+const char config_help[] =
+    "  SLOTD_DATABASE_URL        libpq conninfo or URI            (dbname=slotd)\n"
+    "  SLOTD_LISTEN              host:port to serve on            (127.0.0.1:8080)\n"
+    "  SLOTD_DB_POOL             PostgreSQL connections           (4)\n"
+    "  SLOTD_LOG_LEVEL           debug|info|warn|error            (info)\n"
+    "  SLOTD_MAX_BODY            request body limit in bytes      (1048576)\n"
+    "  SLOTD_MAX_CONNECTIONS     open client connections          (1024)\n"
+    "  SLOTD_IDLE_TIMEOUT        keep-alive idle seconds          (60)\n"
+    "  SLOTD_HEADER_TIMEOUT      seconds to send a header block   (10)\n"
+    "  SLOTD_BODY_TIMEOUT        body/write inactivity seconds    (30)\n"
+    "  SLOTD_SHUTDOWN_TIMEOUT    graceful stop seconds            (10)\n"
+    "  SLOTD_DB_CONNECT_TIMEOUT  database connect seconds         (5)\n"
+    "  SLOTD_DB_QUERY_TIMEOUT    database query seconds           (5)\n"
+    "  SLOTD_DB_QUEUE_TIMEOUT    seconds waiting for a connection (2)\n"
+    "  SLOTD_PUBLIC_URL          external base URL                (http://127.0.0.1:8080)\n"
+    "  SLOTD_TRUSTED_PROXIES     proxy IPs/CIDRs, comma separated (none)\n"
+    "  SLOTD_CORS_PUBLIC_ORIGINS origins for public routes        (*)\n"
+    "  SLOTD_CORS_ORIGINS        origins for authenticated routes (none)\n"
+    "  SLOTD_MIGRATIONS_DIR      read migrations from this dir    (built in)\n"
+    "  SLOTD_INSTANCE            instance name in logs            (hostname:pid)\n";
+
+static int fail(char *err, size_t errlen, const char *var, const char *why, const char *val) {
+  snprintf(err, errlen, "%s: %s (got \"%s\")", var, why, val ? val : "");
+  return -EINVAL;
+}
+
+static const char *getv(config_getenv_fn get, const char *name) {
+  const char *v = get(name);
+  return (v && *v) ? v : NULL;
+}
+
+static int parse_int(const char *s, long min, long max, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < min || v > max) return -EINVAL;
+  *out = v;
+  return 0;
+}
+
+/* Decimal seconds ("10", "0.5") to milliseconds, 1 ms .. 1 day. */
+static int parse_seconds(const char *s, uint64_t *out_ms) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || !isfinite(v) || v < 0.001 || v > 86400) return -EINVAL;
+  *out_ms = (uint64_t)llround(v * 1000.0);
+  return 0;
+}
+
+int config_parse_cidr(const char *s, config_cidr_t *out) {
+  char tmp[64];
+  size_t n = strlen(s);
+  if (n == 0 || n >= sizeof tmp) return -EINVAL;
+  memcpy(tmp, s, n + 1);
+  char *slash = strchr(tmp, '/');
+  if (slash) *slash = '\0';
+  memset(out, 0, sizeof *out);
+  int maxbits;
+  if (inet_pton(AF_INET, tmp, out->addr) == 1) {
+    out->family = AF_INET;
+    maxbits = 32;
+  } else if (inet_pton(AF_INET6, tmp, out->addr) == 1) {
+    out->family = AF_INET6;
+    maxbits = 128;
+  } else {
+    return -EINVAL;
+  }
+  out->prefix = maxbits;
+  if (slash) {
+    long p;
+    if (parse_int(slash + 1, 0, maxbits, &p)) return -EINVAL;
+    out->prefix = (int)p;
+  }
+  return 0;
+}
+
+static int prefix_match(const unsigned char *a, const unsigned char *b, int bits) {
+  int full = bits / 8, rest = bits % 8;
+  if (memcmp(a, b, (size_t)full) != 0) return 0;
+  if (!rest) return 1;
+  unsigned char mask = (unsigned char)(0xff << (8 - rest));
+  return (a[full] & mask) == (b[full] & mask);
+}
+
+int config_cidr_match(const config_cidr_t *cidrs, int n, int family, const unsigned char *addr) {
+  static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  unsigned char v4[4];
+  if (family == AF_INET6 && memcmp(addr, v4mapped, 12) == 0) { /* ::ffff:a.b.c.d counts as v4 */
+    memcpy(v4, addr + 12, 4);
+    family = AF_INET;
+    addr = v4;
+  }
+  for (int i = 0; i < n; i++)
+    if (cidrs[i].family == family && prefix_match(cidrs[i].addr, addr, cidrs[i].prefix)) return 1;
+  return 0;
+}
+
+/* Splits a comma list into trimmed, non-empty items; calls fn for each. */
+static int each_item(const char *list, int (*fn)(void *ctx, const char *item), void *ctx) {
+  const char *p = list;
+  while (*p) {
+    while (*p == ' ' || *p == ',') p++;
+    if (!*p) break;
+    const char *e = p;
+    while (*e && *e != ',') e++;
+    const char *t = e;
+    while (t > p && t[-1] == ' ') t--;
+    char item[512];
+    size_t n = (size_t)(t - p);
+    if (n >= sizeof item) return -EINVAL;
+    memcpy(item, p, n);
+    item[n] = '\0';
+    int rc = fn(ctx, item);
+    if (rc) return rc;
+    p = e;
+  }
+  return 0;
+}
+
+static int add_cidr(void *ctx, const char *item) {
+  config_t *c = ctx;
+  if (c->n_trusted_proxies >= CONFIG_MAX_CIDRS) return -E2BIG;
+  return config_parse_cidr(item, &c->trusted_proxies[c->n_trusted_proxies++]);
+}
+
+typedef struct {
+  char **list;
+  int *n;
+  int allow_star;
+} origin_ctx_t;
+
+static int add_origin(void *ctx, const char *item) {
+  origin_ctx_t *o = ctx;
+  if (*o->n >= CONFIG_MAX_ORIGINS) return -E2BIG;
+  if (strcmp(item, "*") == 0) {
+    if (!o->allow_star) return -EINVAL;
+  } else {
+    const char *host = strstr(item, "://");
+    int scheme_ok = strncmp(item, "http://", 7) == 0 || strncmp(item, "https://", 8) == 0;
+    /* An origin is scheme://host[:port]: nothing after the host. */
+    if (!scheme_ok || !host[3] || strchr(host + 3, '/')) return -EINVAL;
+  }
+  o->list[(*o->n)++] = xstrdup(item);
+  return 0;
+}
+
+static int parse_listen(config_t *c, const char *s) {
+  const char *colon;
+  if (s[0] == '[') {
+    const char *close = strchr(s, ']');
+    if (!close || close[1] != ':') return -EINVAL;
+    c->listen_host = xstrndup(s + 1, (size_t)(close - s - 1));
+    colon = close + 1;
+  } else {
+    colon = strrchr(s, ':');
+    if (!colon || colon == s) return -EINVAL;
+    c->listen_host = xstrndup(s, (size_t)(colon - s));
+  }
+  unsigned char tmp[16];
+  if (inet_pton(AF_INET, c->listen_host, tmp) != 1 && inet_pton(AF_INET6, c->listen_host, tmp) != 1)
+    return -EINVAL;
+  long port;
+  if (parse_int(colon + 1, 0, 65535, &port)) return -EINVAL;
+  c->listen_port = (int)port;
+  return 0;
+}
+
+int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
+  memset(c, 0, sizeof *c);
+  const char *v;
+  long n;
+
+  v = getv(get, "SLOTD_DATABASE_URL");
+  c->database_url = xstrdup(v ? v : "dbname=slotd");
+
+  v = getv(get, "SLOTD_LISTEN");
+  if (parse_listen(c, v ? v : "127.0.0.1:8080"))
+    return fail(err, errlen, "SLOTD_LISTEN", "expected IP:PORT or [IPv6]:PORT", v);
+
+#define INT_VAR(name, field, def, lo, hi)                                          \
+  v = getv(get, name);                                                             \
+  if (!v) n = (def);                                                               \
+  else if (parse_int(v, lo, hi, &n))                                               \
+    return fail(err, errlen, name, "expected an integer from " #lo " to " #hi, v); \
+  c->field = n;
+  INT_VAR("SLOTD_DB_POOL", db_pool, 4, 1, 256)
+  INT_VAR("SLOTD_MAX_BODY", max_body, 1048576, 1024, 1073741824)
+  INT_VAR("SLOTD_MAX_CONNECTIONS", max_connections, 1024, 1, 1000000)
+#undef INT_VAR
+
+#define SEC_VAR(name, field, def)                                                           \
+  v = getv(get, name);                                                                      \
+  if (!v) c->field = (uint64_t)(def) * 1000;                                                \
+  else if (parse_seconds(v, &c->field))                                                     \
+    return fail(err, errlen, name, "expected seconds between 0.001 and 86400", v);
+  SEC_VAR("SLOTD_IDLE_TIMEOUT", idle_timeout_ms, 60)
+  SEC_VAR("SLOTD_HEADER_TIMEOUT", header_timeout_ms, 10)
+  SEC_VAR("SLOTD_BODY_TIMEOUT", body_timeout_ms, 30)
+  SEC_VAR("SLOTD_SHUTDOWN_TIMEOUT", shutdown_timeout_ms, 10)
+  SEC_VAR("SLOTD_DB_CONNECT_TIMEOUT", db_connect_timeout_ms, 5)
+  SEC_VAR("SLOTD_DB_QUERY_TIMEOUT", db_query_timeout_ms, 5)
+  SEC_VAR("SLOTD_DB_QUEUE_TIMEOUT", db_queue_timeout_ms, 2)
+#undef SEC_VAR
+
+  v = getv(get, "SLOTD_LOG_LEVEL");
+  c->log_level = v ? log_parse_level(v) : LOG_INFO;
+  if (c->log_level < 0) return fail(err, errlen, "SLOTD_LOG_LEVEL", "expected debug, info, warn or error", v);
+
+  v = getv(get, "SLOTD_PUBLIC_URL");
+  if (!v) v = "http://127.0.0.1:8080";
+  if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) || strlen(v) > 400 ||
+      strchr(v, ' ') || !strstr(v, "://")[3])
+    return fail(err, errlen, "SLOTD_PUBLIC_URL", "expected an absolute http:// or https:// URL", v);
+  c->public_url = xstrdup(v);
+  size_t ul = strlen(c->public_url);
+  while (ul > 0 && c->public_url[ul - 1] == '/') c->public_url[--ul] = '\0'; /* no trailing slash */
+
+  v = getv(get, "SLOTD_TRUSTED_PROXIES");
+  if (v && each_item(v, add_cidr, c))
+    return fail(err, errlen, "SLOTD_TRUSTED_PROXIES", "expected a comma list of IPs or CIDRs (at most 32)", v);
+
+  v = get("SLOTD_CORS_PUBLIC_ORIGINS");
+  origin_ctx_t oc = {c->cors_public_origins, &c->n_cors_public_origins, 1};
+  if (each_item(v ? v : "*", add_origin, &oc))
+    return fail(err, errlen, "SLOTD_CORS_PUBLIC_ORIGINS", "expected * or a comma list of http(s)://host[:port] origins", v);
+  v = getv(get, "SLOTD_CORS_ORIGINS");
+  origin_ctx_t oc2 = {c->cors_origins, &c->n_cors_origins, 0};
+  if (v && each_item(v, add_origin, &oc2))
+    return fail(err, errlen, "SLOTD_CORS_ORIGINS", "expected a comma list of http(s)://host[:port] origins (no *)", v);
+
+  v = getv(get, "SLOTD_MIGRATIONS_DIR");
+  c->migrations_dir = v ? xstrdup(v) : NULL;
+
+  v = getv(get, "SLOTD_INSTANCE");
+  if (v) {
+    if (strlen(v) > 100) return fail(err, errlen, "SLOTD_INSTANCE", "at most 100 characters", v);
+    c->instance = xstrdup(v);
+  } else {
+    char host[64] = "slotd";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    char tmp[96];
+    snprintf(tmp, sizeof tmp, "%s:%d", host, (int)getpid());
+    c->instance = xstrdup(tmp);
+  }
+  return 0;
+}
+
+void config_free(config_t *c) {
+  free(c->database_url);
+  free(c->listen_host);
+  free(c->public_url);
+  free(c->migrations_dir);
+  free(c->instance);
+  for (int i = 0; i < c->n_cors_public_origins; i++) free(c->cors_public_origins[i]);
+  for (int i = 0; i < c->n_cors_origins; i++) free(c->cors_origins[i]);
+  memset(c, 0, sizeof *c);
+}

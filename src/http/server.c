@@ -1,0 +1,840 @@
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <llhttp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/log.h"
+#include "../core/metrics.h"
+#include "../core/util.h"
+
+#define RBUF_SIZE 16384
+#define CORS_ALLOW_HEADERS "Content-Type, Authorization, X-API-Key, Idempotency-Key, X-Request-Id"
+#define CORS_EXPOSE_HEADERS \
+  "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, ETag, Link, X-Total-Count"
+
+/* Connection states (STYLE.md habit 7); conn_set_state() is the only place that changes them
+ * and it arms the timer that belongs to the new state. */
+typedef enum {
+  CONN_IDLE,      /* between requests: idle timer (header timer on a fresh connection) */
+  CONN_READ_HEAD, /* first byte of a request seen: header timer, not reset by more bytes */
+  CONN_READ_BODY, /* head complete: body timer, reset by every read */
+  CONN_HANDLING,  /* a handler owns the request: no timer, not reading */
+  CONN_WRITING,   /* response queued: write timer */
+  CONN_CLOSING    /* uv_close issued; freed in the last close callback */
+} conn_state_t;
+
+struct http_conn_s {
+  uv_tcp_t tcp;           /* first: uv handles get back to us with container_of */
+  uv_timer_t timer;
+  uv_write_t wreq;        /* the response write */
+  uv_write_t creq;        /* a "100 Continue" write that did not go out at once */
+  llhttp_t parser;
+  http_server_t *srv;
+  http_conn_t *prev, *next; /* server's list of open connections */
+  conn_state_t state;
+  http_req_t *req;        /* request being read, handled or written; owned */
+  buf_t scratch;          /* span being assembled across reads (url, header name or value) */
+  const char *cur_name;   /* header name waiting for its value (in req arena) */
+  size_t head_bytes;      /* bytes of url + headers of the current request */
+  int err_status;         /* set by a parser callback that rejects the request */
+  const char *err_code, *err_msg;
+  buf_t wbuf;             /* response bytes; reused across requests */
+  size_t wdone;           /* bytes of wbuf already written synchronously */
+  int closes_pending;     /* handles still to close before the memory may be freed */
+  unsigned in_drive : 1, reading : 1, fresh : 1;
+  char peer[64];
+  struct sockaddr_storage peer_addr;
+  size_t rpos, rlen;      /* unparsed bytes rbuf[rpos..rlen) (kept while a request is handled) */
+  char rbuf[RBUF_SIZE];
+};
+
+struct http_server_s {
+  uv_loop_t *loop;
+  const config_t *cfg;
+  router_t *router;
+  void *app;
+  uv_tcp_t listener;
+  uv_timer_t drain_timer;
+  http_conn_t *conns;     /* list head */
+  int nconns;
+  uint64_t rejected;
+  int draining, listening;
+  int closes_pending;     /* handles still to close in http_server_close */
+  http_drained_cb on_drained;
+  char reqid_prefix[17];
+  uint64_t reqid_counter;
+};
+
+static llhttp_settings_t g_settings; /* llhttp keeps a pointer: one static instance */
+
+static void conn_drive(http_conn_t *c);
+static void conn_close(http_conn_t *c);
+static void conn_fail(http_conn_t *c, int status, const char *code, const char *msg);
+
+/* ------------------------------------------------------------------ states and timers */
+
+static void on_timer(uv_timer_t *t);
+
+static void conn_set_state(http_conn_t *c, conn_state_t s) {
+  assert(c->state != CONN_CLOSING);
+  const config_t *cfg = c->srv->cfg;
+  c->state = s;
+  switch (s) {
+    case CONN_IDLE:
+      uv_timer_start(&c->timer, on_timer, c->fresh ? cfg->header_timeout_ms : cfg->idle_timeout_ms, 0);
+      break;
+    case CONN_READ_HEAD: uv_timer_start(&c->timer, on_timer, cfg->header_timeout_ms, 0); break;
+    case CONN_READ_BODY:
+    case CONN_WRITING: uv_timer_start(&c->timer, on_timer, cfg->body_timeout_ms, 0); break;
+    case CONN_HANDLING:
+    case CONN_CLOSING: uv_timer_stop(&c->timer); break;
+  }
+}
+
+static void on_timer(uv_timer_t *t) {
+  http_conn_t *c = container_of(t, http_conn_t, timer);
+  switch (c->state) {
+    case CONN_READ_HEAD:
+      conn_fail(c, 408, "REQUEST_TIMEOUT", "request header not received in time");
+      break;
+    case CONN_READ_BODY:
+      conn_fail(c, 408, "REQUEST_TIMEOUT", "request body not received in time");
+      break;
+    default: conn_close(c); /* idle, or a client that does not read its response */
+  }
+}
+
+/* ------------------------------------------------------------------ requests */
+
+static http_req_t *req_new(http_conn_t *c) {
+  arena_t *a = arena_new();
+  http_req_t *r = arena_calloc(a, sizeof *r);
+  r->arena = a;
+  r->conn = c;
+  r->server = c->srv;
+  r->app = c->srv->app;
+  r->start_ns = now_mono_ns();
+  r->match.pattern_idx = -1;
+  r->method = HTTP_GET;
+  r->method_name = "GET";
+  memcpy(r->peer, c->peer, sizeof r->peer);
+  r->peer_addr = c->peer_addr;
+  return r;
+}
+
+static void req_free(http_req_t *r) {
+  buf_free(&r->body);
+  buf_free(&r->resp_headers);
+  arena_destroy(r->arena);
+}
+
+/* Logs and counts a request whose response is done (written, failed or discarded). */
+static void req_account(http_req_t *r) {
+  uint64_t dur = now_mono_ns() - r->start_ns;
+  const router_t *router = r->server->router;
+  const char *route = r->match.pattern_idx >= 0 ? router_patterns(router)[r->match.pattern_idx] : "unmatched";
+  metrics_http_observe(r->match.pattern_idx, r->method_name, r->status, dur);
+  if (!log_enabled(LOG_INFO)) return;
+  buf_t f = BUF_INIT;
+  buf_puts(&f, ",\"request_id\":");
+  buf_json_str(&f, r->request_id);
+  buf_puts(&f, ",\"method\":");
+  buf_json_str(&f, r->method_name);
+  buf_puts(&f, ",\"path\":");
+  buf_json_strn(&f, r->path ? r->path : "", r->path ? r->path_len : 0);
+  buf_puts(&f, ",\"route\":");
+  buf_json_str(&f, route);
+  buf_printf(&f, ",\"status\":%d,\"duration_ms\":%.3f,\"bytes\":%zu,\"peer\":", r->status, (double)dur / 1e6,
+             r->resp_bytes);
+  buf_json_str(&f, r->peer);
+  if (r->orphaned) buf_puts(&f, ",\"orphaned\":true");
+  log_raw(LOG_INFO, "request", f.data, f.len);
+  buf_free(&f);
+}
+
+const char *http_req_header(const http_req_t *req, const char *name) {
+  for (int i = 0; i < req->nheaders; i++)
+    if (ascii_casecmp_n(req->headers[i].name, strlen(req->headers[i].name), name) == 0)
+      return req->headers[i].value;
+  return NULL;
+}
+
+const char *http_req_param(const http_req_t *req, const char *name) {
+  for (int i = 0; i < req->match.nparams; i++)
+    if (strcmp(req->match.names[i], name) == 0) return req->match.values[i];
+  return NULL;
+}
+
+static int reqid_sane(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > HTTP_MAX_REQID) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char ch = s[i];
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+          ch == '_' || ch == '-' || ch == ':'))
+      return 0;
+  }
+  return 1;
+}
+
+static void req_assign_id(http_req_t *r) {
+  const char *in = http_req_header(r, "X-Request-Id");
+  if (in && reqid_sane(in)) {
+    snprintf(r->request_id, sizeof r->request_id, "%s", in);
+    return;
+  }
+  http_server_t *s = r->server;
+  snprintf(r->request_id, sizeof r->request_id, "%s%016llx", s->reqid_prefix,
+           (unsigned long long)++s->reqid_counter);
+}
+
+/* ------------------------------------------------------------------ responses */
+
+const char *http_status_reason(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+  }
+}
+
+static const char *http_date(void) {
+  static char date[40];
+  static time_t cached = 0;
+  time_t now = time(NULL);
+  if (now != cached) {
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached = now;
+  }
+  return date;
+}
+
+void http_set_header(http_req_t *req, const char *name, const char *value) {
+  assert(!req->responded);
+  buf_puts(&req->resp_headers, name);
+  buf_puts(&req->resp_headers, ": ");
+  /* A header value never carries CR or LF (response splitting). */
+  for (const char *p = value; *p; p++) buf_putc(&req->resp_headers, (*p == '\r' || *p == '\n') ? ' ' : *p);
+  buf_puts(&req->resp_headers, "\r\n");
+}
+
+static void on_write(uv_write_t *w, int status);
+static void conn_after_write(http_conn_t *c);
+
+static void conn_write(http_conn_t *c) {
+  conn_set_state(c, CONN_WRITING);
+  uv_buf_t b = uv_buf_init(c->wbuf.data, (unsigned)c->wbuf.len);
+  int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+  if (n == (int)c->wbuf.len) {
+    conn_after_write(c);
+    return;
+  }
+  if (n < 0 && n != UV_EAGAIN) {
+    conn_close(c);
+    return;
+  }
+  c->wdone = n > 0 ? (size_t)n : 0;
+  b = uv_buf_init(c->wbuf.data + c->wdone, (unsigned)(c->wbuf.len - c->wdone));
+  if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) conn_close(c);
+}
+
+void http_respond(http_req_t *req, int status, const char *ctype, const char *body, size_t len) {
+  assert(!req->responded);
+  req->responded = 1;
+  req->status = status;
+  http_conn_t *c = req->conn;
+  if (!c) { /* orphaned: the client is gone; account and drop */
+    req_account(req);
+    req_free(req);
+    return;
+  }
+  http_server_t *s = c->srv;
+  if (s->draining) req->keep_alive = 0;
+  int no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
+  buf_t *w = &c->wbuf;
+  buf_reset(w);
+  buf_printf(w, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, http_status_reason(status), http_date());
+  if (!no_body) {
+    buf_printf(w, "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype ? ctype : "application/json", len);
+  }
+  buf_puts(w, "X-Request-Id: ");
+  buf_puts(w, req->request_id[0] ? req->request_id : "-");
+  buf_puts(w, "\r\n");
+  if (!req->keep_alive) buf_puts(w, "Connection: close\r\n");
+  else if (c->parser.http_major == 1 && c->parser.http_minor == 0) buf_puts(w, "Connection: keep-alive\r\n");
+  if (req->resp_headers.len) buf_append(w, req->resp_headers.data, req->resp_headers.len);
+  buf_puts(w, "\r\n");
+  if (!no_body && req->method != HTTP_HEAD) buf_append(w, body, len);
+  req->resp_bytes = w->len;
+  conn_write(c);
+}
+
+void http_respond_json_raw(http_req_t *req, int status, const char *json, size_t len) {
+  http_respond(req, status, "application/json", json, len);
+}
+
+void http_respond_error(http_req_t *req, int status, const char *code, const char *message) {
+  buf_t b = BUF_INIT;
+  buf_puts(&b, "{\"error\":");
+  buf_json_str(&b, message);
+  buf_puts(&b, ",\"code\":");
+  buf_json_str(&b, code);
+  buf_puts(&b, "}");
+  http_respond(req, status, "application/json", b.data, b.len);
+  buf_free(&b);
+}
+
+static void on_write(uv_write_t *w, int status) {
+  http_conn_t *c = container_of(w, http_conn_t, wreq);
+  if (c->state == CONN_CLOSING) return; /* cancelled by close: close_cb frees */
+  if (status < 0) {
+    conn_close(c);
+    return;
+  }
+  conn_after_write(c);
+}
+
+static void conn_after_write(http_conn_t *c) {
+  http_req_t *r = c->req;
+  int keep = r->keep_alive;
+  c->req = NULL;
+  req_account(r);
+  req_free(r);
+  if (c->wbuf.cap > 65536) buf_free(&c->wbuf);
+  if (!keep || c->srv->draining) {
+    conn_close(c);
+    return;
+  }
+  c->fresh = 0;
+  conn_set_state(c, CONN_IDLE);
+  conn_drive(c); /* next pipelined request, or resume reading; no-op when called inside drive */
+}
+
+/* Responds to the request being read (creating one if the failure came before any) and closes. */
+static void conn_fail(http_conn_t *c, int status, const char *code, const char *msg) {
+  if (c->state == CONN_CLOSING || c->state == CONN_WRITING || c->state == CONN_HANDLING) return;
+  if (!c->req) c->req = req_new(c);
+  http_req_t *r = c->req;
+  r->keep_alive = 0;
+  if (!r->request_id[0]) req_assign_id(r);
+  c->rpos = c->rlen = 0; /* nothing after a bad request can be trusted */
+  if (c->reading) {
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = 0;
+  }
+  http_respond_error(r, status, code, msg);
+}
+
+/* ------------------------------------------------------------------ llhttp callbacks */
+
+static http_conn_t *pconn(llhttp_t *p) { return p->data; }
+
+static int reject(http_conn_t *c, int status, const char *code, const char *msg) {
+  c->err_status = status;
+  c->err_code = code;
+  c->err_msg = msg;
+  return -1; /* HPE_USER: llhttp_execute returns, conn_drive responds */
+}
+
+static int on_message_begin(llhttp_t *p) {
+  http_conn_t *c = pconn(p);
+  assert(c->req == NULL);
+  c->req = req_new(c);
+  c->head_bytes = 0;
+  c->cur_name = NULL;
+  buf_reset(&c->scratch);
+  conn_set_state(c, CONN_READ_HEAD);
+  return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len) {
+  http_conn_t *c = pconn(p);
+  if (c->scratch.len + len > HTTP_MAX_URL) return reject(c, 414, "URI_TOO_LONG", "request URI too long");
+  buf_append(&c->scratch, at, len);
+  return 0;
+}
+
+static int on_url_complete(llhttp_t *p) {
+  http_conn_t *c = pconn(p);
+  http_req_t *r = c->req;
+  c->head_bytes += c->scratch.len;
+  const char *url = c->scratch.data ? c->scratch.data : "";
+  size_t n = c->scratch.len;
+  if (n == 0 || url[0] != '/') return reject(c, 400, "BAD_REQUEST", "request target must be an absolute path");
+  const char *q = memchr(url, '?', n);
+  size_t plen = q ? (size_t)(q - url) : n;
+  const char *hash = memchr(url, '#', n);
+  if (hash) return reject(c, 400, "BAD_REQUEST", "fragment in request target");
+  r->path = arena_strndup(r->arena, url, plen);
+  r->path_len = plen;
+  r->query = q ? arena_strndup(r->arena, q + 1, n - plen - 1) : NULL;
+  buf_reset(&c->scratch);
+  return 0;
+}
+
+static int head_span(http_conn_t *c, const char *at, size_t len) {
+  if (c->head_bytes + c->scratch.len + len > HTTP_MAX_HEAD)
+    return reject(c, 431, "HEADERS_TOO_LARGE", "request header block too large");
+  buf_append(&c->scratch, at, len);
+  return 0;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len) { return head_span(pconn(p), at, len); }
+static int on_header_value(llhttp_t *p, const char *at, size_t len) { return head_span(pconn(p), at, len); }
+
+static int on_header_field_complete(llhttp_t *p) {
+  http_conn_t *c = pconn(p);
+  http_req_t *r = c->req;
+  if (r->nheaders >= HTTP_MAX_HEADERS) return reject(c, 431, "HEADERS_TOO_LARGE", "too many request headers");
+  c->head_bytes += c->scratch.len + 4; /* ": " and CRLF */
+  c->cur_name = arena_strndup(r->arena, c->scratch.data ? c->scratch.data : "", c->scratch.len);
+  buf_reset(&c->scratch);
+  return 0;
+}
+
+static int on_header_value_complete(llhttp_t *p) {
+  http_conn_t *c = pconn(p);
+  http_req_t *r = c->req;
+  c->head_bytes += c->scratch.len;
+  if (c->head_bytes > HTTP_MAX_HEAD) return reject(c, 431, "HEADERS_TOO_LARGE", "request header block too large");
+  size_t n = c->scratch.len;
+  const char *v = c->scratch.data ? c->scratch.data : "";
+  if (memchr(v, '\0', n)) return reject(c, 400, "BAD_REQUEST", "NUL byte in a header value");
+  while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--; /* trailing OWS */
+  if (r->nheaders == r->headers_cap) {
+    int cap = r->headers_cap ? r->headers_cap * 2 : 16;
+    http_header_t *h = arena_alloc(r->arena, (size_t)cap * sizeof *h);
+    if (r->nheaders) memcpy(h, r->headers, (size_t)r->nheaders * sizeof *h);
+    r->headers = h;
+    r->headers_cap = cap;
+  }
+  http_header_t *h = &r->headers[r->nheaders++];
+  h->name = c->cur_name ? c->cur_name : "";
+  h->value = arena_strndup(r->arena, v, n);
+  h->value_len = n;
+  c->cur_name = NULL;
+  buf_reset(&c->scratch);
+  return 0;
+}
+
+static void write_continue(http_conn_t *c) {
+  static char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+  uv_buf_t b = uv_buf_init(cont, sizeof cont - 1);
+  int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+  if (n == (int)(sizeof cont - 1) || (n < 0 && n != UV_EAGAIN)) return; /* sent, or the read side will see the error */
+  b = uv_buf_init(cont + (n > 0 ? n : 0), (unsigned)(sizeof cont - 1 - (size_t)(n > 0 ? n : 0)));
+  /* The interim response is ahead of any final one in the stream's write queue. */
+  (void)uv_write(&c->creq, (uv_stream_t *)&c->tcp, &b, 1, NULL); /* failure shows on the read side */
+}
+
+static int on_headers_complete(llhttp_t *p) {
+  http_conn_t *c = pconn(p);
+  http_req_t *r = c->req;
+  r->method = llhttp_get_method(p);
+  r->method_name = llhttp_method_name((llhttp_method_t)r->method);
+  if (p->http_major != 1) return reject(c, 505, "HTTP_VERSION_NOT_SUPPORTED", "only HTTP/1.x is supported");
+  size_t max = c->srv->cfg->max_body;
+  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > max)
+    return reject(c, 413, "PAYLOAD_TOO_LARGE", "request body too large");
+  const char *expect = http_req_header(r, "Expect");
+  if (expect) {
+    if (ascii_casecmp_n(expect, strlen(expect), "100-continue") != 0)
+      return reject(c, 417, "EXPECTATION_FAILED", "unsupported Expect value");
+    if (p->http_minor >= 1) write_continue(c);
+  }
+  conn_set_state(c, CONN_READ_BODY);
+  return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len) {
+  http_conn_t *c = pconn(p);
+  http_req_t *r = c->req;
+  if (r->body.len + len > c->srv->cfg->max_body)
+    return reject(c, 413, "PAYLOAD_TOO_LARGE", "request body too large");
+  buf_append(&r->body, at, len);
+  return 0;
+}
+
+static int on_message_complete(llhttp_t *p) {
+  UNUSED(p);
+  return HPE_PAUSED; /* one request at a time; conn_drive dispatches it */
+}
+
+static void settings_init(void) {
+  static int done;
+  if (done) return;
+  done = 1;
+  llhttp_settings_init(&g_settings);
+  g_settings.on_message_begin = on_message_begin;
+  g_settings.on_url = on_url;
+  g_settings.on_url_complete = on_url_complete;
+  g_settings.on_header_field = on_header_field;
+  g_settings.on_header_field_complete = on_header_field_complete;
+  g_settings.on_header_value = on_header_value;
+  g_settings.on_header_value_complete = on_header_value_complete;
+  g_settings.on_headers_complete = on_headers_complete;
+  g_settings.on_body = on_body;
+  g_settings.on_message_complete = on_message_complete;
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+static int origin_listed(char *const *list, int n, const char *origin, int *star) {
+  *star = 0;
+  for (int i = 0; i < n; i++) {
+    if (strcmp(list[i], "*") == 0) *star = 1;
+    else if (strcmp(list[i], origin) == 0) return 1;
+  }
+  return *star;
+}
+
+/* Adds CORS headers for the request's Origin when the route and configuration allow it. */
+static int add_cors(http_req_t *r) {
+  const char *origin = http_req_header(r, "Origin");
+  if (!origin) return 0;
+  const config_t *cfg = r->server->cfg;
+  int star = 0;
+  if (r->match.flags & ROUTE_PUBLIC) {
+    if (!origin_listed(cfg->cors_public_origins, cfg->n_cors_public_origins, origin, &star)) return 0;
+    http_set_header(r, "Access-Control-Allow-Origin", star ? "*" : origin);
+  } else {
+    if (!origin_listed(cfg->cors_origins, cfg->n_cors_origins, origin, &star)) return 0;
+    http_set_header(r, "Access-Control-Allow-Origin", origin);
+    http_set_header(r, "Access-Control-Allow-Credentials", "true");
+  }
+  if (!star) http_set_header(r, "Vary", "Origin");
+  http_set_header(r, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+  return 1;
+}
+
+static void conn_dispatch(http_conn_t *c) {
+  http_req_t *r = c->req;
+  r->keep_alive = llhttp_should_keep_alive(&c->parser) && !c->parser.upgrade && !c->srv->draining;
+  req_assign_id(r);
+  conn_set_state(c, CONN_HANDLING);
+  if (c->reading) {
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = 0;
+  }
+  int rc = router_match(c->srv->router, r->method, r->path, r->path_len, r->arena, &r->match);
+  char allow[96];
+  router_allow_string(r->match.allow, allow, sizeof allow);
+  if (rc == ROUTER_NOT_FOUND) {
+    http_respond_error(r, 404, "NOT_FOUND", "no such resource");
+    return;
+  }
+  if (rc == ROUTER_BAD_PATH) {
+    http_respond_error(r, 400, "BAD_REQUEST", "malformed percent-encoding in path");
+    return;
+  }
+  int cors = add_cors(r);
+  if (rc == ROUTER_BAD_METHOD && r->method == HTTP_OPTIONS) {
+    http_set_header(r, "Allow", allow);
+    if (cors && http_req_header(r, "Access-Control-Request-Method")) {
+      http_set_header(r, "Access-Control-Allow-Methods", allow);
+      http_set_header(r, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+      http_set_header(r, "Access-Control-Max-Age", "600");
+    }
+    http_respond(r, 204, NULL, NULL, 0);
+    return;
+  }
+  if (rc == ROUTER_BAD_METHOD) {
+    http_set_header(r, "Allow", allow);
+    http_respond_error(r, 405, "METHOD_NOT_ALLOWED", "method not allowed for this resource");
+    return;
+  }
+  if (r->match.route->handler(r) != 0 && !r->responded)
+    http_respond_error(r, 500, "INTERNAL", "internal error");
+}
+
+/* ------------------------------------------------------------------ reading */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+  UNUSED(suggested);
+  http_conn_t *c = container_of((uv_tcp_t *)h, http_conn_t, tcp);
+  if (c->rpos > 0) {
+    memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+    c->rlen -= c->rpos;
+    c->rpos = 0;
+  }
+  *b = uv_buf_init(c->rbuf + c->rlen, (unsigned)(RBUF_SIZE - c->rlen));
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
+  UNUSED(b);
+  http_conn_t *c = container_of((uv_tcp_t *)s, http_conn_t, tcp);
+  if (n == 0) return;
+  if (n < 0) { /* EOF or error: a half-received request is abandoned with the connection */
+    conn_close(c);
+    return;
+  }
+  c->rlen += (size_t)n;
+  if (c->state == CONN_READ_BODY) conn_set_state(c, CONN_READ_BODY); /* inactivity timer */
+  conn_drive(c);
+}
+
+static void update_reading(http_conn_t *c) {
+  int want = (c->state == CONN_IDLE || c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY) &&
+             c->rlen < RBUF_SIZE;
+  if (want && !c->reading) {
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = 1;
+  } else if (!want && c->reading) {
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = 0;
+  }
+}
+
+/* Feeds buffered bytes to the parser and dispatches complete requests, one at a time.
+ * Re-entry (a handler that responds synchronously) only marks progress: the loop here
+ * continues with the next pipelined request, so the stack never grows with pipelining. */
+static void conn_drive(http_conn_t *c) {
+  if (c->in_drive || c->state == CONN_CLOSING) return;
+  c->in_drive = 1;
+  while (c->rpos < c->rlen &&
+         (c->state == CONN_IDLE || c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY)) {
+    const char *data = c->rbuf + c->rpos;
+    size_t len = c->rlen - c->rpos;
+    llhttp_errno_t err = llhttp_execute(&c->parser, data, len);
+    if (err == HPE_OK) {
+      c->rpos = c->rlen;
+      break;
+    }
+    if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+      c->rpos += (size_t)(llhttp_get_error_pos(&c->parser) - data);
+      if (err == HPE_PAUSED) llhttp_resume(&c->parser);
+      else c->rpos = c->rlen; /* bytes after an Upgrade are not HTTP: answer, then close */
+      conn_dispatch(c);
+      continue;
+    }
+    int status = c->err_status ? c->err_status : 400;
+    const char *code = c->err_status ? c->err_code : "BAD_REQUEST";
+    const char *msg = c->err_status ? c->err_msg : "malformed HTTP request";
+    if (!c->err_status && log_enabled(LOG_DEBUG))
+      log_kv(LOG_DEBUG, "bad request", "peer", c->peer, "reason", llhttp_get_error_reason(&c->parser), NULL);
+    conn_fail(c, status, code, msg);
+    break;
+  }
+  if (c->rpos == c->rlen) c->rpos = c->rlen = 0;
+  c->in_drive = 0;
+  if (c->state != CONN_CLOSING) update_reading(c);
+}
+
+/* ------------------------------------------------------------------ connections */
+
+static void on_conn_closed(uv_handle_t *h) {
+  http_conn_t *c = h->data;
+  if (--c->closes_pending > 0) return;
+  http_server_t *s = c->srv;
+  if (c->req) { /* failed mid-read or mid-write: account for it, then free */
+    if (c->req->responded) req_account(c->req);
+    req_free(c->req);
+  }
+  buf_free(&c->scratch);
+  buf_free(&c->wbuf);
+  if (c->prev) c->prev->next = c->next;
+  else s->conns = c->next;
+  if (c->next) c->next->prev = c->prev;
+  s->nconns--;
+  free(c);
+  if (s->draining && s->nconns == 0 && s->on_drained) {
+    uv_timer_stop(&s->drain_timer);
+    http_drained_cb cb = s->on_drained;
+    s->on_drained = NULL;
+    cb(s);
+  }
+}
+
+static void conn_close(http_conn_t *c) {
+  if (c->state == CONN_CLOSING) return;
+  if (c->req && c->state == CONN_HANDLING) { /* a handler still owns it: orphan (habit 5) */
+    c->req->conn = NULL;
+    c->req->orphaned = 1;
+    c->req = NULL;
+  }
+  c->state = CONN_CLOSING;
+  uv_timer_stop(&c->timer);
+  c->closes_pending = 2;
+  uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+  uv_close((uv_handle_t *)&c->timer, on_conn_closed);
+}
+
+static void format_peer(const struct sockaddr_storage *ss, char *out, size_t outlen) {
+  char ip[INET6_ADDRSTRLEN] = "?";
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+    snprintf(out, outlen, "%s:%d", ip, ntohs(a->sin_port));
+  } else if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+    inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+    snprintf(out, outlen, "[%s]:%d", ip, ntohs(a->sin6_port));
+  } else {
+    snprintf(out, outlen, "unknown");
+  }
+}
+
+/* A connection over SLOTD_MAX_CONNECTIONS: one best-effort 503, then close. */
+static void on_reject_closed(uv_handle_t *h) { free(h); }
+
+static void reject_connection(http_server_t *s) {
+  uv_tcp_t *t = xmalloc(sizeof *t);
+  uv_tcp_init(s->loop, t);
+  if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)t) == 0) {
+    static const char body[] = "{\"error\":\"too many connections\",\"code\":\"SERVICE_UNAVAILABLE\"}";
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 503 Service Unavailable\r\nDate: %s\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
+                     http_date(), sizeof body - 1);
+    uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)n), uv_buf_init((char *)body, sizeof body - 1)};
+    (void)uv_try_write((uv_stream_t *)t, bufs, 2);
+  }
+  s->rejected++;
+  uv_close((uv_handle_t *)t, on_reject_closed);
+}
+
+static void on_connection(uv_stream_t *l, int status) {
+  http_server_t *s = container_of((uv_tcp_t *)l, http_server_t, listener);
+  if (status < 0 || s->draining) return;
+  if (s->nconns >= s->cfg->max_connections) {
+    reject_connection(s);
+    return;
+  }
+  http_conn_t *c = xmalloc(sizeof *c);
+  memset(c, 0, offsetof(http_conn_t, rbuf));
+  c->srv = s;
+  uv_tcp_init(s->loop, &c->tcp);
+  uv_timer_init(s->loop, &c->timer);
+  c->tcp.data = c;
+  c->timer.data = c;
+  c->next = s->conns;
+  if (s->conns) s->conns->prev = c;
+  s->conns = c;
+  s->nconns++;
+  if (uv_accept(l, (uv_stream_t *)&c->tcp) != 0) {
+    conn_close(c);
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  int len = sizeof c->peer_addr;
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer_addr, &len) == 0)
+    format_peer(&c->peer_addr, c->peer, sizeof c->peer);
+  else
+    snprintf(c->peer, sizeof c->peer, "unknown");
+  llhttp_init(&c->parser, HTTP_REQUEST, &g_settings);
+  c->parser.data = c;
+  c->fresh = 1;
+  conn_set_state(c, CONN_IDLE);
+  update_reading(c);
+}
+
+/* ------------------------------------------------------------------ server */
+
+http_server_t *http_server_new(uv_loop_t *loop, const config_t *cfg, const http_route_t *routes, int nroutes,
+                               void *app) {
+  settings_init();
+  http_server_t *s = xcalloc(1, sizeof *s);
+  s->loop = loop;
+  s->cfg = cfg;
+  s->app = app;
+  s->router = router_new(routes, nroutes);
+  unsigned char rnd[8];
+  random_bytes(rnd, sizeof rnd);
+  hex_encode(rnd, sizeof rnd, s->reqid_prefix);
+  uv_tcp_init(loop, &s->listener);
+  uv_timer_init(loop, &s->drain_timer);
+  return s;
+}
+
+int http_server_listen(http_server_t *s) {
+  struct sockaddr_storage ss;
+  int rc = strchr(s->cfg->listen_host, ':')
+               ? uv_ip6_addr(s->cfg->listen_host, s->cfg->listen_port, (struct sockaddr_in6 *)&ss)
+               : uv_ip4_addr(s->cfg->listen_host, s->cfg->listen_port, (struct sockaddr_in *)&ss);
+  if (rc) return rc;
+  if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0) return rc;
+  if ((rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection)) != 0) return rc;
+  s->listening = 1;
+  return 0;
+}
+
+static void on_drain_timeout(uv_timer_t *t) {
+  http_server_t *s = container_of(t, http_server_t, drain_timer);
+  log_kv(LOG_WARN, "shutdown timeout: closing remaining connections", NULL);
+  for (http_conn_t *c = s->conns; c; c = c->next) conn_close(c);
+}
+
+void http_server_drain(http_server_t *s, http_drained_cb cb) {
+  if (s->draining) return;
+  s->draining = 1;
+  s->on_drained = cb;
+  if (s->listening) {
+    uv_close((uv_handle_t *)&s->listener, NULL);
+    s->listening = 0;
+  }
+  for (http_conn_t *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    if (c->state == CONN_IDLE && c->rlen == c->rpos) conn_close(c);
+  }
+  if (s->nconns == 0) {
+    s->on_drained = NULL;
+    cb(s);
+    return;
+  }
+  uv_timer_start(&s->drain_timer, on_drain_timeout, s->cfg->shutdown_timeout_ms, 0);
+}
+
+int http_server_draining(const http_server_t *s) { return s->draining; }
+const router_t *http_server_router(const http_server_t *s) { return s->router; }
+int http_server_open_connections(const http_server_t *s) { return s->nconns; }
+uint64_t http_server_rejected_connections(const http_server_t *s) { return s->rejected; }
+
+static void on_server_handle_closed(uv_handle_t *h) {
+  http_server_t *s = h->data;
+  if (--s->closes_pending > 0) return;
+  router_free(s->router);
+  free(s);
+}
+
+void http_server_close(http_server_t *s) {
+  assert(s->nconns == 0);
+  s->closes_pending = 1;
+  s->drain_timer.data = s;
+  uv_close((uv_handle_t *)&s->drain_timer, on_server_handle_closed);
+  if (s->listening || !uv_is_closing((uv_handle_t *)&s->listener)) {
+    s->closes_pending++;
+    s->listener.data = s;
+    uv_close((uv_handle_t *)&s->listener, on_server_handle_closed);
+  }
+}

@@ -1,0 +1,95 @@
+/* server.h — HTTP/1.1 server on one libuv loop: keep-alive, pipelining, chunked bodies,
+ * Expect: 100-continue, limits and a timer for every phase.
+ *
+ * Ownership: the server owns its connections; a connection owns at most one request at a time
+ * (pipelined requests wait in the connection's read buffer until the previous response is
+ * written). A request owns an arena that dies with it. A handler gets the request, returns 0
+ * and calls http_respond*() exactly once, now or from a later callback. If the connection dies
+ * while a handler is working, the request is marked orphaned and stays alive until the handler
+ * responds; that response is then discarded and the request freed (STYLE.md habit 5). */
+#ifndef SLOTD_HTTP_SERVER_H
+#define SLOTD_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "../core/arena.h"
+#include "../core/buf.h"
+#include "../core/config.h"
+#include "router.h"
+
+#define HTTP_MAX_URL 8192
+#define HTTP_MAX_HEAD 32768
+#define HTTP_MAX_HEADERS 100
+#define HTTP_MAX_REQID 128
+
+typedef struct http_server_s http_server_t;
+typedef struct http_conn_s http_conn_t;
+
+typedef struct {
+  const char *name; /* as received; compare case-insensitively */
+  const char *value;
+  size_t value_len;
+} http_header_t;
+
+struct http_req_s {
+  arena_t *arena;         /* everything below that is a pointer lives here, unless noted */
+  http_conn_t *conn;      /* NULL once orphaned */
+  http_server_t *server;
+  void *app;              /* the server's app pointer, for handlers */
+  void *ctx;              /* free for the api layer */
+  int method;             /* llhttp_method_t */
+  const char *method_name;/* static */
+  const char *path;       /* raw path before '?' */
+  size_t path_len;
+  const char *query;      /* raw query after '?', or NULL */
+  http_header_t *headers;
+  int nheaders, headers_cap;
+  buf_t body;             /* heap; freed with the request */
+  router_match_t match;
+  int keep_alive;         /* may the connection serve another request after this one */
+  char request_id[HTTP_MAX_REQID + 1];
+  char peer[64];          /* "ip:port" or "[v6]:port" */
+  struct sockaddr_storage peer_addr;
+  uint64_t start_ns;
+  buf_t resp_headers;     /* heap; extra "Name: value\r\n" lines added with http_set_header */
+  int status;             /* set when responded */
+  size_t resp_bytes;
+  unsigned responded : 1, orphaned : 1;
+};
+
+typedef void (*http_drained_cb)(http_server_t *srv);
+
+/* cfg, routes and app must outlive the server. */
+http_server_t *http_server_new(uv_loop_t *loop, const config_t *cfg, const http_route_t *routes,
+                               int nroutes, void *app);
+/* Binds and listens on cfg's address. 0 or a negative uv error. */
+int http_server_listen(http_server_t *srv) WARN_UNUSED;
+/* Stops accepting, closes idle connections, makes every later response "Connection: close";
+ * after SLOTD_SHUTDOWN_TIMEOUT closes whatever is left. cb fires once no connection is open. */
+void http_server_drain(http_server_t *srv, http_drained_cb cb);
+int http_server_draining(const http_server_t *srv);
+/* After draining (no connection left): closes the server's handles; the server is freed in
+ * the last close callback, so run the loop afterwards. */
+void http_server_close(http_server_t *srv);
+const router_t *http_server_router(const http_server_t *srv);
+int http_server_open_connections(const http_server_t *srv);
+uint64_t http_server_rejected_connections(const http_server_t *srv);
+
+/* Request accessors. */
+const char *http_req_header(const http_req_t *req, const char *name); /* first match or NULL */
+const char *http_req_param(const http_req_t *req, const char *name);  /* path parameter or NULL */
+
+/* Response. Headers must be added before responding; name and value are copied. */
+void http_set_header(http_req_t *req, const char *name, const char *value);
+/* Copies body. For HEAD the body is left out but Content-Length is kept. */
+void http_respond(http_req_t *req, int status, const char *content_type, const char *body, size_t len);
+void http_respond_json_raw(http_req_t *req, int status, const char *json, size_t len);
+/* {"error": message, "code": code} */
+void http_respond_error(http_req_t *req, int status, const char *code, const char *message);
+
+const char *http_status_reason(int status);
+
+#endif

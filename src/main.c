@@ -1,0 +1,180 @@
+/* slotd — scheduling API server. main parses the command line and environment, migrates,
+ * starts the database pool, the LISTEN connection and the HTTP server on one libuv loop, and
+ * stops them in order on SIGTERM/SIGINT: stop accepting and report not-ready, let in-flight
+ * requests finish (bounded by SLOTD_SHUTDOWN_TIMEOUT), then close the database side. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "api/app.h"
+#include "api/ops.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "db/listen.h"
+#include "db/migrate.h"
+#include "db/pool.h"
+#include "http/server.h"
+
+#define MIGRATE_WAIT_MS 30000
+
+static const char usage[] =
+    "usage: slotd [serve | migrate | --help | --version]\n"
+    "\n"
+    "  serve      apply pending migrations, then serve HTTP (the default)\n"
+    "  migrate    apply pending migrations and exit\n"
+    "  --help     this text\n"
+    "  --version  print the version\n"
+    "\n"
+    "Configuration comes from the environment (defaults in parentheses):\n";
+
+typedef struct {
+  app_t app;
+  uv_signal_t sigterm, sigint;
+  uv_timer_t log_timer;
+} process_t;
+
+static const char *env_get(const char *name) { return getenv(name); }
+
+static void on_log_timer(uv_timer_t *t) {
+  (void)t;
+  log_flush();
+}
+
+static void on_pool_closed(void *data) {
+  process_t *p = data;
+  uv_close((uv_handle_t *)&p->sigterm, NULL);
+  uv_close((uv_handle_t *)&p->sigint, NULL);
+  uv_close((uv_handle_t *)&p->log_timer, NULL);
+}
+
+static process_t *g_proc; /* for the drained callback, which only gets the server */
+
+static void on_server_drained(http_server_t *srv) {
+  process_t *p = g_proc;
+  log_kv(LOG_INFO, "drained: closing database connections", NULL);
+  http_server_close(srv);
+  db_listen_close(p->app.listen);
+  db_pool_close(p->app.db, on_pool_closed, p); /* fails anything still queued: orphans answer */
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+  process_t *p = s->data;
+  if (p->app.draining) return;
+  log_kv(LOG_INFO, "shutting down", "signal", signum == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+  p->app.draining = 1;
+  http_server_drain(p->app.http, on_server_drained);
+}
+
+static void walk_cb(uv_handle_t *h, void *arg) {
+  (void)arg;
+  fprintf(stderr, "{\"level\":\"error\",\"msg\":\"handle left open at exit\",\"type\":\"%s\"}\n",
+          uv_handle_type_name(uv_handle_get_type(h)));
+}
+
+static int serve(const config_t *cfg) {
+  char err[512];
+  if (db_migrate(cfg, MIGRATE_WAIT_MS, err, sizeof err) != 0) {
+    log_kv(LOG_ERROR, "migration failed", "error", err, NULL);
+    return 1;
+  }
+  process_t proc;
+  memset(&proc, 0, sizeof proc);
+  g_proc = &proc;
+  uv_loop_t loop;
+  if (uv_loop_init(&loop) != 0) return 1;
+  app_t *app = &proc.app;
+  app->loop = &loop;
+  app->cfg = cfg;
+  app->db = db_pool_new(&loop, cfg, err, sizeof err);
+  if (!app->db) {
+    log_kv(LOG_ERROR, "bad SLOTD_DATABASE_URL", "error", err, NULL);
+    return 1;
+  }
+  app->listen = db_listen_new(&loop, cfg, err, sizeof err);
+  api_prepare_statements(app->db);
+  app->http = http_server_new(&loop, cfg, api_routes, api_nroutes, app);
+  const router_t *router = http_server_router(app->http);
+  metrics_init(router_npatterns(router), router_patterns(router));
+  metrics_add_collector(ops_collect, app);
+  metrics_add_collector(db_pool_metrics, app->db);
+
+  int rc = http_server_listen(app->http);
+  if (rc != 0) {
+    char addr[128];
+    snprintf(addr, sizeof addr, "%s:%d", cfg->listen_host, cfg->listen_port);
+    log_kv(LOG_ERROR, "cannot listen", "addr", addr, "error", uv_strerror(rc), NULL);
+    return 1;
+  }
+  db_pool_start(app->db);
+  db_listen_start(app->listen);
+
+  uv_signal_init(&loop, &proc.sigterm);
+  uv_signal_init(&loop, &proc.sigint);
+  proc.sigterm.data = proc.sigint.data = &proc;
+  uv_signal_start(&proc.sigterm, on_signal, SIGTERM);
+  uv_signal_start(&proc.sigint, on_signal, SIGINT);
+  uv_timer_init(&loop, &proc.log_timer);
+  uv_timer_start(&proc.log_timer, on_log_timer, 100, 100);
+  uv_unref((uv_handle_t *)&proc.log_timer);
+
+  char addr[128];
+  snprintf(addr, sizeof addr, strchr(cfg->listen_host, ':') ? "[%s]:%d" : "%s:%d", cfg->listen_host,
+           cfg->listen_port);
+  log_kv(LOG_INFO, "listening", "addr", addr, "version", SLOTD_VERSION, NULL);
+  log_flush();
+
+  uv_run(&loop, UV_RUN_DEFAULT);
+  metrics_shutdown();
+  if (uv_loop_close(&loop) != 0) {
+    uv_walk(&loop, walk_cb, NULL);
+    return 1;
+  }
+  log_kv(LOG_INFO, "stopped", NULL);
+  log_flush();
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *cmd = argc > 1 ? argv[1] : "serve";
+  if (argc > 2) {
+    fputs(usage, stderr);
+    return 2;
+  }
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    fputs(usage, stdout);
+    fputs(config_help, stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
+    printf("slotd %s\n", SLOTD_VERSION);
+    return 0;
+  }
+  if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0) {
+    fprintf(stderr, "slotd: unknown command \"%s\"\n", cmd);
+    fputs(usage, stderr);
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  config_t cfg;
+  char err[512];
+  if (config_load(&cfg, env_get, err, sizeof err) != 0) {
+    fprintf(stderr, "slotd: invalid configuration: %s\n", err);
+    config_free(&cfg);
+    return 2;
+  }
+  log_init(cfg.log_level, cfg.instance);
+  int rc;
+  if (strcmp(cmd, "migrate") == 0) {
+    rc = db_migrate(&cfg, MIGRATE_WAIT_MS, err, sizeof err) == 0 ? 0 : 1;
+    if (rc) log_kv(LOG_ERROR, "migration failed", "error", err, NULL);
+    else log_kv(LOG_INFO, "migrations up to date", NULL);
+  } else {
+    rc = serve(&cfg);
+  }
+  log_flush();
+  config_free(&cfg);
+  return rc;
+}
