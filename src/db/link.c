@@ -160,8 +160,11 @@ static void schedule_retry(db_link_t *l) {
 
 static void connect_failed(db_link_t *l, const char *why) {
   l->attempts++;
-  if (l->attempts == 1 || l->attempts % 20 == 0)
-    log_kv(LOG_WARN, "database connect failed", "conn", l->name, "error", why, NULL);
+  if (l->attempts == 1 || l->attempts % 20 == 0) {
+    char msg[512];
+    db_one_line(why, msg, sizeof msg);
+    log_kv(LOG_WARN, "database connect failed", "conn", l->name, "error", msg, NULL);
+  }
   drop_pg(l);
   uv_timer_stop(&l->timer);
   schedule_retry(l);
@@ -171,7 +174,9 @@ void db_link_reset(db_link_t *l, const char *why) {
   if (l->closing || l->state == DB_LINK_BACKOFF || l->state == DB_LINK_IDLE) return;
   int was_ready = l->state == DB_LINK_READY;
   if (l->state == DB_LINK_RESOLVING) uv_cancel((uv_req_t *)&l->gai); /* its callback still runs */
-  log_kv(LOG_WARN, "database connection lost", "conn", l->name, "error", why, NULL);
+  char msg[512];
+  db_one_line(why, msg, sizeof msg);
+  log_kv(LOG_WARN, "database connection lost", "conn", l->name, "error", msg, NULL);
   drop_pg(l);
   uv_timer_stop(&l->timer);
   l->attempts++;
@@ -199,13 +204,7 @@ static void poll_connect(db_link_t *l) {
       l->attempts = 0;
       l->cb(l, DB_EV_READY);
       return;
-    default: {
-      char msg[256];
-      snprintf(msg, sizeof msg, "%s", l->pg ? PQerrorMessage(l->pg) : "connection failed");
-      size_t n = strlen(msg);
-      while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) msg[--n] = '\0';
-      connect_failed(l, msg);
-    }
+    default: connect_failed(l, l->pg ? PQerrorMessage(l->pg) : "connection failed");
   }
 }
 
@@ -222,6 +221,29 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   if (l->state == DB_LINK_READY && (events & UV_READABLE)) l->cb(l, DB_EV_READABLE);
 }
 
+/* libpq prints notices to stderr by default; slotd's stderr carries JSON lines only. */
+static void on_notice(void *arg, const char *message) {
+  const db_link_t *l = arg;
+  char msg[512];
+  db_one_line(message, msg, sizeof msg);
+  log_kv(LOG_DEBUG, "database notice", "conn", l->name, "message", msg, NULL);
+}
+
+void db_one_line(const char *in, char *out, size_t outlen) {
+  size_t o = 0;
+  int space = 0;
+  for (const char *p = in ? in : ""; *p && o + 1 < outlen; p++) {
+    if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
+      space = o > 0;
+      continue;
+    }
+    if (space && o + 2 < outlen) out[o++] = ' ';
+    space = 0;
+    out[o++] = *p;
+  }
+  out[o] = '\0';
+}
+
 static void begin_pg(db_link_t *l) {
   const db_params_t *p = l->params;
   if (p->hostaddr_idx >= 0) p->values[p->hostaddr_idx] = l->hostaddr;
@@ -231,6 +253,7 @@ static void begin_pg(db_link_t *l) {
     connect_failed(l, l->pg ? PQerrorMessage(l->pg) : "out of memory");
     return;
   }
+  PQsetNoticeProcessor(l->pg, on_notice, l);
   l->state = DB_LINK_CONNECTING;
   uv_timer_start(&l->timer, on_timer, p->connect_timeout_ms, 0); /* libpq's connect_timeout is not enforced here */
   if (poll_set(l, UV_WRITABLE)) connect_failed(l, "cannot watch socket");

@@ -53,6 +53,8 @@ void db_link_connect(db_link_t *l);
 void db_link_want_write(db_link_t *l, int on);
 /* Drops the connection (a READY one reports LOST first) and reconnects after a backoff delay. */
 void db_link_reset(db_link_t *l, const char *why);
+/* Copies a libpq message with its line breaks and runs of blanks folded to single spaces. */
+void db_one_line(const char *in, char *out, size_t outlen);
 /* Final: closes handles; on_closed(&l->timer) fires when nothing of the link is left. */
 void db_link_close(db_link_t *l, uv_close_cb on_closed);
 

@@ -62,6 +62,8 @@ struct http_server_s {
   uv_timer_t drain_timer;
   http_conn_t *conns;     /* list head */
   int nconns;
+  int nrejecting;         /* over-limit connections being answered 503 */
+  void *rejecting;        /* their list (reject_t) */
   uint64_t rejected;
   int draining, listening;
   int closes_pending;     /* handles still to close in http_server_close */
@@ -74,6 +76,7 @@ static llhttp_settings_t g_settings; /* llhttp keeps a pointer: one static insta
 
 static void conn_drive(http_conn_t *c);
 static void conn_close(http_conn_t *c);
+static void drained(http_server_t *s);
 static void conn_fail(http_conn_t *c, int status, const char *code, const char *msg);
 
 /* ------------------------------------------------------------------ states and timers */
@@ -667,12 +670,7 @@ static void on_conn_closed(uv_handle_t *h) {
   if (c->next) c->next->prev = c->prev;
   s->nconns--;
   free(c);
-  if (s->draining && s->nconns == 0 && s->on_drained) {
-    uv_timer_stop(&s->drain_timer);
-    http_drained_cb cb = s->on_drained;
-    s->on_drained = NULL;
-    cb(s);
-  }
+  if (s->draining && s->nconns == 0 && s->nrejecting == 0 && s->on_drained) drained(s);
 }
 
 static void conn_close(http_conn_t *c) {
@@ -704,24 +702,92 @@ static void format_peer(const struct sockaddr_storage *ss, char *out, size_t out
   }
 }
 
-/* A connection over SLOTD_MAX_CONNECTIONS: one best-effort 503, then close. */
-static void on_reject_closed(uv_handle_t *h) { free(h); }
+/* A connection over SLOTD_MAX_CONNECTIONS gets a 503 and a clean close: write, send FIN, and
+ * discard what the client sends until it closes (or a second passes), so the client reads the
+ * answer instead of a reset caused by its unread request. */
+#define MAX_REJECTING 256
+
+typedef struct {
+  uv_tcp_t tcp;
+  uv_timer_t timer;
+  uv_write_t wreq;
+  uv_shutdown_t sreq;
+  http_server_t *srv;
+  void *prev, *next;      /* server's list of rejecting connections */
+  int closes_pending;
+  char head[256];
+  char sink[512];
+} reject_t;
+
+static const char REJECT_BODY[] = "{\"error\":\"too many connections\",\"code\":\"SERVICE_UNAVAILABLE\"}";
+
+static void on_reject_closed(uv_handle_t *h) {
+  reject_t *r = h->data;
+  if (--r->closes_pending > 0) return;
+  http_server_t *s = r->srv;
+  if (r->prev) ((reject_t *)r->prev)->next = r->next;
+  else s->rejecting = r->next;
+  if (r->next) ((reject_t *)r->next)->prev = r->prev;
+  s->nrejecting--;
+  free(r);
+  if (s->draining && s->nconns == 0 && s->nrejecting == 0 && s->on_drained) drained(s);
+}
+
+static void reject_close(reject_t *r) {
+  if (uv_is_closing((uv_handle_t *)&r->tcp)) return;
+  uv_close((uv_handle_t *)&r->tcp, on_reject_closed);
+  uv_close((uv_handle_t *)&r->timer, on_reject_closed);
+}
+
+static void on_reject_timer(uv_timer_t *t) { reject_close(t->data); }
+
+static void on_reject_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+  UNUSED(suggested);
+  reject_t *r = h->data;
+  *b = uv_buf_init(r->sink, sizeof r->sink);
+}
+
+static void on_reject_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
+  UNUSED(b);
+  if (n < 0) reject_close(st->data);
+}
+
+static void on_reject_shutdown(uv_shutdown_t *sr, int status) { UNUSED(sr), UNUSED(status); }
+
+static void on_reject_written(uv_write_t *w, int status) {
+  reject_t *r = w->data;
+  if (status < 0 || uv_is_closing((uv_handle_t *)&r->tcp)) return;
+  r->sreq.data = r;
+  if (uv_shutdown(&r->sreq, (uv_stream_t *)&r->tcp, on_reject_shutdown) != 0) reject_close(r);
+}
 
 static void reject_connection(http_server_t *s) {
-  uv_tcp_t *t = xmalloc(sizeof *t);
-  uv_tcp_init(s->loop, t);
-  if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)t) == 0) {
-    static const char body[] = "{\"error\":\"too many connections\",\"code\":\"SERVICE_UNAVAILABLE\"}";
-    char head[256];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 503 Service Unavailable\r\nDate: %s\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
-                     http_date(), sizeof body - 1);
-    uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)n), uv_buf_init((char *)body, sizeof body - 1)};
-    (void)uv_try_write((uv_stream_t *)t, bufs, 2);
-  }
+  reject_t *r = xcalloc(1, sizeof *r);
+  r->srv = s;
+  r->closes_pending = 2;
+  r->next = s->rejecting;
+  if (s->rejecting) ((reject_t *)s->rejecting)->prev = r;
+  s->rejecting = r;
+  s->nrejecting++;
   s->rejected++;
-  uv_close((uv_handle_t *)t, on_reject_closed);
+  uv_tcp_init(s->loop, &r->tcp);
+  uv_timer_init(s->loop, &r->timer);
+  r->tcp.data = r->timer.data = r->wreq.data = r;
+  if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&r->tcp) != 0 || s->nrejecting > MAX_REJECTING) {
+    reject_close(r);
+    return;
+  }
+  int n = snprintf(r->head, sizeof r->head,
+                   "HTTP/1.1 503 Service Unavailable\r\nDate: %s\r\nContent-Type: application/json\r\n"
+                   "Content-Length: %zu\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
+                   http_date(), sizeof REJECT_BODY - 1);
+  uv_buf_t bufs[2] = {uv_buf_init(r->head, (unsigned)n), uv_buf_init((char *)REJECT_BODY, sizeof REJECT_BODY - 1)};
+  if (uv_write(&r->wreq, (uv_stream_t *)&r->tcp, bufs, 2, on_reject_written) != 0 ||
+      uv_read_start((uv_stream_t *)&r->tcp, on_reject_alloc, on_reject_read) != 0) {
+    reject_close(r);
+    return;
+  }
+  uv_timer_start(&r->timer, on_reject_timer, 1000, 0);
 }
 
 static void on_connection(uv_stream_t *l, int status) {
@@ -789,6 +855,13 @@ int http_server_listen(http_server_t *s) {
   return 0;
 }
 
+static void drained(http_server_t *s) {
+  uv_timer_stop(&s->drain_timer);
+  http_drained_cb cb = s->on_drained;
+  s->on_drained = NULL;
+  cb(s);
+}
+
 static void on_drain_timeout(uv_timer_t *t) {
   http_server_t *s = container_of(t, http_server_t, drain_timer);
   log_kv(LOG_WARN, "shutdown timeout: closing remaining connections", NULL);
@@ -807,15 +880,22 @@ void http_server_drain(http_server_t *s, http_drained_cb cb) {
     next = c->next;
     if (c->state == CONN_IDLE && c->rlen == c->rpos) conn_close(c);
   }
-  if (s->nconns == 0) {
-    s->on_drained = NULL;
-    cb(s);
+  for (reject_t *r = s->rejecting; r; r = r->next) reject_close(r);
+  if (s->nconns == 0 && s->nrejecting == 0) {
+    drained(s);
     return;
   }
   uv_timer_start(&s->drain_timer, on_drain_timeout, s->cfg->shutdown_timeout_ms, 0);
 }
 
 int http_server_draining(const http_server_t *s) { return s->draining; }
+
+int http_server_port(const http_server_t *s) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len) != 0) return -1;
+  return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
+}
 const router_t *http_server_router(const http_server_t *s) { return s->router; }
 int http_server_open_connections(const http_server_t *s) { return s->nconns; }
 uint64_t http_server_rejected_connections(const http_server_t *s) { return s->rejected; }
@@ -828,7 +908,7 @@ static void on_server_handle_closed(uv_handle_t *h) {
 }
 
 void http_server_close(http_server_t *s) {
-  assert(s->nconns == 0);
+  assert(s->nconns == 0 && s->nrejecting == 0);
   s->closes_pending = 1;
   s->drain_timer.data = s;
   uv_close((uv_handle_t *)&s->drain_timer, on_server_handle_closed);

@@ -71,6 +71,8 @@ int http_server_listen(http_server_t *srv) WARN_UNUSED;
  * after SLOTD_SHUTDOWN_TIMEOUT closes whatever is left. cb fires once no connection is open. */
 void http_server_drain(http_server_t *srv, http_drained_cb cb);
 int http_server_draining(const http_server_t *srv);
+/* The bound port (useful with port 0), or -1. */
+int http_server_port(const http_server_t *srv);
 /* After draining (no connection left): closes the server's handles; the server is freed in
  * the last close callback, so run the loop afterwards. */
 void http_server_close(http_server_t *srv);
