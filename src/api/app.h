@@ -16,6 +16,7 @@ typedef struct {
   db_pool_t *db;
   db_listen_t *listen;
   int draining; /* SIGTERM received: /readyz answers 503 */
+  struct api_state_s *api_state; /* authn.c: rate limiter and credential cache */
 } app_t;
 
 /* The route table of the whole API and the statements it prepares on every connection. */

@@ -1,14 +1,54 @@
 /* routes.c — the API's route table and prepared statements, in one place. */
 #include <llhttp.h>
 
+#include "api_keys.h"
 #include "app.h"
+#include "auth.h"
+#include "authn.h"
+#include "booking_page.h"
 #include "ops.h"
 
+#define PUB(fn) api_dispatch, ROUTE_PUBLIC, &(const api_handler_t){fn, API_PUBLIC}
+#define AUTH(fn) api_dispatch, 0, &(const api_handler_t){fn, API_AUTH}
+
 const http_route_t api_routes[] = {
-    {M(HTTP_GET), "/healthz", ops_healthz, ROUTE_PUBLIC},
-    {M(HTTP_GET), "/readyz", ops_readyz, ROUTE_PUBLIC},
-    {M(HTTP_GET), "/metrics", ops_metrics, 0},
+    {M(HTTP_GET), "/healthz", ops_healthz, ROUTE_PUBLIC, NULL},
+    {M(HTTP_GET), "/readyz", ops_readyz, ROUTE_PUBLIC, NULL},
+    {M(HTTP_GET), "/metrics", ops_metrics, 0, NULL},
+
+    {M(HTTP_POST), "/api/auth/register", PUB(auth_register)},
+    {M(HTTP_POST), "/api/auth/login", PUB(auth_login)},
+    {M(HTTP_POST), "/api/auth/logout", AUTH(auth_logout)},
+    {M(HTTP_GET), "/api/auth/me", AUTH(auth_me)},
+    {M(HTTP_PUT), "/api/auth/me", AUTH(auth_update_me)},
+    {M(HTTP_PUT), "/api/auth/password", AUTH(auth_change_password)},
+
+    {M(HTTP_GET), "/api/api-keys", AUTH(api_keys_list)},
+    {M(HTTP_POST), "/api/api-keys", AUTH(api_keys_create)},
+    {M(HTTP_DELETE), "/api/api-keys/:id", AUTH(api_keys_revoke)},
+
+    {M(HTTP_GET), "/api/booking-page", AUTH(booking_page_get)},
+    {M(HTTP_PUT), "/api/booking-page", AUTH(booking_page_update)},
+    {M(HTTP_GET), "/api/public/:slug", PUB(booking_page_public)},
 };
 const int api_nroutes = (int)(sizeof api_routes / sizeof api_routes[0]);
 
-void api_prepare_statements(db_pool_t *db) { db_pool_prepare(db, "ping", "SELECT api.ping()"); }
+void api_prepare_statements(db_pool_t *db) {
+  db_pool_prepare(db, "ping", "SELECT api.ping()");
+  db_pool_prepare(db, "auth", "SELECT user_id, kind, key_id, expires_in FROM api.auth($1)");
+  db_pool_prepare(db, "register", "SELECT api.register($1, $2, $3, $4, $5)");
+  db_pool_prepare(db, "login_lookup", "SELECT id, password_hash FROM api.login_lookup($1)");
+  db_pool_prepare(db, "session_create", "SELECT api.session_create($1, $2, $3)");
+  db_pool_prepare(db, "logout", "SELECT api.logout($1)");
+  db_pool_prepare(db, "me", "SELECT api.me($1)");
+  db_pool_prepare(db, "update_me", "SELECT api.update_me($1, $2)");
+  db_pool_prepare(db, "password_get", "SELECT api.password_get($1)");
+  db_pool_prepare(db, "password_set", "SELECT api.password_set($1, $2, $3, $4)");
+  db_pool_prepare(db, "api_key_create", "SELECT api.api_key_create($1, $2, $3, $4, $5, $6)");
+  db_pool_prepare(db, "api_keys_list", "SELECT api.api_keys_list($1)");
+  db_pool_prepare(db, "api_key_revoke", "SELECT api.api_key_revoke($1, $2)");
+  db_pool_prepare(db, "booking_page_get", "SELECT api.booking_page_get($1)");
+  db_pool_prepare(db, "booking_page_update", "SELECT api.booking_page_update($1, $2)");
+  db_pool_prepare(db, "public_page", "SELECT api.public_page($1)");
+  db_pool_prepare(db, "sweep_sessions", "SELECT api.sweep_sessions()");
+}

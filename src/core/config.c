@@ -29,6 +29,10 @@ const char config_help[] =
     "  SLOTD_TRUSTED_PROXIES     proxy IPs/CIDRs, comma separated (none)\n"
     "  SLOTD_CORS_PUBLIC_ORIGINS origins for public routes        (*)\n"
     "  SLOTD_CORS_ORIGINS        origins for authenticated routes (none)\n"
+    "  SLOTD_RATE_LIMIT_PUBLIC   requests/minute per client IP    (60)\n"
+    "  SLOTD_RATE_LIMIT_AUTH     requests/minute per user         (300)\n"
+    "  SLOTD_COOKIE_SECURE       0 drops Secure from the cookie   (1)\n"
+    "  SLOTD_SESSION_TTL         session lifetime in seconds      (2592000)\n"
     "  SLOTD_MIGRATIONS_DIR      read migrations from this dir    (built in)\n"
     "  SLOTD_INSTANCE            instance name in logs            (hostname:pid)\n";
 
@@ -200,6 +204,10 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   INT_VAR("SLOTD_DB_POOL", db_pool, 4, 1, 256)
   INT_VAR("SLOTD_MAX_BODY", max_body, 1048576, 1024, 1073741824)
   INT_VAR("SLOTD_MAX_CONNECTIONS", max_connections, 1024, 1, 1000000)
+  INT_VAR("SLOTD_RATE_LIMIT_PUBLIC", rate_limit_public, 60, 1, 1000000)
+  INT_VAR("SLOTD_RATE_LIMIT_AUTH", rate_limit_auth, 300, 1, 1000000)
+  INT_VAR("SLOTD_COOKIE_SECURE", cookie_secure, 1, 0, 1)
+  INT_VAR("SLOTD_SESSION_TTL", session_ttl, 2592000, 60, 31536000)
 #undef INT_VAR
 
 #define SEC_VAR(name, field, def)                                                           \

@@ -41,6 +41,10 @@ typedef struct {
   char *cors_origins[CONFIG_MAX_ORIGINS]; /* exact origins, credentials allowed */
   int n_cors_origins;
   char *migrations_dir; /* NULL: the migrations built into the binary */
+  int rate_limit_public;  /* requests per minute per client IP */
+  int rate_limit_auth;    /* requests per minute per user */
+  int cookie_secure;      /* Secure attribute on the session cookie */
+  int session_ttl;        /* seconds */
   char *instance;
 } config_t;
 

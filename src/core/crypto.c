@@ -2,6 +2,7 @@
 
 #include <mbedtls/md.h>
 #include <mbedtls/sha256.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "util.h"
@@ -26,4 +27,89 @@ int crypto_equal(const void *a, const void *b, size_t n) {
   unsigned char d = 0;
   for (size_t i = 0; i < n; i++) d |= (unsigned char)(x[i] ^ y[i]);
   return d == 0;
+}
+
+/* ------------------------------------------------------------------ passwords */
+
+#include <argon2.h>
+#include <string.h>
+
+#define PW_T_COST 2
+#define PW_M_COST 19456 /* KiB: OWASP's argon2id minimum */
+#define PW_PARALLELISM 1
+#define PW_SALT_LEN 16
+#define PW_HASH_LEN 32
+#define PW_ENCODED_MAX 160
+
+typedef struct {
+  uv_work_t work;
+  crypto_pw_cb cb;
+  void *data;
+  int verify;
+  int ok;
+  char *password;
+  char encoded[PW_ENCODED_MAX];
+} pw_job_t;
+
+static void pw_hash_into(const char *password, char *encoded) {
+  unsigned char salt[PW_SALT_LEN];
+  random_bytes(salt, sizeof salt);
+  if (argon2id_hash_encoded(PW_T_COST, PW_M_COST, PW_PARALLELISM, password, strlen(password), salt, sizeof salt,
+                            PW_HASH_LEN, encoded, PW_ENCODED_MAX) != ARGON2_OK)
+    encoded[0] = '\0';
+}
+
+static void pw_work(uv_work_t *w) { /* threadpool */
+  pw_job_t *j = container_of(w, pw_job_t, work);
+  if (j->verify) {
+    j->ok = argon2id_verify(j->encoded, j->password, strlen(j->password)) == ARGON2_OK;
+  } else {
+    pw_hash_into(j->password, j->encoded);
+    j->ok = j->encoded[0] != '\0';
+  }
+}
+
+static void pw_done(uv_work_t *w, int status) { /* loop thread */
+  pw_job_t *j = container_of(w, pw_job_t, work);
+  j->cb(j->data, status == 0 && j->ok, (!j->verify && j->ok && status == 0) ? j->encoded : NULL);
+  memset(j->password, 0, strlen(j->password));
+  free(j->password);
+  free(j);
+}
+
+static void pw_submit(uv_loop_t *loop, int verify, const char *encoded, const char *password, crypto_pw_cb cb,
+                      void *data) {
+  pw_job_t *j = xcalloc(1, sizeof *j);
+  j->cb = cb;
+  j->data = data;
+  j->verify = verify;
+  j->password = xstrdup(password);
+  if (encoded) snprintf(j->encoded, sizeof j->encoded, "%s", encoded);
+  if (uv_queue_work(loop, &j->work, pw_work, pw_done) != 0) abort(); /* only fails for a NULL work_cb */
+}
+
+void crypto_password_hash(uv_loop_t *loop, const char *password, crypto_pw_cb cb, void *data) {
+  pw_submit(loop, 0, NULL, password, cb, data);
+}
+
+void crypto_password_verify(uv_loop_t *loop, const char *encoded, const char *password, crypto_pw_cb cb,
+                            void *data) {
+  pw_submit(loop, 1, encoded, password, cb, data);
+}
+
+const char *crypto_password_dummy(void) {
+  static char dummy[PW_ENCODED_MAX];
+  if (!dummy[0]) {
+    char pw[33];
+    crypto_token_hex(16, pw);
+    pw_hash_into(pw, dummy);
+  }
+  return dummy;
+}
+
+void crypto_token_hex(size_t n, char *out) {
+  unsigned char tmp[64];
+  if (n > sizeof tmp) abort();
+  random_bytes(tmp, n);
+  hex_encode(tmp, n, out);
 }

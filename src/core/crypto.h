@@ -13,3 +13,20 @@ void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t
 int crypto_equal(const void *a, const void *b, size_t n);
 
 #endif
+
+/* ---- passwords: argon2id, always computed on libuv's threadpool, never on the loop thread ---- */
+#include <uv.h>
+
+/* hash: ok=1 and encoded is the PHC string ("$argon2id$v=19$m=19456,t=2,p=1$...").
+ * verify: ok=1 if the password matches, encoded NULL. Both copy their inputs; cb runs on the
+ * loop thread exactly once. */
+typedef void (*crypto_pw_cb)(void *data, int ok, const char *encoded);
+void crypto_password_hash(uv_loop_t *loop, const char *password, crypto_pw_cb cb, void *data);
+void crypto_password_verify(uv_loop_t *loop, const char *encoded, const char *password, crypto_pw_cb cb,
+                            void *data);
+/* A valid hash of a random password with the same cost, for verifying against when the account
+ * does not exist (login takes the same time either way). Computed once, blocking: call at start. */
+const char *crypto_password_dummy(void);
+
+/* n random bytes as lower-case hex into out (2n+1 bytes). */
+void crypto_token_hex(size_t n, char *out);

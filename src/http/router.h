@@ -28,6 +28,7 @@ typedef struct {
   const char *pattern;
   http_handler_fn handler;
   int flags;
+  const void *ctx; /* for the handler: req->match.route->ctx */
 } http_route_t;
 
 typedef struct router_s router_t;

@@ -1,0 +1,90 @@
+#include "api_keys.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/crypto.h"
+#include "../core/timeutil.h"
+#include "authn.h"
+#include "util.h"
+
+#define KEY_PREFIX "cal_"
+
+long long api_parse_id(const char *s) {
+  if (!s || !*s || strlen(s) > 18) return 0;
+  for (const char *p = s; *p; p++)
+    if (*p < '0' || *p > '9') return 0;
+  long long v = strtoll(s, NULL, 10);
+  return v > 0 ? v : 0;
+}
+
+static void on_created(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  if (api_db_failed(req, r)) return;
+  json_t *obj = json_loads(PQgetvalue(r->res, 0, 0), 0, NULL);
+  if (!obj) {
+    api_error(req, 500, E_INTERNAL, "internal error");
+    return;
+  }
+  json_object_set_new(obj, "key", json_string(api_ctx(req)->flow)); /* the only time it is shown */
+  http_set_header(req, "Cache-Control", "no-store");
+  api_respond_json(req, 201, obj);
+}
+
+int api_keys_create(http_req_t *req) {
+  if (api_body_object(req)) return 0;
+  api_v_t v;
+  api_v_init(&v, req, api_ctx(req)->body);
+  const char *label = api_v_str(&v, "label", 1, 1, 100);
+  int present;
+  const char *exp = api_v_str_or_null(&v, "expires_at", 64, &present);
+  char exp_utc[32] = "";
+  if (exp) {
+    int64_t t;
+    if (time_parse_rfc3339(exp, &t) != 0)
+      api_v_fail(&v, "expires_at", "expires_at must be an RFC 3339 date-time, e.g. 2026-12-31T23:59:59Z");
+    else
+      time_format_utc(t, exp_utc, sizeof exp_utc);
+  }
+  if (v.failed) return api_v_respond(&v);
+  /* cal_ + 64 hex characters: 32 bytes from the kernel CSPRNG. */
+  char *key = arena_alloc(req->arena, sizeof KEY_PREFIX + 64);
+  memcpy(key, KEY_PREFIX, sizeof KEY_PREFIX - 1);
+  crypto_token_hex(32, key + sizeof KEY_PREFIX - 1);
+  api_ctx(req)->flow = key;
+  char hash[65], prefix[16], last4[8];
+  crypto_sha256_hex(key, strlen(key), hash);
+  snprintf(prefix, sizeof prefix, "%.8s", key);
+  snprintf(last4, sizeof last4, "%s", key + strlen(key) - 4);
+  const char *params[6] = {api_ctx(req)->user_id_str, label, hash, prefix, last4, exp ? exp_utc : NULL};
+  api_query(req, "api_key_create", 6, params, on_created);
+  return 0;
+}
+
+static void on_list(void *data, const db_result_t *r) { api_respond_db(data, r, 200); }
+
+int api_keys_list(http_req_t *req) {
+  const char *params[1] = {api_ctx(req)->user_id_str};
+  api_query(req, "api_keys_list", 1, params, on_list);
+  return 0;
+}
+
+static void on_revoked(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  if (api_db_failed(req, r)) return;
+  api_authn_forget_user(api_app(req), api_ctx(req)->user_id);
+  api_respond_text_json(req, 200, "{\"ok\":true}", 11);
+}
+
+int api_keys_revoke(http_req_t *req) {
+  const char *id = http_req_param(req, "id");
+  if (!api_parse_id(id)) {
+    api_error(req, 404, E_NOT_FOUND, "API key not found");
+    return 0;
+  }
+  const char *params[2] = {api_ctx(req)->user_id_str, id};
+  api_query(req, "api_key_revoke", 2, params, on_revoked);
+  return 0;
+}

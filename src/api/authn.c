@@ -1,0 +1,243 @@
+#include "authn.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/crypto.h"
+#include "../core/log.h"
+#include "../core/map.h"
+#include "ratelimit.h"
+#include "util.h"
+
+#define CACHE_TTL_MS 60000
+#define CACHE_MAX 100000
+#define RL_MAX_KEYS 200000
+
+typedef struct {
+  int64_t user_id;
+  int64_t key_id;
+  int kind;
+  uint64_t valid_until; /* loop ms: min(cached + TTL, credential expiry) */
+} cred_t;
+
+typedef struct api_state_s {
+  rl_t *rl;
+  map_t *creds; /* hex hash -> cred_t */
+} api_state_t;
+
+static api_state_t *state(app_t *app) { return app->api_state; }
+
+/* ------------------------------------------------------------------ cache invalidation */
+
+static int match_user(const char *key, void *value, void *ctx) {
+  (void)key;
+  return ((cred_t *)value)->user_id == *(int64_t *)ctx;
+}
+
+void api_authn_forget_user(app_t *app, int64_t user_id) { map_filter(state(app)->creds, match_user, &user_id); }
+
+static void on_auth_notify(void *data, const char *channel, const char *payload) {
+  app_t *app = data;
+  (void)channel;
+  if (!payload) { /* (re)connected: anything may have changed meanwhile */
+    map_clear(state(app)->creds);
+    return;
+  }
+  if (strncmp(payload, "h:", 2) == 0) map_del(state(app)->creds, payload + 2);
+  else if (strncmp(payload, "u:", 2) == 0) api_authn_forget_user(app, strtoll(payload + 2, NULL, 10));
+}
+
+int api_authn_init(app_t *app) {
+  api_state_t *s = xcalloc(1, sizeof *s);
+  s->rl = rl_new(RL_MAX_KEYS);
+  s->creds = map_new(sizeof(cred_t), CACHE_MAX);
+  app->api_state = s;
+  return db_listen_subscribe(app->listen, "slotd_auth", on_auth_notify, app);
+}
+
+void api_authn_free(app_t *app) {
+  api_state_t *s = state(app);
+  if (!s) return;
+  rl_free(s->rl);
+  map_free(s->creds);
+  free(s);
+  app->api_state = NULL;
+}
+
+/* ------------------------------------------------------------------ client IP */
+
+static int parse_ip(const char *s, size_t n, int *family, unsigned char *addr) {
+  char tmp[64];
+  while (n && (*s == ' ' || *s == '\t')) s++, n--;
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+  if (n == 0 || n >= sizeof tmp) return -1;
+  memcpy(tmp, s, n);
+  tmp[n] = 0;
+  if (inet_pton(AF_INET, tmp, addr) == 1) *family = AF_INET;
+  else if (inet_pton(AF_INET6, tmp, addr) == 1) *family = AF_INET6;
+  else return -1;
+  return 0;
+}
+
+static void client_ip(http_req_t *req, char *out, size_t outlen) {
+  const config_t *cfg = api_app(req)->cfg;
+  int family = req->peer_addr.ss_family;
+  unsigned char addr[16];
+  if (family == AF_INET) memcpy(addr, &((struct sockaddr_in *)&req->peer_addr)->sin_addr, 4);
+  else if (family == AF_INET6) memcpy(addr, &((struct sockaddr_in6 *)&req->peer_addr)->sin6_addr, 16);
+  else {
+    snprintf(out, outlen, "unknown");
+    return;
+  }
+  const char *xff = http_req_header(req, "X-Forwarded-For");
+  if (xff && config_cidr_match(cfg->trusted_proxies, cfg->n_trusted_proxies, family, addr)) {
+    /* Walk from the right: the first address that is not one of our proxies is the client. */
+    const char *end = xff + strlen(xff);
+    while (end > xff) {
+      const char *start = end;
+      while (start > xff && start[-1] != ',') start--;
+      int f;
+      unsigned char a[16];
+      if (parse_ip(start, (size_t)(end - start), &f, a) != 0) break; /* garbage: stop at the last good hop */
+      family = f;
+      memcpy(addr, a, sizeof a);
+      if (!config_cidr_match(cfg->trusted_proxies, cfg->n_trusted_proxies, f, a)) break;
+      end = start > xff ? start - 1 : xff;
+    }
+  }
+  inet_ntop(family, addr, out, (socklen_t)outlen);
+}
+
+/* ------------------------------------------------------------------ limits */
+
+/* Applies the limit for key; sets the headers. 1 if the request may go on, else responds 429. */
+static int limit(http_req_t *req, const char *key, int per_minute) {
+  rl_result_t r;
+  rl_hit(state(api_app(req))->rl, key, per_minute, (int64_t)time(NULL), &r);
+  char v[32];
+  snprintf(v, sizeof v, "%d", r.limit);
+  http_set_header(req, "X-RateLimit-Limit", v);
+  snprintf(v, sizeof v, "%d", r.remaining);
+  http_set_header(req, "X-RateLimit-Remaining", v);
+  snprintf(v, sizeof v, "%" PRId64, r.reset);
+  http_set_header(req, "X-RateLimit-Reset", v);
+  if (r.allowed) return 1;
+  snprintf(v, sizeof v, "%d", r.retry_after);
+  http_set_header(req, "Retry-After", v);
+  char body[160];
+  int n = snprintf(body, sizeof body,
+                   "{\"error\":{\"code\":\"RATE_LIMIT_EXCEEDED\",\"message\":\"Too many requests. Please retry after "
+                   "%d seconds.\"}}",
+                   r.retry_after);
+  http_respond(req, 429, "application/json", body, (size_t)n);
+  return 0;
+}
+
+static int limit_ip(http_req_t *req) {
+  char key[80];
+  snprintf(key, sizeof key, "ip:%s", api_ctx(req)->client_ip);
+  return limit(req, key, api_app(req)->cfg->rate_limit_public);
+}
+
+/* ------------------------------------------------------------------ credentials */
+
+/* The presented credential, or NULL. */
+static const char *credential(http_req_t *req, char *buf, size_t buflen) {
+  const char *k = http_req_header(req, "X-API-Key");
+  if (k && *k) return k;
+  const char *a = http_req_header(req, "Authorization");
+  if (a && strncasecmp(a, "Bearer ", 7) == 0) {
+    a += 7;
+    while (*a == ' ') a++;
+    if (*a) return a;
+  }
+  const char *c = http_req_header(req, "Cookie");
+  while (c && *c) { /* "a=b; session=TOKEN; c=d" */
+    while (*c == ' ' || *c == ';') c++;
+    const char *end = strchr(c, ';');
+    size_t n = end ? (size_t)(end - c) : strlen(c);
+    if (n > 8 && strncmp(c, "session=", 8) == 0 && n - 8 < buflen) {
+      memcpy(buf, c + 8, n - 8);
+      buf[n - 8] = 0;
+      return buf;
+    }
+    c = end;
+  }
+  return NULL;
+}
+
+static void proceed(http_req_t *req) {
+  api_ctx_t *ctx = api_ctx(req);
+  char key[40];
+  snprintf(key, sizeof key, "u:%" PRId64, ctx->user_id);
+  snprintf(ctx->user_id_str, sizeof ctx->user_id_str, "%" PRId64, ctx->user_id);
+  if (!limit(req, key, api_app(req)->cfg->rate_limit_auth)) return;
+  const api_handler_t *h = req->match.route->ctx;
+  if (h->fn(req) != 0 && !req->responded) api_error(req, 500, E_INTERNAL, "internal error");
+}
+
+static void unauthorized(http_req_t *req, const char *why) {
+  if (!limit_ip(req)) return;
+  http_set_header(req, "WWW-Authenticate", "Bearer");
+  api_error(req, 401, E_UNAUTHORIZED, why);
+}
+
+static void on_auth(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  if (api_db_failed(req, r)) return;
+  if (PQntuples(r->res) < 1) {
+    unauthorized(req, "invalid or expired credentials");
+    return;
+  }
+  api_ctx_t *ctx = api_ctx(req);
+  ctx->user_id = strtoll(PQgetvalue(r->res, 0, 0), NULL, 10);
+  ctx->auth_kind = strcmp(PQgetvalue(r->res, 0, 1), "session") == 0 ? AUTH_SESSION : AUTH_API_KEY;
+  ctx->api_key_id = PQgetisnull(r->res, 0, 2) ? 0 : strtoll(PQgetvalue(r->res, 0, 2), NULL, 10);
+  uint64_t now = uv_now(api_app(req)->loop);
+  uint64_t until = now + CACHE_TTL_MS;
+  if (!PQgetisnull(r->res, 0, 3)) {
+    double left = strtod(PQgetvalue(r->res, 0, 3), NULL);
+    if (left * 1000 < CACHE_TTL_MS) until = now + (uint64_t)(left > 0 ? left * 1000 : 0);
+  }
+  cred_t *c = map_put(state(api_app(req))->creds, ctx->cred_hash, NULL);
+  c->user_id = ctx->user_id;
+  c->key_id = ctx->api_key_id;
+  c->kind = ctx->auth_kind;
+  c->valid_until = until;
+  proceed(req);
+}
+
+int api_dispatch(http_req_t *req) {
+  app_t *app = api_app(req);
+  api_ctx_t *ctx = arena_calloc(req->arena, sizeof *ctx);
+  req->ctx = ctx;
+  client_ip(req, ctx->client_ip, sizeof ctx->client_ip);
+  const api_handler_t *h = req->match.route->ctx;
+  if (!(h->flags & API_AUTH)) {
+    if (!limit_ip(req)) return 0;
+    return h->fn(req);
+  }
+  char cookie[160];
+  const char *cred = credential(req, cookie, sizeof cookie);
+  if (!cred || strlen(cred) > 200) {
+    unauthorized(req, "authentication required");
+    return 0;
+  }
+  crypto_sha256_hex(cred, strlen(cred), ctx->cred_hash);
+  cred_t *c = map_get(state(app)->creds, ctx->cred_hash);
+  if (c && c->valid_until > uv_now(app->loop)) {
+    ctx->user_id = c->user_id;
+    ctx->api_key_id = c->key_id;
+    ctx->auth_kind = c->kind;
+    proceed(req);
+    return 0;
+  }
+  if (c) map_del(state(app)->creds, ctx->cred_hash);
+  const char *params[1] = {ctx->cred_hash};
+  api_query(req, "auth", 1, params, on_auth);
+  return 0;
+}

@@ -1,0 +1,92 @@
+/* util.h — what every API handler shares: the per-request context, JSON bodies and field
+ * validation with errors that name the field, responses, and the mapping of database
+ * outcomes to HTTP (SQLSTATE 'SLnnn' raised by api.* functions becomes status nnn). */
+#ifndef SLOTD_API_UTIL_H
+#define SLOTD_API_UTIL_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "../db/pool.h"
+#include "../http/server.h"
+#include "app.h"
+
+/* Error codes of the native API ({"error": message, "code": CODE}). */
+#define E_VALIDATION "VALIDATION_FAILED"
+#define E_UNAUTHORIZED "UNAUTHORIZED"
+#define E_FORBIDDEN "FORBIDDEN"
+#define E_NOT_FOUND "NOT_FOUND"
+#define E_CONFLICT "CONFLICT"
+#define E_UNAVAILABLE "SERVICE_UNAVAILABLE"
+#define E_INTERNAL "INTERNAL"
+#define E_BAD_REQUEST "BAD_REQUEST"
+
+enum { AUTH_NONE = 0, AUTH_SESSION = 1, AUTH_API_KEY = 2 };
+
+/* Lives in the request arena (req->ctx). */
+typedef struct {
+  int64_t user_id;      /* 0 unless authenticated */
+  int auth_kind;        /* AUTH_* */
+  int64_t api_key_id;
+  char cred_hash[65];   /* hex SHA-256 of the presented credential */
+  char client_ip[64];   /* for public rate limits and logs */
+  json_t *body;         /* parsed JSON body (freed with the request), or NULL */
+  char user_id_str[24]; /* user_id as text, for query parameters */
+  void *flow;           /* a handler's own state across callbacks (arena) */
+} api_ctx_t;
+
+static inline api_ctx_t *api_ctx(http_req_t *req) { return req->ctx; }
+static inline app_t *api_app(http_req_t *req) { return req->app; }
+
+/* Parses the body as a JSON object into ctx->body. On failure responds 400 and returns -1.
+ * Rejects: empty or non-object bodies, malformed JSON, invalid UTF-8, NUL characters,
+ * duplicate keys, nesting deeper than 32. */
+int api_body_object(http_req_t *req) WARN_UNUSED;
+
+/* Field validation: the first failure is kept; handlers check v.failed once at the end. */
+typedef struct {
+  http_req_t *req;
+  json_t *obj;
+  int failed;
+  const char *field;
+  char message[160];
+} api_v_t;
+
+void api_v_init(api_v_t *v, http_req_t *req, json_t *obj);
+void api_v_fail(api_v_t *v, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Unknown fields are ignored. Each getter returns "absent" (NULL / 0) when the field is
+ * missing (and fails if required), fails on a wrong type, and validates lengths in characters. */
+const char *api_v_str(api_v_t *v, const char *field, int required, size_t minlen, size_t maxlen);
+/* Like api_v_str but JSON null is allowed: *is_null set, returns NULL. present = field given. */
+const char *api_v_str_or_null(api_v_t *v, const char *field, size_t maxlen, int *present);
+int api_v_present(api_v_t *v, const char *field);
+/* Responds 400 with {"error", "code": VALIDATION_FAILED, "field"}. Returns 0. */
+int api_v_respond(api_v_t *v);
+
+/* Validators. */
+int api_valid_email(const char *s);
+int api_valid_color(const char *s);       /* #RRGGBB */
+int api_valid_slug(const char *s);        /* [a-z0-9-], 1..60, no leading/trailing '-' */
+int api_valid_http_url(const char *s);    /* absolute http(s) URL without spaces */
+/* Slug from a display name: lower-case ASCII letters and digits, '-' between words. */
+void api_slugify(const char *name, char *out, size_t outlen);
+
+/* Responses. */
+void api_respond_json(http_req_t *req, int status, json_t *value); /* steals the reference */
+void api_respond_text_json(http_req_t *req, int status, const char *json, size_t len);
+void api_error(http_req_t *req, int status, const char *code, const char *message);
+void api_error_field(http_req_t *req, int status, const char *code, const char *message, const char *field);
+const char *api_code_for_status(int status);
+
+/* Database outcome -> response. For ok results with one jsonb/json text column, responds
+ * `status` with that text as the body (a NULL value is 404). Errors: 'SLnnn' -> nnn with the
+ * function's message and HINT as field; unavailable -> 503; anything else -> 500 (logged). */
+void api_respond_db(http_req_t *req, const db_result_t *r, int status);
+/* For handlers that look at the rows themselves: responds to a failed result and returns 1,
+ * or returns 0 when r->ok. */
+int api_db_failed(http_req_t *req, const db_result_t *r);
+
+/* Queries the pool for this request: the callback gets the request back. */
+void api_query(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb);
+
+#endif
