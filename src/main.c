@@ -18,6 +18,7 @@
 #include "db/listen.h"
 #include "db/migrate.h"
 #include "db/pool.h"
+#include "jobs/sweep.h"
 #include "http/server.h"
 
 #define MIGRATE_WAIT_MS 30000
@@ -58,6 +59,7 @@ static void on_server_drained(http_server_t *srv) {
   process_t *p = g_proc;
   log_kv(LOG_INFO, "drained: closing database connections", NULL);
   http_server_close(srv);
+  jobs_sweep_stop(&p->app);
   db_listen_close(p->app.listen);
   db_pool_close(p->app.db, on_pool_closed, p); /* fails anything still queued: orphans answer */
 }
@@ -114,6 +116,7 @@ static int serve(const config_t *cfg) {
   }
   db_pool_start(app->db);
   db_listen_start(app->listen);
+  jobs_sweep_start(app);
 
   uv_signal_init(&loop, &proc.sigterm);
   uv_signal_init(&loop, &proc.sigint);

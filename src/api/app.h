@@ -17,6 +17,7 @@ typedef struct {
   db_listen_t *listen;
   int draining; /* SIGTERM received: /readyz answers 503 */
   struct api_state_s *api_state; /* authn.c: rate limiter and credential cache */
+  struct jobs_sweep_s *sweep;    /* jobs/sweep.c */
 } app_t;
 
 /* The route table of the whole API and the statements it prepares on every connection. */
