@@ -1,0 +1,234 @@
+#include "slots.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/util.h"
+
+int64_t sched_day_of(int64_t local) { return local >= 0 ? local / 86400 : -((-local + 86399) / 86400); }
+
+int sched_weekday(int64_t day) { return (int)(((day + 4) % 7 + 7) % 7); } /* 1970-01-01: Thursday */
+
+void sched_add_span(sched_span_t *spans, int *n, int16_t start, int16_t end) {
+  if (start >= end) return;
+  /* Insert, then merge neighbours that overlap or touch. */
+  int i = *n;
+  if (i == SCHED_MAX_SPANS) return; /* callers validate counts; never overflow */
+  while (i > 0 && spans[i - 1].start > start) {
+    spans[i] = spans[i - 1];
+    i--;
+  }
+  spans[i].start = start;
+  spans[i].end = end;
+  (*n)++;
+  int w = 0;
+  for (int r = 1; r < *n; r++) {
+    if (spans[r].start <= spans[w].end) {
+      if (spans[r].end > spans[w].end) spans[w].end = spans[r].end;
+    } else {
+      spans[++w] = spans[r];
+    }
+  }
+  *n = w + 1;
+}
+
+const char *sched_reason_name(int r) {
+  switch (r) {
+    case SLOT_FREE: return "free";
+    case SLOT_OUTSIDE_HOURS: return "outside_hours";
+    case SLOT_NOTICE: return "notice";
+    case SLOT_HORIZON: return "horizon";
+    case SLOT_BOOKED: return "booking";
+    case SLOT_BUFFER: return "buffer";
+    case SLOT_RESERVED: return "reservation";
+    case SLOT_LIMIT_DAY: return "limit_day";
+    case SLOT_LIMIT_WEEK: return "limit_week";
+    case SLOT_NO_SEATS: return "no_seats";
+    default: return "unknown";
+  }
+}
+
+static void push(sched_slots_t *out, int64_t start, int64_t end, int seats, int reason, int64_t ref) {
+  if (out->n == out->cap) {
+    out->cap = out->cap ? out->cap * 2 : 64;
+    out->v = xrealloc(out->v, out->cap * sizeof *out->v);
+  }
+  out->v[out->n++] = (sched_slot_t){start, end, seats, reason, ref};
+}
+
+void sched_slots_free(sched_slots_t *out) {
+  free(out->v);
+  memset(out, 0, sizeof *out);
+}
+
+static int cmp_busy(const void *a, const void *b) {
+  const sched_busy_t *x = a, *y = b;
+  int64_t xs = x->start - x->buffer_before, ys = y->start - y->buffer_before;
+  return xs < ys ? -1 : xs > ys;
+}
+
+static const sched_override_t *find_override(const sched_schedule_t *s, int64_t day) {
+  int lo = 0, hi = s->noverrides;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (s->overrides[mid].day < day) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < s->noverrides && s->overrides[lo].day == day ? &s->overrides[lo] : NULL;
+}
+
+/* Per-day and per-week counts of this event type's bookings, in the schedule's zone. */
+typedef struct {
+  int64_t key;
+  int count;
+} count_t;
+
+static int count_get(const count_t *c, int n, int64_t key) {
+  for (int i = 0; i < n; i++)
+    if (c[i].key == key) return c[i].count;
+  return 0;
+}
+
+static void count_add(count_t **c, int *n, int *cap, int64_t key) {
+  for (int i = 0; i < *n; i++)
+    if ((*c)[i].key == key) {
+      (*c)[i].count++;
+      return;
+    }
+  if (*n == *cap) {
+    *cap = *cap ? *cap * 2 : 16;
+    *c = xrealloc(*c, (size_t)*cap * sizeof **c);
+  }
+  (*c)[(*n)++] = (count_t){key, 1};
+}
+
+static int64_t iso_week(int64_t day) { return (day + 3) >= 0 ? (day + 3) / 7 : -((-(day + 3) + 6) / 7); } /* Monday-based */
+
+typedef struct {
+  const sched_event_t *e;
+  sched_busy_t *busy;
+  size_t nbusy;
+  int64_t maxlen; /* longest widened busy interval */
+  size_t lo;      /* first busy that may still overlap a candidate (candidates ascend) */
+  count_t *days, *weeks;
+  int ndays, nweeks;
+  const tz_t *tz;
+  int64_t now;
+} ctx_t;
+
+/* Decides one candidate [t, t + duration). */
+static void judge(ctx_t *c, int64_t t, int *reason, int64_t *ref, int *seats_left) {
+  const sched_event_t *e = c->e;
+  int64_t end = t + e->duration;
+  *ref = 0;
+  *seats_left = e->seats;
+  if (t < c->now + e->min_notice) {
+    *reason = SLOT_NOTICE;
+    return;
+  }
+  if (t >= c->now + e->max_future) {
+    *reason = SLOT_HORIZON;
+    return;
+  }
+  int64_t ws = t - e->buffer_before, we = end + e->buffer_after; /* this slot widened by its buffers */
+  while (c->lo < c->nbusy && c->busy[c->lo].start - c->busy[c->lo].buffer_before + c->maxlen <= ws) c->lo++;
+  int used = 0, buffer_hit = 0;
+  int64_t buffer_ref = 0;
+  for (size_t i = c->lo; i < c->nbusy; i++) {
+    const sched_busy_t *b = &c->busy[i];
+    int64_t bs = b->start - b->buffer_before, be = b->end + b->buffer_after;
+    if (bs >= we) break;
+    if (be <= ws) continue;
+    if (e->seats > 1 && b->event_type_id == e->id && b->start == t) { /* a seat of this very slot */
+      used += b->seats;
+      continue;
+    }
+    if (b->start < end && b->end > t) { /* the times themselves overlap */
+      *reason = b->kind == BUSY_RESERVATION ? SLOT_RESERVED : SLOT_BOOKED;
+      *ref = b->ref;
+      return;
+    }
+    if (!buffer_hit) {
+      buffer_hit = 1;
+      buffer_ref = b->ref;
+    }
+  }
+  if (buffer_hit) {
+    *reason = SLOT_BUFFER;
+    *ref = buffer_ref;
+    return;
+  }
+  if (used >= e->seats) {
+    *reason = SLOT_NO_SEATS;
+    *seats_left = 0;
+    return;
+  }
+  *seats_left = e->seats - used;
+  if (e->limit_day || e->limit_week) {
+    int64_t day = sched_day_of(t + tz_offset(c->tz, t));
+    if (e->limit_day && count_get(c->days, c->ndays, day) >= e->limit_day) {
+      *reason = SLOT_LIMIT_DAY;
+      return;
+    }
+    if (e->limit_week && count_get(c->weeks, c->nweeks, iso_week(day)) >= e->limit_week) {
+      *reason = SLOT_LIMIT_WEEK;
+      return;
+    }
+  }
+  *reason = SLOT_FREE;
+}
+
+void sched_compute(const sched_schedule_t *s, const sched_event_t *e, sched_busy_t *busy, size_t nbusy,
+                   int64_t now, int64_t from, int64_t to, int explain, sched_slots_t *out) {
+  memset(out, 0, sizeof *out);
+  if (from >= to || e->duration <= 0 || e->interval <= 0) return;
+  qsort(busy, nbusy, sizeof *busy, cmp_busy);
+  ctx_t c = {.e = e, .busy = busy, .nbusy = nbusy, .tz = s->tz, .now = now};
+  for (size_t i = 0; i < nbusy; i++) {
+    int64_t len = (busy[i].end + busy[i].buffer_after) - (busy[i].start - busy[i].buffer_before);
+    if (len > c.maxlen) c.maxlen = len;
+  }
+  int dcap = 0, wcap = 0;
+  if (e->limit_day || e->limit_week)
+    for (size_t i = 0; i < nbusy; i++) {
+      if (busy[i].kind != BUSY_BOOKING || busy[i].event_type_id != e->id) continue;
+      int64_t day = sched_day_of(busy[i].start + tz_offset(s->tz, busy[i].start));
+      count_add(&c.days, &c.ndays, &dcap, day);
+      count_add(&c.weeks, &c.nweeks, &wcap, iso_week(day));
+    }
+
+  /* Local dates that can hold a slot starting in [from, to): offsets are within +-26 h. */
+  int64_t first = sched_day_of(from + tz_offset(s->tz, from)) - 1;
+  int64_t last = sched_day_of(to + tz_offset(s->tz, to)) + 1;
+  for (int64_t day = first; day <= last; day++) {
+    const sched_override_t *ov = find_override(s, day);
+    const sched_span_t *spans = ov ? ov->spans : s->week[sched_weekday(day)];
+    int nspans = ov ? ov->nspans : s->nweek[sched_weekday(day)];
+    int64_t midnight = day * 86400;
+    int64_t grid_t = tz_local_to_utc(s->tz, midnight); /* explain: the day's own grid from 00:00 */
+    for (int k = 0; k <= nspans; k++) {
+      int64_t span_start = k < nspans ? tz_local_to_utc(s->tz, midnight + spans[k].start * 60) : INT64_MAX;
+      int64_t span_end = k < nspans ? tz_local_to_utc(s->tz, midnight + spans[k].end * 60) : 0;
+      if (explain) { /* grid times before this span (and after the previous one) are outside hours */
+        int64_t stop = k < nspans ? span_start : tz_local_to_utc(s->tz, midnight + 86400);
+        for (; grid_t < stop; grid_t += e->interval)
+          if (grid_t >= from && grid_t < to) push(out, grid_t, grid_t + e->duration, 0, SLOT_OUTSIDE_HOURS, 0);
+      }
+      if (k == nspans) break;
+      int64_t t = span_start;
+      for (; t + e->duration <= span_end; t += e->interval) {
+        if (t < from) continue;
+        if (t >= to) break;
+        int reason, seats;
+        int64_t ref;
+        judge(&c, t, &reason, &ref, &seats);
+        if (reason == SLOT_FREE || explain) push(out, t, t + e->duration, seats, reason, ref);
+      }
+      if (explain) { /* the grid resumes after the span on its own step */
+        while (grid_t < span_end) grid_t += e->interval;
+      }
+    }
+  }
+  free(c.days);
+  free(c.weeks);
+}

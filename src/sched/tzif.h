@@ -1,0 +1,34 @@
+/* tzif.h — time zones from the system tzdata (/usr/share/zoneinfo, the files PostgreSQL
+ * reads), parsed by our own TZif reader (RFC 8536): version 2+ 64-bit data, plus the POSIX TZ
+ * footer for instants after the last transition. Pure: tzif_parse() takes bytes; only
+ * tz_get() touches the file system, once per zone name; zones stay loaded, read-only.
+ *
+ * Wall-clock rule (RFC 5545, what calendars do): a local time that occurs twice (fall back) is
+ * its first occurrence; a local time that does not exist (spring forward) is shifted forward by
+ * the gap, i.e. read with the offset in effect before the transition (Python zoneinfo fold=0). */
+#ifndef SLOTD_SCHED_TZIF_H
+#define SLOTD_SCHED_TZIF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tz_s tz_t;
+
+/* Parses a TZif file image. NULL if it is malformed (never reads past len). */
+tz_t *tzif_parse(const unsigned char *data, size_t len);
+void tz_free(tz_t *tz);
+
+/* The loaded zone for an IANA name, or NULL if the name is not a zone on this system.
+ * Names are validated before any file is opened (no paths, no ".."). Cached for the process. */
+const tz_t *tz_get(const char *name);
+const char *tz_name(const tz_t *tz);
+/* Frees the cache (at exit, for leak checkers). */
+void tz_cache_free(void);
+
+/* UTC offset in seconds in effect at instant t (local = t + offset). */
+int32_t tz_offset(const tz_t *tz, int64_t t);
+/* The instant of local wall-clock time `local` (seconds since 1970-01-01 00:00 local), by the
+ * rule above. */
+int64_t tz_local_to_utc(const tz_t *tz, int64_t local);
+
+#endif
