@@ -10,6 +10,8 @@
 
 #include "api/app.h"
 #include "api/authn.h"
+#include "api/availability.h"
+#include "sched/tzif.h"
 #include "core/crypto.h"
 #include "api/ops.h"
 #include "core/config.h"
@@ -99,13 +101,13 @@ static int serve(const config_t *cfg) {
   }
   app->listen = db_listen_new(&loop, cfg, err, sizeof err);
   api_prepare_statements(app->db);
-  if (api_authn_init(app) != 0) return 1;
   (void)crypto_password_dummy(); /* computed once now, not during the first login */
   app->http = http_server_new(&loop, cfg, api_routes, api_nroutes, app);
   const router_t *router = http_server_router(app->http);
   metrics_init(router_npatterns(router), router_patterns(router));
   metrics_add_collector(ops_collect, app);
   metrics_add_collector(db_pool_metrics, app->db);
+  if (api_authn_init(app) != 0 || availability_init(app) != 0) return 1;
 
   int rc = http_server_listen(app->http);
   if (rc != 0) {
@@ -136,6 +138,8 @@ static int serve(const config_t *cfg) {
   uv_run(&loop, UV_RUN_DEFAULT);
   metrics_shutdown();
   api_authn_free(app);
+  availability_free(app);
+  tz_cache_free();
   if (uv_loop_close(&loop) != 0) {
     uv_walk(&loop, walk_cb, NULL);
     return 1;

@@ -18,6 +18,7 @@ typedef struct {
   int draining; /* SIGTERM received: /readyz answers 503 */
   struct api_state_s *api_state; /* authn.c: rate limiter and credential cache */
   struct jobs_sweep_s *sweep;    /* jobs/sweep.c */
+  struct avail_state_s *avail_state; /* availability.c: result cache */
 } app_t;
 
 /* The route table of the whole API and the statements it prepares on every connection. */

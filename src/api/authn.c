@@ -172,6 +172,11 @@ static const char *credential(http_req_t *req, char *buf, size_t buflen) {
 
 static void proceed(http_req_t *req) {
   api_ctx_t *ctx = api_ctx(req);
+  if (ctx->auth_next) { /* api_authenticate: the public route was already rate-limited */
+    snprintf(ctx->user_id_str, sizeof ctx->user_id_str, "%" PRId64, ctx->user_id);
+    ctx->auth_next(req);
+    return;
+  }
   char key[40];
   snprintf(key, sizeof key, "u:%" PRId64, ctx->user_id);
   snprintf(ctx->user_id_str, sizeof ctx->user_id_str, "%" PRId64, ctx->user_id);
@@ -181,7 +186,9 @@ static void proceed(http_req_t *req) {
 }
 
 static void unauthorized(http_req_t *req, const char *why) {
-  if (!limit_ip(req)) return;
+  /* Failed attempts count against the IP's public budget (once: api_authenticate's routes
+   * were counted already). */
+  if (!api_ctx(req)->auth_next && !limit_ip(req)) return;
   http_set_header(req, "WWW-Authenticate", "Bearer");
   api_error(req, 401, E_UNAUTHORIZED, why);
 }
@@ -211,8 +218,9 @@ static void on_auth(void *data, const db_result_t *r) {
   proceed(req);
 }
 
+static void start_auth(http_req_t *req);
+
 int api_dispatch(http_req_t *req) {
-  app_t *app = api_app(req);
   api_ctx_t *ctx = arena_calloc(req->arena, sizeof *ctx);
   req->ctx = ctx;
   client_ip(req, ctx->client_ip, sizeof ctx->client_ip);
@@ -221,11 +229,23 @@ int api_dispatch(http_req_t *req) {
     if (!limit_ip(req)) return 0;
     return h->fn(req);
   }
+  start_auth(req);
+  return 0;
+}
+
+void api_authenticate(http_req_t *req, void (*next)(http_req_t *req)) {
+  api_ctx(req)->auth_next = next;
+  start_auth(req);
+}
+
+static void start_auth(http_req_t *req) {
+  app_t *app = api_app(req);
+  api_ctx_t *ctx = api_ctx(req);
   char cookie[160];
   const char *cred = credential(req, cookie, sizeof cookie);
   if (!cred || strlen(cred) > 200) {
     unauthorized(req, "authentication required");
-    return 0;
+    return;
   }
   crypto_sha256_hex(cred, strlen(cred), ctx->cred_hash);
   cred_t *c = map_get(state(app)->creds, ctx->cred_hash);
@@ -234,10 +254,9 @@ int api_dispatch(http_req_t *req) {
     ctx->api_key_id = c->key_id;
     ctx->auth_kind = c->kind;
     proceed(req);
-    return 0;
+    return;
   }
   if (c) map_del(state(app)->creds, ctx->cred_hash);
   const char *params[1] = {ctx->cred_hash};
   api_query(req, "auth", 1, params, on_auth);
-  return 0;
 }

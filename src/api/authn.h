@@ -32,6 +32,11 @@ typedef struct {
 /* The http handler of every API route; route->ctx is its api_handler_t. */
 int api_dispatch(http_req_t *req);
 
+/* For public handlers that need the caller's identity for part of their answer (explain=1):
+ * resolves the credential like an authenticated route, then calls next with api_ctx(req)
+ * ->user_id set, or responds 401. */
+void api_authenticate(http_req_t *req, void (*next)(http_req_t *req));
+
 /* Process-wide state: limiter and credential cache; subscribes to slotd_auth. */
 int api_authn_init(app_t *app) WARN_UNUSED;
 void api_authn_free(app_t *app);

@@ -4,6 +4,9 @@
 #include "api_keys.h"
 #include "app.h"
 #include "auth.h"
+#include "availability.h"
+#include "event_types.h"
+#include "schedules.h"
 #include "authn.h"
 #include "booking_page.h"
 #include "ops.h"
@@ -30,6 +33,20 @@ const http_route_t api_routes[] = {
     {M(HTTP_GET), "/api/booking-page", AUTH(booking_page_get)},
     {M(HTTP_PUT), "/api/booking-page", AUTH(booking_page_update)},
     {M(HTTP_GET), "/api/public/:slug", PUB(booking_page_public)},
+
+    {M(HTTP_GET), "/api/event-types", AUTH(event_types_list)},
+    {M(HTTP_POST), "/api/event-types", AUTH(event_types_create)},
+    {M(HTTP_GET), "/api/event-types/:id", AUTH(event_types_get)},
+    {M(HTTP_PUT), "/api/event-types/:id", AUTH(event_types_update)},
+    {M(HTTP_DELETE), "/api/event-types/:id", AUTH(event_types_delete)},
+
+    {M(HTTP_GET), "/api/availability-schedules", AUTH(schedules_list)},
+    {M(HTTP_POST), "/api/availability-schedules", AUTH(schedules_create)},
+    {M(HTTP_GET), "/api/availability-schedules/:id", AUTH(schedules_get)},
+    {M(HTTP_PUT), "/api/availability-schedules/:id", AUTH(schedules_update)},
+    {M(HTTP_DELETE), "/api/availability-schedules/:id", AUTH(schedules_delete)},
+
+    {M(HTTP_GET), "/api/availability/:slug/:event_slug", PUB(availability_get)},
 };
 const int api_nroutes = (int)(sizeof api_routes / sizeof api_routes[0]);
 
@@ -51,4 +68,14 @@ void api_prepare_statements(db_pool_t *db) {
   db_pool_prepare(db, "booking_page_update", "SELECT api.booking_page_update($1, $2)");
   db_pool_prepare(db, "public_page", "SELECT api.public_page($1)");
   db_pool_prepare(db, "sweep_sessions", "SELECT api.sweep_sessions()");
+  db_pool_prepare(db, "event_types_list", "SELECT api.event_types_list($1)");
+  db_pool_prepare(db, "event_type_get", "SELECT api.event_type_get($1, $2)");
+  db_pool_prepare(db, "event_type_create", "SELECT api.event_type_create($1, $2, $3)");
+  db_pool_prepare(db, "event_type_update", "SELECT api.event_type_update($1, $2, $3)");
+  db_pool_prepare(db, "event_type_delete", "SELECT api.event_type_delete($1, $2)");
+  db_pool_prepare(db, "schedules_list", "SELECT api.schedules_list($1)");
+  db_pool_prepare(db, "schedule_get", "SELECT api.schedule_get($1, $2)");
+  db_pool_prepare(db, "schedule_save", "SELECT api.schedule_save($1, $2, $3)");
+  db_pool_prepare(db, "schedule_delete", "SELECT api.schedule_delete($1, $2)");
+  db_pool_prepare(db, "availability_data", "SELECT api.availability_data($1, $2, $3, $4)");
 }

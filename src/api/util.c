@@ -105,6 +105,40 @@ const char *api_v_str_or_null(api_v_t *v, const char *field, size_t maxlen, int 
   return api_v_str(v, field, 0, 0, maxlen);
 }
 
+int api_v_int(api_v_t *v, const char *field, long long min, long long max, int nullable, int *is_null,
+              long long *out) {
+  json_t *j = v->obj ? json_object_get(v->obj, field) : NULL;
+  if (is_null) *is_null = 0;
+  if (!j) return 0;
+  if (json_is_null(j)) {
+    if (!nullable) api_v_fail(v, field, "%s must not be null", field);
+    else if (is_null) *is_null = 1;
+    return 0;
+  }
+  if (!json_is_integer(j)) {
+    api_v_fail(v, field, "%s must be an integer", field);
+    return 0;
+  }
+  long long x = json_integer_value(j);
+  if (x < min || x > max) {
+    api_v_fail(v, field, "%s must be between %lld and %lld", field, min, max);
+    return 0;
+  }
+  *out = x;
+  return 1;
+}
+
+int api_v_bool(api_v_t *v, const char *field, int *out) {
+  json_t *j = v->obj ? json_object_get(v->obj, field) : NULL;
+  if (!j) return 0;
+  if (!json_is_boolean(j)) {
+    api_v_fail(v, field, "%s must be true or false", field);
+    return 0;
+  }
+  *out = json_is_true(j);
+  return 1;
+}
+
 int api_v_respond(api_v_t *v) {
   api_error_field(v->req, 400, E_VALIDATION, v->message, v->field);
   return 0;
@@ -168,6 +202,24 @@ void api_slugify(const char *name, char *out, size_t outlen) {
   }
   out[o] = '\0';
   if (o == 0) snprintf(out, outlen, "user");
+}
+
+const char *api_query_param(http_req_t *req, const char *name) {
+  const char *q = req->query;
+  size_t nlen = strlen(name);
+  while (q && *q) {
+    const char *amp = strchr(q, '&');
+    size_t len = amp ? (size_t)(amp - q) : strlen(q);
+    if (len > nlen && q[nlen] == '=' && strncmp(q, name, nlen) == 0) {
+      char *tmp = arena_strndup(req->arena, q + nlen + 1, len - nlen - 1);
+      for (char *p = tmp; *p; p++)
+        if (*p == '+') *p = ' ';
+      return router_decode(req->arena, tmp, strlen(tmp));
+    }
+    if (len == nlen && strncmp(q, name, nlen) == 0) return "";
+    q = amp ? amp + 1 : NULL;
+  }
+  return NULL;
 }
 
 /* ------------------------------------------------------------------ responses */

@@ -33,6 +33,7 @@ typedef struct {
   json_t *body;         /* parsed JSON body (freed with the request), or NULL */
   char user_id_str[24]; /* user_id as text, for query parameters */
   void *flow;           /* a handler's own state across callbacks (arena) */
+  void (*auth_next)(http_req_t *req); /* api_authenticate's continuation */
 } api_ctx_t;
 
 static inline api_ctx_t *api_ctx(http_req_t *req) { return req->ctx; }
@@ -60,6 +61,12 @@ const char *api_v_str(api_v_t *v, const char *field, int required, size_t minlen
 /* Like api_v_str but JSON null is allowed: *is_null set, returns NULL. present = field given. */
 const char *api_v_str_or_null(api_v_t *v, const char *field, size_t maxlen, int *present);
 int api_v_present(api_v_t *v, const char *field);
+/* Integer field in [min, max]. Returns 1 and sets *out when given and valid; 0 when absent;
+ * with nullable, JSON null returns 0 and sets *is_null. Fails on fractions, strings, range. */
+int api_v_int(api_v_t *v, const char *field, long long min, long long max, int nullable, int *is_null,
+              long long *out);
+/* Boolean field: 1 and *out when given. */
+int api_v_bool(api_v_t *v, const char *field, int *out);
 /* Responds 400 with {"error", "code": VALIDATION_FAILED, "field"}. Returns 0. */
 int api_v_respond(api_v_t *v);
 
@@ -70,6 +77,10 @@ int api_valid_slug(const char *s);        /* [a-z0-9-], 1..60, no leading/traili
 int api_valid_http_url(const char *s);    /* absolute http(s) URL without spaces */
 /* Slug from a display name: lower-case ASCII letters and digits, '-' between words. */
 void api_slugify(const char *name, char *out, size_t outlen);
+
+/* A query-string parameter, percent-decoded ('+' is a space) into the arena; NULL if absent
+ * or malformed. */
+const char *api_query_param(http_req_t *req, const char *name);
 
 /* Responses. */
 void api_respond_json(http_req_t *req, int status, json_t *value); /* steals the reference */

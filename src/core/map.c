@@ -16,7 +16,16 @@ typedef struct node_s {
 struct map_s {
   node_t **buckets;
   size_t nbuckets, size, max, value_size;
+  void (*destroy)(void *value);
 };
+
+void map_set_destructor(map_t *m, void (*fn)(void *value)) { m->destroy = fn; }
+
+static void node_free(map_t *m, node_t *n) {
+  if (m->destroy) m->destroy(n->value);
+  free(n->key);
+  free(n);
+}
 
 static uint64_t fnv1a(const char *s) {
   uint64_t h = 1469598103934665603ull;
@@ -42,8 +51,7 @@ void map_clear(map_t *m) {
     node_t *n = m->buckets[i];
     while (n) {
       node_t *next = n->next;
-      free(n->key);
-      free(n);
+      node_free(m, n);
       n = next;
     }
     m->buckets[i] = NULL;
@@ -87,8 +95,7 @@ void map_del(map_t *m, const char *key) {
     node_t *n = *pp;
     if (n->hash == h && strcmp(n->key, key) == 0) {
       *pp = n->next;
-      free(n->key);
-      free(n);
+      node_free(m, n);
       m->size--;
       return;
     }
@@ -102,8 +109,7 @@ void map_filter(map_t *m, int (*fn)(const char *key, void *value, void *ctx), vo
       node_t *n = *pp;
       if (fn(n->key, n->value, ctx)) {
         *pp = n->next;
-        free(n->key);
-        free(n);
+        node_free(m, n);
         m->size--;
       } else {
         pp = &n->next;

@@ -10,6 +10,8 @@
 typedef struct map_s map_t;
 
 map_t *map_new(size_t value_size, size_t max_entries);
+/* Called on a value whenever its entry is removed (del, clear, filter, free). */
+void map_set_destructor(map_t *m, void (*fn)(void *value));
 void map_free(map_t *m);
 void *map_get(map_t *m, const char *key);
 /* The value for key, created zero-filled if absent (*created = 1). Keys are copied. */

@@ -1,0 +1,378 @@
+#include "availability.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/log.h"
+#include "../core/map.h"
+#include "../core/metrics.h"
+#include "../core/timeutil.h"
+#include "authn.h"
+#include "schedules.h"
+#include "util.h"
+
+#define MAX_DAYS 62
+#define CACHE_MAX 50000
+
+typedef struct {
+  int64_t host_id;
+  int64_t expires_ms; /* wall clock */
+  char etag[24];
+  char *body;
+  size_t len;
+} entry_t;
+
+typedef struct avail_state_s {
+  map_t *cache;
+  uint64_t hits, misses;
+} avail_state_t;
+
+static avail_state_t *st(app_t *app) { return app->avail_state; }
+
+static void entry_free(void *v) { free(((entry_t *)v)->body); }
+
+static int match_host(const char *key, void *value, void *ctx) {
+  (void)key;
+  return ((entry_t *)value)->host_id == *(int64_t *)ctx;
+}
+
+static void on_host_notify(void *data, const char *channel, const char *payload) {
+  app_t *app = data;
+  (void)channel;
+  if (!payload) {
+    map_clear(st(app)->cache);
+    return;
+  }
+  int64_t host = strtoll(payload, NULL, 10);
+  map_filter(st(app)->cache, match_host, &host);
+}
+
+static void collect(buf_t *out, void *data) {
+  app_t *app = data;
+  buf_printf(out,
+             "# TYPE slotd_availability_cache_hits_total counter\nslotd_availability_cache_hits_total %" PRIu64
+             "\n# TYPE slotd_availability_cache_misses_total counter\nslotd_availability_cache_misses_total %" PRIu64
+             "\n# TYPE slotd_availability_cache_entries gauge\nslotd_availability_cache_entries %zu\n",
+             st(app)->hits, st(app)->misses, map_size(st(app)->cache));
+}
+
+int availability_init(app_t *app) {
+  avail_state_t *s = xcalloc(1, sizeof *s);
+  s->cache = map_new(sizeof(entry_t), CACHE_MAX);
+  map_set_destructor(s->cache, entry_free);
+  app->avail_state = s;
+  metrics_add_collector(collect, app);
+  return db_listen_subscribe(app->listen, "slotd_host", on_host_notify, app);
+}
+
+void availability_free(app_t *app) {
+  avail_state_t *s = st(app);
+  if (!s) return;
+  map_free(s->cache);
+  free(s);
+  app->avail_state = NULL;
+}
+
+/* ------------------------------------------------------------------ engine inputs */
+
+static int64_t jint(json_t *o, const char *k) {
+  json_t *v = json_object_get(o, k);
+  return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+int availability_inputs(json_t *data, sched_schedule_t *s, sched_event_t *e, sched_busy_t **busy, size_t *nbusy,
+                        int64_t *host_id, int64_t *version) {
+  memset(s, 0, sizeof *s);
+  memset(e, 0, sizeof *e);
+  *busy = NULL;
+  *nbusy = 0;
+  *host_id = jint(data, "host_id");
+  *version = jint(data, "version");
+  json_t *ev = json_object_get(data, "event");
+  e->id = jint(ev, "id");
+  e->duration = jint(ev, "duration") * 60;
+  e->interval = jint(ev, "interval") * 60;
+  e->buffer_before = jint(ev, "buffer_before") * 60;
+  e->buffer_after = jint(ev, "buffer_after") * 60;
+  e->min_notice = jint(ev, "min_notice_hours") * 3600;
+  e->max_future = jint(ev, "max_future_days") * 86400;
+  e->seats = (int)jint(ev, "seats");
+  e->limit_day = (int)jint(ev, "limit_per_day");
+  e->limit_week = (int)jint(ev, "limit_per_week");
+  if (e->duration <= 0 || e->interval <= 0 || e->seats < 1) return -1;
+  json_t *sc = json_object_get(data, "schedule");
+  if (json_is_object(sc)) {
+    const tz_t *tz = tz_get(json_string_value(json_object_get(sc, "timezone")));
+    const char *field;
+    char msg[160];
+    if (!tz || schedule_parse(json_object_get(sc, "rules"), json_object_get(sc, "overrides"), tz, s, &field, msg,
+                              sizeof msg) != 0) {
+      sched_schedule_free(s);
+      return -1;
+    }
+  } else {
+    s->tz = tz_get("UTC"); /* no schedule: nothing is open */
+  }
+  json_t *b = json_object_get(data, "busy");
+  size_t n = json_array_size(b);
+  *busy = xcalloc(n ? n : 1, sizeof **busy);
+  for (size_t i = 0; i < n; i++) {
+    json_t *r = json_array_get(b, i);
+    sched_busy_t *x = &(*busy)[i];
+    x->start = json_integer_value(json_array_get(r, 0));
+    x->end = json_integer_value(json_array_get(r, 1));
+    x->buffer_before = json_integer_value(json_array_get(r, 2));
+    x->buffer_after = json_integer_value(json_array_get(r, 3));
+    x->event_type_id = json_integer_value(json_array_get(r, 4));
+    x->ref = json_integer_value(json_array_get(r, 5));
+    x->seats = (int)json_integer_value(json_array_get(r, 6));
+    x->kind = (int)json_integer_value(json_array_get(r, 7));
+  }
+  *nbusy = n;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ formatting */
+
+/* "2026-03-10" and "09:00" of instant t in zone tz. */
+static void local_parts(const tz_t *tz, int64_t t, char date[11], char hm[6], int32_t *off) {
+  *off = tz_offset(tz, t);
+  char iso[32];
+  time_format_utc(t + *off, iso, sizeof iso);
+  memcpy(date, iso, 10);
+  date[10] = 0;
+  memcpy(hm, iso + 11, 5);
+  hm[5] = 0;
+}
+
+static void rfc3339_local(buf_t *b, const tz_t *tz, int64_t t) {
+  int32_t off = tz_offset(tz, t);
+  char iso[32];
+  time_format_utc(t + off, iso, sizeof iso);
+  iso[19] = 0;
+  if (off == 0) {
+    buf_printf(b, "\"%sZ\"", iso);
+    return;
+  }
+  int32_t a = off < 0 ? -off : off;
+  buf_printf(b, "\"%s%c%02d:%02d\"", iso, off < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+}
+
+typedef struct {
+  char date[11];
+  size_t idx;
+} dated_t;
+
+static int cmp_dated(const void *a, const void *b) {
+  const dated_t *x = a, *y = b;
+  int c = strcmp(x->date, y->date);
+  return c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx);
+}
+
+/* {"slots": {date: [...]}} in the invitee's zone; format 0: "HH:MM", 1: {start, end, seats_remaining}. */
+static void format_slots(buf_t *b, const sched_slots_t *slots, const tz_t *itz, int range) {
+  dated_t *d = xcalloc(slots->n ? slots->n : 1, sizeof *d);
+  size_t n = 0;
+  for (size_t i = 0; i < slots->n; i++) {
+    if (slots->v[i].reason != SLOT_FREE) continue;
+    char hm[6];
+    int32_t off;
+    local_parts(itz, slots->v[i].start, d[n].date, hm, &off);
+    d[n].idx = i;
+    n++;
+  }
+  qsort(d, n, sizeof *d, cmp_dated); /* stable by index: local dates can step back on a DST night */
+  buf_puts(b, "{\"slots\":{");
+  for (size_t i = 0; i < n; i++) {
+    int first_of_day = i == 0 || strcmp(d[i].date, d[i - 1].date) != 0;
+    if (first_of_day) buf_printf(b, "%s\"%s\":[", i ? "]," : "", d[i].date);
+    else buf_putc(b, ',');
+    const sched_slot_t *s = &slots->v[d[i].idx];
+    if (range) {
+      buf_puts(b, "{\"start\":");
+      rfc3339_local(b, itz, s->start);
+      buf_puts(b, ",\"end\":");
+      rfc3339_local(b, itz, s->end);
+      buf_printf(b, ",\"seats_remaining\":%d}", s->seats_left);
+    } else {
+      char date[11], hm[6];
+      int32_t off;
+      local_parts(itz, s->start, date, hm, &off);
+      buf_printf(b, "\"%s\"", hm);
+    }
+  }
+  buf_puts(b, n ? "]}}" : "}}");
+  free(d);
+}
+
+static void format_explain(buf_t *b, const sched_slots_t *slots, const tz_t *itz) {
+  buf_puts(b, ",\"explain\":[");
+  for (size_t i = 0; i < slots->n; i++) {
+    const sched_slot_t *s = &slots->v[i];
+    buf_puts(b, i ? ",{\"start\":" : "{\"start\":");
+    rfc3339_local(b, itz, s->start);
+    buf_puts(b, ",\"end\":");
+    rfc3339_local(b, itz, s->end);
+    buf_printf(b, ",\"offered\":%s,\"reason\":\"%s\"", s->reason == SLOT_FREE ? "true" : "false",
+               sched_reason_name(s->reason));
+    if (s->reason == SLOT_BOOKED || s->reason == SLOT_BUFFER) buf_printf(b, ",\"booking_id\":%" PRId64, s->ref);
+    if (s->reason == SLOT_RESERVED) buf_printf(b, ",\"reservation_id\":%" PRId64, s->ref);
+    if (s->reason == SLOT_FREE || s->reason == SLOT_NO_SEATS) buf_printf(b, ",\"seats_remaining\":%d", s->seats_left);
+    buf_putc(b, '}');
+  }
+  buf_putc(b, ']');
+}
+
+/* ------------------------------------------------------------------ handler */
+
+typedef struct {
+  const char *slug, *event_slug, *tzname;
+  const tz_t *itz;
+  int64_t from, to; /* window of slot starts */
+  int range, explain;
+  char key[400];
+  char from_s[32], to_s[32];
+} avail_req_t;
+
+static void etag_of(const char *body, size_t len, char out[24]) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned char)body[i];
+    h *= 1099511628211ull;
+  }
+  snprintf(out, 24, "\"%016" PRIx64 "\"", h);
+}
+
+static void respond_body(http_req_t *req, const char *etag, const char *body, size_t len) {
+  http_set_header(req, "ETag", etag);
+  http_set_header(req, "Cache-Control", "no-cache");
+  const char *inm = http_req_header(req, "If-None-Match");
+  if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0)) {
+    http_respond(req, 304, NULL, NULL, 0);
+    return;
+  }
+  api_respond_text_json(req, 200, body, len);
+}
+
+static void on_data(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  avail_req_t *a = api_ctx(req)->flow;
+  if (api_db_failed(req, r)) return;
+  json_t *doc = json_loads(PQgetvalue(r->res, 0, 0), 0, NULL);
+  sched_schedule_t s;
+  sched_event_t e;
+  sched_busy_t *busy;
+  size_t nbusy;
+  int64_t host_id, version;
+  if (!doc || availability_inputs(doc, &s, &e, &busy, &nbusy, &host_id, &version) != 0) {
+    json_decref(doc);
+    log_kv(LOG_ERROR, "availability: unreadable schedule data", "request_id", req->request_id, NULL);
+    api_error(req, 500, E_INTERNAL, "internal error");
+    return;
+  }
+  if (a->explain && api_ctx(req)->user_id != host_id) {
+    json_decref(doc);
+    free(busy);
+    sched_schedule_free(&s);
+    api_error(req, 403, E_FORBIDDEN, "explain=1 is for the host of this event type");
+    return;
+  }
+  int64_t now = (int64_t)time(NULL);
+  sched_slots_t slots;
+  sched_compute(&s, &e, busy, nbusy, now, a->from, a->to, a->explain, &slots);
+  buf_t body = BUF_INIT;
+  format_slots(&body, &slots, a->itz, a->range);
+  if (a->explain) {
+    body.data[--body.len] = '\0'; /* reopen the outer object */
+    format_explain(&body, &slots, a->itz);
+    buf_putc(&body, '}');
+  }
+  char etag[24];
+  etag_of(body.data, body.len, etag);
+  if (!a->explain) {
+    entry_t *en = map_put(st(api_app(req))->cache, a->key, NULL);
+    free(en->body);
+    en->host_id = host_id;
+    int64_t wall = now_wall_ms();
+    en->expires_ms = (wall / 60000 + 1) * 60000; /* next minute boundary */
+    json_t *nx = json_object_get(doc, "next_expiry");
+    if (json_is_integer(nx) && json_integer_value(nx) * 1000 < en->expires_ms)
+      en->expires_ms = json_integer_value(nx) * 1000;
+    memcpy(en->etag, etag, sizeof etag);
+    en->body = xmalloc(body.len);
+    memcpy(en->body, body.data, body.len);
+    en->len = body.len;
+  }
+  respond_body(req, etag, body.data, body.len);
+  buf_free(&body);
+  sched_slots_free(&slots);
+  free(busy);
+  sched_schedule_free(&s);
+  json_decref(doc);
+}
+
+static void fetch(http_req_t *req) {
+  avail_req_t *a = api_ctx(req)->flow;
+  const char *params[4] = {a->slug, a->event_slug, a->from_s, a->to_s};
+  api_query(req, "availability_data", 4, params, on_data);
+}
+
+int availability_get(http_req_t *req) {
+  api_v_t v;
+  api_v_init(&v, req, NULL);
+  avail_req_t *a = arena_calloc(req->arena, sizeof *a);
+  api_ctx(req)->flow = a;
+  a->slug = http_req_param(req, "slug");
+  a->event_slug = http_req_param(req, "event_slug");
+  if (strlen(a->slug) > 60 || strlen(a->event_slug) > 60) {
+    api_error(req, 404, E_NOT_FOUND, "event type not found");
+    return 0;
+  }
+  const char *start = api_query_param(req, "start"), *end = api_query_param(req, "end");
+  a->tzname = api_query_param(req, "timezone");
+  const char *format = api_query_param(req, "format");
+  const char *explain = api_query_param(req, "explain");
+  int64_t d0 = 0, d1 = 0;
+  if (!start) api_v_fail(&v, "start", "start is required (YYYY-MM-DD)");
+  else if (parse_date(start, &d0)) api_v_fail(&v, "start", "start must be a date YYYY-MM-DD");
+  if (!end) api_v_fail(&v, "end", "end is required (YYYY-MM-DD)");
+  else if (parse_date(end, &d1)) api_v_fail(&v, "end", "end must be a date YYYY-MM-DD");
+  if (!v.failed && d1 < d0) api_v_fail(&v, "end", "end must not be before start");
+  if (!v.failed && d1 - d0 + 1 > MAX_DAYS) api_v_fail(&v, "end", "the range may span at most %d days", MAX_DAYS);
+  if (!a->tzname || !*a->tzname) a->tzname = "UTC";
+  a->itz = tz_get(a->tzname);
+  if (!a->itz) api_v_fail(&v, "timezone", "timezone must be an IANA time zone name");
+  if (format && strcmp(format, "range") != 0 && strcmp(format, "times") != 0)
+    api_v_fail(&v, "format", "format must be range or times");
+  if (explain && strcmp(explain, "1") != 0 && strcmp(explain, "true") != 0 && strcmp(explain, "0") != 0 &&
+      strcmp(explain, "false") != 0)
+    api_v_fail(&v, "explain", "explain must be 1 or 0");
+  if (v.failed) return api_v_respond(&v);
+  a->range = format && strcmp(format, "range") == 0;
+  a->explain = explain && (strcmp(explain, "1") == 0 || strcmp(explain, "true") == 0);
+  /* The invitee's dates: [start 00:00, end + 1 00:00) on their wall clock. */
+  a->from = tz_local_to_utc(a->itz, d0 * 86400);
+  a->to = tz_local_to_utc(a->itz, (d1 + 1) * 86400);
+  time_format_utc(a->from, a->from_s, sizeof a->from_s);
+  time_format_utc(a->to, a->to_s, sizeof a->to_s);
+  if (a->explain) {
+    api_authenticate(req, fetch);
+    return 0;
+  }
+  /* Field separator 0x1f cannot occur in a decoded slug of ours nor in a zone name. */
+  snprintf(a->key, sizeof a->key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d", a->slug, a->event_slug, start, end, a->tzname,
+           a->range);
+  avail_state_t *s = st(api_app(req));
+  entry_t *en = map_get(s->cache, a->key);
+  if (en && en->expires_ms > now_wall_ms()) {
+    s->hits++;
+    respond_body(req, en->etag, en->body, en->len);
+    return 0;
+  }
+  s->misses++;
+  fetch(req);
+  return 0;
+}
