@@ -182,7 +182,7 @@ void sched_compute(const sched_schedule_t *s, const sched_event_t *e, sched_busy
                    int64_t now, int64_t from, int64_t to, int explain, sched_slots_t *out) {
   memset(out, 0, sizeof *out);
   if (from >= to || e->duration <= 0 || e->interval <= 0) return;
-  qsort(busy, nbusy, sizeof *busy, cmp_busy);
+  if (nbusy) qsort(busy, nbusy, sizeof *busy, cmp_busy);
   ctx_t c = {.e = e, .busy = busy, .nbusy = nbusy, .tz = s->tz, .now = now};
   for (size_t i = 0; i < nbusy; i++) {
     int64_t len = (busy[i].end + busy[i].buffer_after) - (busy[i].start - busy[i].buffer_before);
