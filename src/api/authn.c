@@ -10,6 +10,7 @@
 #include "../core/crypto.h"
 #include "../core/log.h"
 #include "../core/map.h"
+#include <llhttp.h>
 #include "ratelimit.h"
 #include "util.h"
 
@@ -114,11 +115,11 @@ static void client_ip(http_req_t *req, char *out, size_t outlen) {
 
 /* ------------------------------------------------------------------ limits */
 
-/* Applies the limit for key; sets the headers. 1 if the request may go on, else responds 429. */
-static int limit(http_req_t *req, const char *key, int per_minute) {
+int api_rate_limit(http_req_t *req, const char *key, int per_minute, int headers) {
   rl_result_t r;
   rl_hit(state(api_app(req))->rl, key, per_minute, (int64_t)time(NULL), &r);
   char v[32];
+  if (!headers && r.allowed) return 1;
   snprintf(v, sizeof v, "%d", r.limit);
   http_set_header(req, "X-RateLimit-Limit", v);
   snprintf(v, sizeof v, "%d", r.remaining);
@@ -136,6 +137,8 @@ static int limit(http_req_t *req, const char *key, int per_minute) {
   http_respond(req, 429, "application/json", body, (size_t)n);
   return 0;
 }
+
+static int limit(http_req_t *req, const char *key, int per_minute) { return api_rate_limit(req, key, per_minute, 1); }
 
 static int limit_ip(http_req_t *req) {
   char key[80];
@@ -170,6 +173,132 @@ static const char *credential(http_req_t *req, char *buf, size_t buflen) {
   return NULL;
 }
 
+/* ------------------------------------------------------------------ idempotency */
+
+#define IDEM_WAIT_MS 50
+#define IDEM_WAIT_MAX 200 /* 10 s */
+
+typedef struct idem_s {
+  char scope[80];
+  char key[256];
+  char hash[65];
+  int waits;
+  int status;
+  char *ctype, *body;
+  size_t len;
+} idem_t;
+
+static void idem_begin(http_req_t *req);
+
+typedef struct {
+  uv_timer_t timer;
+  http_req_t *req;
+} idem_wait_t;
+
+static void on_wait_closed(uv_handle_t *h) { free(h->data); }
+
+static void on_wait(uv_timer_t *t) {
+  idem_wait_t *w = t->data;
+  http_req_t *req = w->req;
+  uv_close((uv_handle_t *)&w->timer, on_wait_closed);
+  idem_begin(req);
+}
+
+static void send_stored(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  idem_t *i = api_ctx(req)->idem;
+  (void)r; /* if storing failed the client still gets its answer; a retry after a minute reruns */
+  http_respond(req, i->status, i->ctype, i->body, i->len);
+}
+
+/* The handler's response: stored (or the key released after a 5xx) before it is sent. */
+static void idem_hook(http_req_t *req, int status, const char *ctype, const char *body, size_t len) {
+  idem_t *i = api_ctx(req)->idem;
+  i->status = status;
+  i->ctype = ctype ? arena_strdup(req->arena, ctype) : NULL;
+  i->body = arena_strndup(req->arena, body ? body : "", len);
+  i->len = len;
+  if (status >= 500) {
+    const char *params[2] = {i->scope, i->key};
+    api_query(req, "idem_abort", 2, params, send_stored);
+    return;
+  }
+  char st[16];
+  snprintf(st, sizeof st, "%d", status);
+  const char *params[4] = {i->scope, i->key, st, i->body};
+  api_query(req, "idem_finish", 4, params, send_stored);
+}
+
+static void call_handler(http_req_t *req) {
+  const api_handler_t *h = req->match.route->ctx;
+  if (h->fn(req) != 0 && !req->responded) api_error(req, 500, E_INTERNAL, "internal error");
+}
+
+static void on_idem_begin(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  idem_t *i = api_ctx(req)->idem;
+  if (api_db_failed(req, r)) return;
+  json_t *doc = json_loads(PQgetvalue(r->res, 0, 0), 0, NULL);
+  const char *state = json_string_value(json_object_get(doc, "state"));
+  if (state && strcmp(state, "run") == 0) {
+    req->respond_hook = idem_hook;
+    call_handler(req);
+  } else if (state && strcmp(state, "replay") == 0) {
+    const char *body = json_string_value(json_object_get(doc, "body"));
+    http_set_header(req, "Idempotent-Replayed", "true");
+    http_respond(req, (int)json_integer_value(json_object_get(doc, "status")), "application/json", body ? body : "",
+                 body ? strlen(body) : 0);
+  } else if (state && strcmp(state, "mismatch") == 0) {
+    api_error(req, 422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request");
+  } else if (state && strcmp(state, "running") == 0 && ++i->waits < IDEM_WAIT_MAX) {
+    idem_wait_t *w = xcalloc(1, sizeof *w); /* the first request is still at work: ask again shortly */
+    w->req = req;
+    uv_timer_init(api_app(req)->loop, &w->timer);
+    w->timer.data = w;
+    uv_timer_start(&w->timer, on_wait, IDEM_WAIT_MS, 0);
+  } else {
+    http_set_header(req, "Retry-After", "1");
+    api_error(req, 409, E_CONFLICT, "a request with this Idempotency-Key is still in progress");
+  }
+  json_decref(doc);
+}
+
+static void idem_begin(http_req_t *req) {
+  idem_t *i = api_ctx(req)->idem;
+  const char *params[3] = {i->scope, i->key, i->hash};
+  api_query(req, "idem_begin", 3, params, on_idem_begin);
+}
+
+/* Runs the route's handler, through the Idempotency-Key protocol for a POST that has one. */
+static void run_handler(http_req_t *req) {
+  const char *key = http_req_header(req, "Idempotency-Key");
+  if (req->method != HTTP_POST || !key) {
+    call_handler(req);
+    return;
+  }
+  size_t n = strlen(key);
+  int ok = n >= 1 && n <= 255;
+  for (size_t k = 0; ok && k < n; k++) ok = key[k] >= 0x20 && key[k] < 0x7f;
+  if (!ok) {
+    api_error_field(req, 400, E_VALIDATION, "Idempotency-Key must be 1-255 printable ASCII characters",
+                    "Idempotency-Key");
+    return;
+  }
+  api_ctx_t *ctx = api_ctx(req);
+  idem_t *i = arena_calloc(req->arena, sizeof *i);
+  ctx->idem = i;
+  if (ctx->auth_kind == AUTH_API_KEY) snprintf(i->scope, sizeof i->scope, "k:%" PRId64, ctx->api_key_id);
+  else if (ctx->user_id) snprintf(i->scope, sizeof i->scope, "u:%" PRId64, ctx->user_id);
+  else snprintf(i->scope, sizeof i->scope, "ip:%s", ctx->client_ip);
+  memcpy(i->key, key, n + 1);
+  buf_t h = BUF_INIT; /* the request: method, path and exact body bytes */
+  buf_printf(&h, "%s %s\n", req->method_name, req->path);
+  if (req->body.len) buf_append(&h, req->body.data, req->body.len);
+  crypto_sha256_hex(h.data, h.len, i->hash);
+  buf_free(&h);
+  idem_begin(req);
+}
+
 static void proceed(http_req_t *req) {
   api_ctx_t *ctx = api_ctx(req);
   if (ctx->auth_next) { /* api_authenticate: the public route was already rate-limited */
@@ -181,8 +310,7 @@ static void proceed(http_req_t *req) {
   snprintf(key, sizeof key, "u:%" PRId64, ctx->user_id);
   snprintf(ctx->user_id_str, sizeof ctx->user_id_str, "%" PRId64, ctx->user_id);
   if (!limit(req, key, api_app(req)->cfg->rate_limit_auth)) return;
-  const api_handler_t *h = req->match.route->ctx;
-  if (h->fn(req) != 0 && !req->responded) api_error(req, 500, E_INTERNAL, "internal error");
+  run_handler(req);
 }
 
 static void unauthorized(http_req_t *req, const char *why) {
@@ -227,7 +355,8 @@ int api_dispatch(http_req_t *req) {
   const api_handler_t *h = req->match.route->ctx;
   if (!(h->flags & API_AUTH)) {
     if (!limit_ip(req)) return 0;
-    return h->fn(req);
+    run_handler(req);
+    return 0;
   }
   start_auth(req);
   return 0;

@@ -37,6 +37,10 @@ int api_dispatch(http_req_t *req);
  * ->user_id set, or responds 401. */
 void api_authenticate(http_req_t *req, void (*next)(http_req_t *req));
 
+/* Counts one request against key's per-minute limit. 1 to go on; 0 after responding 429.
+ * headers: also set the X-RateLimit-* headers from this limit. */
+int api_rate_limit(http_req_t *req, const char *key, int per_minute, int headers);
+
 /* Process-wide state: limiter and credential cache; subscribes to slotd_auth. */
 int api_authn_init(app_t *app) WARN_UNUSED;
 void api_authn_free(app_t *app);

@@ -5,6 +5,7 @@
 #include "app.h"
 #include "auth.h"
 #include "availability.h"
+#include "bookings.h"
 #include "event_types.h"
 #include "schedules.h"
 #include "authn.h"
@@ -47,6 +48,26 @@ const http_route_t api_routes[] = {
     {M(HTTP_DELETE), "/api/availability-schedules/:id", AUTH(schedules_delete)},
 
     {M(HTTP_GET), "/api/availability/:slug/:event_slug", PUB(availability_get)},
+
+    {M(HTTP_POST), "/api/book/:slug/:event_slug", PUB(bookings_create)},
+    {M(HTTP_GET), "/api/bookings", AUTH(bookings_list)},
+    {M(HTTP_GET), "/api/bookings/confirmation/:number", PUB(links_number_get)},
+    {M(HTTP_POST), "/api/bookings/confirmation/:number/cancel", PUB(links_number_cancel)},
+    {M(HTTP_POST), "/api/bookings/confirmation/:number/reschedule", PUB(links_number_reschedule)},
+    {M(HTTP_GET), "/api/bookings/:id", AUTH(bookings_get)},
+    {M(HTTP_POST), "/api/bookings/:id/cancel", AUTH(bookings_cancel)},
+    {M(HTTP_POST), "/api/bookings/:id/reschedule", AUTH(bookings_reschedule)},
+    {M(HTTP_POST), "/api/bookings/:id/confirm", AUTH(bookings_confirm)},
+    {M(HTTP_POST), "/api/bookings/:id/decline", AUTH(bookings_decline)},
+    {M(HTTP_POST), "/api/bookings/:id/no-show", AUTH(bookings_no_show)},
+    {M(HTTP_GET), "/api/bookings/:token/confirm", PUB(links_confirm)},
+    {M(HTTP_GET), "/api/bookings/:token/decline", PUB(links_decline)},
+    {M(HTTP_POST), "/api/cancel/:token/confirm", PUB(links_cancel)},
+    {M(HTTP_POST), "/api/reschedule/:token", PUB(links_reschedule)},
+
+    {M(HTTP_POST), "/api/reservations", PUB(reservations_create)},
+    {M(HTTP_GET), "/api/reservations/:uid", PUB(reservations_get)},
+    {M(HTTP_DELETE), "/api/reservations/:uid", PUB(reservations_delete)},
 };
 const int api_nroutes = (int)(sizeof api_routes / sizeof api_routes[0]);
 
@@ -78,4 +99,22 @@ void api_prepare_statements(db_pool_t *db) {
   db_pool_prepare(db, "schedule_save", "SELECT api.schedule_save($1, $2, $3)");
   db_pool_prepare(db, "schedule_delete", "SELECT api.schedule_delete($1, $2)");
   db_pool_prepare(db, "availability_data", "SELECT api.availability_data($1, $2, $3, $4)");
+  db_pool_prepare(db, "availability_data_excl", "SELECT api.availability_data($1, $2, $3, $4, $5)");
+  db_pool_prepare(db, "booking_create", "SELECT api.booking_create($1)");
+  db_pool_prepare(db, "bookings_list", "SELECT api.bookings_list($1, $2, $3, $4, $5, $6, $7)");
+  db_pool_prepare(db, "booking_get_for_host", "SELECT api.booking_get(api.booking_id_for_host($1, $2))");
+  db_pool_prepare(db, "booking_get", "SELECT api.booking_get($1)");
+  db_pool_prepare(db, "booking_data", "SELECT api.booking_data($1, $2, $3, $4)");
+  db_pool_prepare(db, "booking_transition", "SELECT api.booking_transition($1, $2, $3, $4, $5, $6)");
+  db_pool_prepare(db, "booking_reschedule", "SELECT api.booking_reschedule($1, $2, $3, $4, $5)");
+  db_pool_prepare(db, "booking_id_for_token", "SELECT api.booking_id_for_token($1, $2)");
+  db_pool_prepare(db, "booking_id_for_number", "SELECT api.booking_id_for_number($1, $2)");
+  db_pool_prepare(db, "reservation_create", "SELECT api.reservation_create($1, $2, $3, $4, $5, $6)");
+  db_pool_prepare(db, "reservation_get", "SELECT api.reservation_get($1)");
+  db_pool_prepare(db, "reservation_delete", "SELECT api.reservation_delete($1)");
+  db_pool_prepare(db, "idem_begin", "SELECT api.idem_begin($1, $2, $3)");
+  db_pool_prepare(db, "idem_finish", "SELECT api.idem_finish($1, $2, $3, $4)");
+  db_pool_prepare(db, "idem_abort", "SELECT api.idem_abort($1, $2)");
+  db_pool_prepare(db, "sweep_reservations", "SELECT api.sweep_reservations()");
+  db_pool_prepare(db, "sweep_idempotency", "SELECT api.sweep_idempotency()");
 }

@@ -186,6 +186,19 @@ int api_valid_http_url(const char *s) {
   return 1;
 }
 
+int api_valid_uuid(const char *s) {
+  if (!s || strlen(s) != 36) return 0;
+  for (int i = 0; i < 36; i++) {
+    char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return 0;
+    } else if (!isxdigit((unsigned char)c)) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
 void api_slugify(const char *name, char *out, size_t outlen) {
   size_t o = 0;
   int dash = 0;
@@ -286,6 +299,12 @@ int api_db_failed(http_req_t *req, const db_result_t *r) {
     if (status >= 400 && status < 600) {
       const char *msg = r->res ? PQresultErrorField(r->res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
       const char *hint = r->res ? PQresultErrorField(r->res, PG_DIAG_MESSAGE_HINT) : NULL;
+      if (hint && strncmp(hint, "status:", 7) == 0) { /* an illegal transition: name the current status */
+        json_t *e = json_pack("{s:s, s:s, s:s}", "error", msg ? msg : "conflict", "code",
+                              api_code_for_status(status), "status", hint + 7);
+        api_respond_json(req, status, e);
+        return 1;
+      }
       api_error_field(req, status, api_code_for_status(status), msg ? msg : "request failed", hint);
       return 1;
     }

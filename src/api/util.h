@@ -34,6 +34,7 @@ typedef struct {
   char user_id_str[24]; /* user_id as text, for query parameters */
   void *flow;           /* a handler's own state across callbacks (arena) */
   void (*auth_next)(http_req_t *req); /* api_authenticate's continuation */
+  struct idem_s *idem;  /* Idempotency-Key state (authn.c) */
 } api_ctx_t;
 
 static inline api_ctx_t *api_ctx(http_req_t *req) { return req->ctx; }
@@ -75,6 +76,7 @@ int api_valid_email(const char *s);
 int api_valid_color(const char *s);       /* #RRGGBB */
 int api_valid_slug(const char *s);        /* [a-z0-9-], 1..60, no leading/trailing '-' */
 int api_valid_http_url(const char *s);    /* absolute http(s) URL without spaces */
+int api_valid_uuid(const char *s);        /* 8-4-4-4-12 hex */
 /* Slug from a display name: lower-case ASCII letters and digits, '-' between words. */
 void api_slugify(const char *name, char *out, size_t outlen);
 

@@ -274,6 +274,12 @@ static void conn_write(http_conn_t *c) {
 
 void http_respond(http_req_t *req, int status, const char *ctype, const char *body, size_t len) {
   assert(!req->responded);
+  if (req->respond_hook) {
+    void (*hook)(http_req_t *, int, const char *, const char *, size_t) = req->respond_hook;
+    req->respond_hook = NULL;
+    hook(req, status, ctype, body, len);
+    return;
+  }
   req->responded = 1;
   req->status = status;
   http_conn_t *c = req->conn;

@@ -58,6 +58,10 @@ struct http_req_s {
   int status;             /* set when responded */
   size_t resp_bytes;
   unsigned responded : 1, orphaned : 1;
+  /* If set, http_respond hands the response here instead of sending it (once: the hook is
+   * cleared first); the hook later calls http_respond again with the same arguments. Used to
+   * store an idempotent request's response before the client can see it. */
+  void (*respond_hook)(http_req_t *req, int status, const char *content_type, const char *body, size_t len);
 };
 
 typedef void (*http_drained_cb)(http_server_t *srv);

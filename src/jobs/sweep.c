@@ -6,9 +6,9 @@
 #include "../core/util.h"
 
 #define SWEEP_FIRST_MS 5000
-#define SWEEP_EVERY_MS 600000
+#define SWEEP_EVERY_MS 60000
 
-static const char *const statements[] = {"sweep_sessions"};
+static const char *const statements[] = {"sweep_sessions", "sweep_reservations", "sweep_idempotency"};
 
 typedef struct jobs_sweep_s {
   uv_timer_t timer;

@@ -114,6 +114,7 @@ typedef struct {
   int ndays, nweeks;
   const tz_t *tz;
   int64_t now;
+  int busy_only; /* sched_conflict: skip notice, horizon and limits */
 } ctx_t;
 
 /* Decides one candidate [t, t + duration). */
@@ -122,6 +123,7 @@ static void judge(ctx_t *c, int64_t t, int *reason, int64_t *ref, int *seats_lef
   int64_t end = t + e->duration;
   *ref = 0;
   *seats_left = e->seats;
+  if (c->busy_only) goto busy;
   if (t < c->now + e->min_notice) {
     *reason = SLOT_NOTICE;
     return;
@@ -130,6 +132,7 @@ static void judge(ctx_t *c, int64_t t, int *reason, int64_t *ref, int *seats_lef
     *reason = SLOT_HORIZON;
     return;
   }
+busy:;
   int64_t ws = t - e->buffer_before, we = end + e->buffer_after; /* this slot widened by its buffers */
   while (c->lo < c->nbusy && c->busy[c->lo].start - c->busy[c->lo].buffer_before + c->maxlen <= ws) c->lo++;
   int used = 0, buffer_hit = 0;
@@ -164,7 +167,7 @@ static void judge(ctx_t *c, int64_t t, int *reason, int64_t *ref, int *seats_lef
     return;
   }
   *seats_left = e->seats - used;
-  if (e->limit_day || e->limit_week) {
+  if (!c->busy_only && (e->limit_day || e->limit_week)) {
     int64_t day = sched_day_of(t + tz_offset(c->tz, t));
     if (e->limit_day && count_get(c->days, c->ndays, day) >= e->limit_day) {
       *reason = SLOT_LIMIT_DAY;
@@ -176,6 +179,19 @@ static void judge(ctx_t *c, int64_t t, int *reason, int64_t *ref, int *seats_lef
     }
   }
   *reason = SLOT_FREE;
+}
+
+int sched_conflict(const sched_event_t *e, const tz_t *tz, sched_busy_t *busy, size_t nbusy, int64_t start,
+                   int *seats_left, int64_t *ref) {
+  if (nbusy) qsort(busy, nbusy, sizeof *busy, cmp_busy);
+  ctx_t c = {.e = e, .busy = busy, .nbusy = nbusy, .tz = tz, .busy_only = 1};
+  for (size_t i = 0; i < nbusy; i++) {
+    int64_t len = (busy[i].end + busy[i].buffer_after) - (busy[i].start - busy[i].buffer_before);
+    if (len > c.maxlen) c.maxlen = len;
+  }
+  int reason;
+  judge(&c, start, &reason, ref, seats_left);
+  return reason;
 }
 
 void sched_compute(const sched_schedule_t *s, const sched_event_t *e, sched_busy_t *busy, size_t nbusy,

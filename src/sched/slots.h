@@ -86,6 +86,11 @@ typedef struct {
 void sched_compute(const sched_schedule_t *s, const sched_event_t *e, sched_busy_t *busy, size_t nbusy,
                    int64_t now, int64_t from, int64_t to, int explain, sched_slots_t *out);
 void sched_slots_free(sched_slots_t *out);
+/* Only the busy-time rules for one start (bookings and their buffers, holds, seats): what a
+ * host's confirmation of an existing request re-checks. Returns SLOT_FREE or the reason, with
+ * *seats_left and *ref. busy need not be sorted. */
+int sched_conflict(const sched_event_t *e, const tz_t *tz, sched_busy_t *busy, size_t nbusy, int64_t start,
+                   int *seats_left, int64_t *ref);
 const char *sched_reason_name(int reason);
 
 /* Adds a span to a day's list keeping it sorted and merged (overlapping or touching). */
