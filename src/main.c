@@ -52,6 +52,10 @@ static void on_pool_closed(void *data) {
   process_t *p = data;
   uv_close((uv_handle_t *)&p->sigterm, NULL);
   uv_close((uv_handle_t *)&p->sigint, NULL);
+  /* Closing the watchers restores the default action; a second signal during the last steps
+   * of a graceful stop must not turn exit 0 into death by signal. */
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGINT, SIG_IGN);
   uv_close((uv_handle_t *)&p->log_timer, NULL);
 }
 

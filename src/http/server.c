@@ -427,6 +427,15 @@ static int on_header_field_complete(llhttp_t *p) {
   http_req_t *r = c->req;
   if (r->nheaders >= HTTP_MAX_HEADERS) return reject(c, 431, "HEADERS_TOO_LARGE", "too many request headers");
   c->head_bytes += c->scratch.len + 4; /* ": " and CRLF */
+  /* A field name is a token (RFC 9110 5.1); llhttp 8 lets "Host : x" through as "Host ", and
+   * such names are a request-smuggling vector: refuse them. */
+  static const char tchar[] = "!#$%&'*+-.^_`|~";
+  if (c->scratch.len == 0) return reject(c, 400, "BAD_REQUEST", "empty header name");
+  for (size_t i = 0; i < c->scratch.len; i++) {
+    char ch = c->scratch.data[i];
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || strchr(tchar, ch)) || !ch)
+      return reject(c, 400, "BAD_REQUEST", "malformed header name");
+  }
   c->cur_name = arena_strndup(r->arena, c->scratch.data ? c->scratch.data : "", c->scratch.len);
   buf_reset(&c->scratch);
   return 0;
@@ -721,7 +730,7 @@ typedef struct {
   http_server_t *srv;
   void *prev, *next;      /* server's list of rejecting connections */
   int closes_pending;
-  char head[256];
+  char head[320];
   char sink[512];
 } reject_t;
 
@@ -785,8 +794,8 @@ static void reject_connection(http_server_t *s) {
   }
   int n = snprintf(r->head, sizeof r->head,
                    "HTTP/1.1 503 Service Unavailable\r\nDate: %s\r\nContent-Type: application/json\r\n"
-                   "Content-Length: %zu\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
-                   http_date(), sizeof REJECT_BODY - 1);
+                   "Content-Length: %zu\r\nX-Request-Id: %s%016llx\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
+                   http_date(), sizeof REJECT_BODY - 1, s->reqid_prefix, (unsigned long long)++s->reqid_counter);
   uv_buf_t bufs[2] = {uv_buf_init(r->head, (unsigned)n), uv_buf_init((char *)REJECT_BODY, sizeof REJECT_BODY - 1)};
   if (uv_write(&r->wreq, (uv_stream_t *)&r->tcp, bufs, 2, on_reject_written) != 0 ||
       uv_read_start((uv_stream_t *)&r->tcp, on_reject_alloc, on_reject_read) != 0) {
