@@ -21,6 +21,7 @@
 #include "db/migrate.h"
 #include "db/pool.h"
 #include "jobs/sweep.h"
+#include "jobs/webhooks.h"
 #include "http/server.h"
 
 #define MIGRATE_WAIT_MS 30000
@@ -66,6 +67,7 @@ static void on_server_drained(http_server_t *srv) {
   log_kv(LOG_INFO, "drained: closing database connections", NULL);
   http_server_close(srv);
   jobs_sweep_stop(&p->app);
+  jobs_webhooks_stop(&p->app);
   db_listen_close(p->app.listen);
   db_pool_close(p->app.db, on_pool_closed, p); /* fails anything still queued: orphans answer */
 }
@@ -123,6 +125,10 @@ static int serve(const config_t *cfg) {
   db_pool_start(app->db);
   db_listen_start(app->listen);
   jobs_sweep_start(app);
+  if (jobs_webhooks_start(app, err, sizeof err) != 0) {
+    log_kv(LOG_ERROR, "webhooks", "error", err, NULL);
+    return 1;
+  }
 
   uv_signal_init(&loop, &proc.sigterm);
   uv_signal_init(&loop, &proc.sigint);
@@ -142,6 +148,7 @@ static int serve(const config_t *cfg) {
   uv_run(&loop, UV_RUN_DEFAULT);
   metrics_shutdown();
   api_authn_free(app);
+  jobs_webhooks_free(app);
   availability_free(app);
   tz_cache_free();
   if (uv_loop_close(&loop) != 0) {

@@ -19,6 +19,7 @@ typedef struct {
   struct api_state_s *api_state; /* authn.c: rate limiter and credential cache */
   struct jobs_sweep_s *sweep;    /* jobs/sweep.c */
   struct avail_state_s *avail_state; /* availability.c: result cache */
+  struct jobs_webhooks_s *webhooks;  /* jobs/webhooks.c: the dispatcher */
 } app_t;
 
 /* The route table of the whole API and the statements it prepares on every connection. */

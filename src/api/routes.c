@@ -8,6 +8,7 @@
 #include "bookings.h"
 #include "event_types.h"
 #include "schedules.h"
+#include "webhooks.h"
 #include "authn.h"
 #include "booking_page.h"
 #include "ops.h"
@@ -65,6 +66,14 @@ const http_route_t api_routes[] = {
     {M(HTTP_POST), "/api/cancel/:token/confirm", PUB(links_cancel)},
     {M(HTTP_POST), "/api/reschedule/:token", PUB(links_reschedule)},
 
+    {M(HTTP_GET), "/api/webhooks", AUTH(webhooks_list)},
+    {M(HTTP_POST), "/api/webhooks", AUTH(webhooks_create)},
+    {M(HTTP_PUT), "/api/webhooks/:id", AUTH(webhooks_update)},
+    {M(HTTP_DELETE), "/api/webhooks/:id", AUTH(webhooks_delete)},
+    {M(HTTP_POST), "/api/webhooks/:id/ping", AUTH(webhooks_ping)},
+    {M(HTTP_GET), "/api/webhooks/:id/deliveries", AUTH(webhooks_deliveries)},
+    {M(HTTP_POST), "/api/webhooks/:id/deliveries/:delivery_id/redeliver", AUTH(webhooks_redeliver)},
+
     {M(HTTP_POST), "/api/reservations", PUB(reservations_create)},
     {M(HTTP_GET), "/api/reservations/:uid", PUB(reservations_get)},
     {M(HTTP_DELETE), "/api/reservations/:uid", PUB(reservations_delete)},
@@ -116,5 +125,15 @@ void api_prepare_statements(db_pool_t *db) {
   db_pool_prepare(db, "idem_finish", "SELECT api.idem_finish($1, $2, $3, $4)");
   db_pool_prepare(db, "idem_abort", "SELECT api.idem_abort($1, $2)");
   db_pool_prepare(db, "sweep_reservations", "SELECT api.sweep_reservations()");
+  db_pool_prepare(db, "webhooks_list", "SELECT api.webhooks_list($1)");
+  db_pool_prepare(db, "webhook_create", "SELECT api.webhook_create($1, $2, $3, $4)");
+  db_pool_prepare(db, "webhook_update", "SELECT api.webhook_update($1, $2, $3)");
+  db_pool_prepare(db, "webhook_delete", "SELECT api.webhook_delete($1, $2)");
+  db_pool_prepare(db, "webhook_ping", "SELECT api.webhook_ping($1, $2)");
+  db_pool_prepare(db, "deliveries_list", "SELECT api.deliveries_list($1, $2, $3, $4)");
+  db_pool_prepare(db, "delivery_redeliver", "SELECT api.delivery_redeliver($1, $2, $3)");
+  db_pool_prepare(db, "webhook_claim", "SELECT id, url, secret, event, payload, attempts FROM api.webhook_claim($1, $2)");
+  db_pool_prepare(db, "webhook_result", "SELECT api.webhook_result($1, $2, $3, $4, $5, $6)");
+  db_pool_prepare(db, "webhook_next_due", "SELECT api.webhook_next_due()");
   db_pool_prepare(db, "sweep_idempotency", "SELECT api.sweep_idempotency()");
 }

@@ -51,7 +51,7 @@ typedef struct {
   json_t *obj;
   int failed;
   const char *field;
-  char message[160];
+  char message[400];
 } api_v_t;
 
 void api_v_init(api_v_t *v, http_req_t *req, json_t *obj);

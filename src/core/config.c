@@ -33,6 +33,12 @@ const char config_help[] =
     "  SLOTD_RATE_LIMIT_AUTH     requests/minute per user         (300)\n"
     "  SLOTD_COOKIE_SECURE       0 drops Secure from the cookie   (1)\n"
     "  SLOTD_SESSION_TTL         session lifetime in seconds      (2592000)\n"
+    "  SLOTD_WEBHOOK_ALLOW_HTTP  1 accepts http:// webhook URLs   (0)\n"
+    "  SLOTD_WEBHOOK_ALLOW_PRIVATE 1 delivers to private addresses (0)\n"
+    "  SLOTD_WEBHOOK_CA_FILE     extra CA (PEM) for webhook TLS   (none)\n"
+    "  SLOTD_WEBHOOK_RETRY_SCHEDULE retry delays, seconds         (60,300,1800)\n"
+    "  SLOTD_WEBHOOK_CONCURRENCY deliveries in flight             (16)\n"
+    "  SLOTD_WEBHOOK_TIMEOUT     seconds per delivery attempt     (10)\n"
     "  SLOTD_MIGRATIONS_DIR      read migrations from this dir    (built in)\n"
     "  SLOTD_INSTANCE            instance name in logs            (hostname:pid)\n";
 
@@ -208,6 +214,9 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   INT_VAR("SLOTD_RATE_LIMIT_AUTH", rate_limit_auth, 300, 1, 1000000)
   INT_VAR("SLOTD_COOKIE_SECURE", cookie_secure, 1, 0, 1)
   INT_VAR("SLOTD_SESSION_TTL", session_ttl, 2592000, 60, 31536000)
+  INT_VAR("SLOTD_WEBHOOK_ALLOW_HTTP", webhook_allow_http, 0, 0, 1)
+  INT_VAR("SLOTD_WEBHOOK_ALLOW_PRIVATE", webhook_allow_private, 0, 0, 1)
+  INT_VAR("SLOTD_WEBHOOK_CONCURRENCY", webhook_concurrency, 16, 1, 1000)
 #undef INT_VAR
 
 #define SEC_VAR(name, field, def)                                                           \
@@ -222,6 +231,7 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   SEC_VAR("SLOTD_DB_CONNECT_TIMEOUT", db_connect_timeout_ms, 5)
   SEC_VAR("SLOTD_DB_QUERY_TIMEOUT", db_query_timeout_ms, 5)
   SEC_VAR("SLOTD_DB_QUEUE_TIMEOUT", db_queue_timeout_ms, 2)
+  SEC_VAR("SLOTD_WEBHOOK_TIMEOUT", webhook_timeout_ms, 10)
 #undef SEC_VAR
 
   v = getv(get, "SLOTD_LOG_LEVEL");
@@ -250,6 +260,24 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   if (v && each_item(v, add_origin, &oc2))
     return fail(err, errlen, "SLOTD_CORS_ORIGINS", "expected a comma list of http(s)://host[:port] origins (no *)", v);
 
+  v = getv(get, "SLOTD_WEBHOOK_RETRY_SCHEDULE");
+  {
+    const char *p = v ? v : "60,300,1800";
+    c->webhook_nretry = 0;
+    while (*p) {
+      char *end;
+      errno = 0;
+      long x = strtol(p, &end, 10);
+      if (errno || end == p || x < 1 || x > 86400 || c->webhook_nretry == 10 || (*end && *end != ','))
+        return fail(err, errlen, "SLOTD_WEBHOOK_RETRY_SCHEDULE", "expected up to 10 comma-separated seconds (1-86400)", v);
+      c->webhook_retry[c->webhook_nretry++] = (int)x;
+      p = *end ? end + 1 : end;
+    }
+  }
+  v = getv(get, "SLOTD_WEBHOOK_CA_FILE");
+  if (v && access(v, R_OK) != 0) return fail(err, errlen, "SLOTD_WEBHOOK_CA_FILE", "cannot read the file", v);
+  c->webhook_ca_file = v ? xstrdup(v) : NULL;
+
   v = getv(get, "SLOTD_MIGRATIONS_DIR");
   c->migrations_dir = v ? xstrdup(v) : NULL;
 
@@ -273,6 +301,7 @@ void config_free(config_t *c) {
   free(c->listen_host);
   free(c->public_url);
   free(c->migrations_dir);
+  free(c->webhook_ca_file);
   free(c->instance);
   for (int i = 0; i < c->n_cors_public_origins; i++) free(c->cors_public_origins[i]);
   for (int i = 0; i < c->n_cors_origins; i++) free(c->cors_origins[i]);

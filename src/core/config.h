@@ -45,6 +45,13 @@ typedef struct {
   int rate_limit_auth;    /* requests per minute per user */
   int cookie_secure;      /* Secure attribute on the session cookie */
   int session_ttl;        /* seconds */
+  int webhook_allow_http;    /* accept http:// webhook URLs */
+  int webhook_allow_private; /* deliver to loopback/private addresses */
+  char *webhook_ca_file;     /* an extra CA for webhook TLS, or NULL */
+  int webhook_retry[10];     /* seconds after attempt 1, 2, ... */
+  int webhook_nretry;
+  int webhook_concurrency;
+  uint64_t webhook_timeout_ms;
   char *instance;
 } config_t;
 

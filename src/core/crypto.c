@@ -107,6 +107,20 @@ const char *crypto_password_dummy(void) {
   return dummy;
 }
 
+#include <mbedtls/base64.h>
+
+int crypto_base64_encode(const void *in, size_t n, char *out, size_t outlen) {
+  size_t olen = 0;
+  if (mbedtls_base64_encode((unsigned char *)out, outlen, &olen, in, n) != 0) return -1;
+  return (int)olen;
+}
+
+int crypto_base64_decode(const char *in, unsigned char *out, size_t outlen) {
+  size_t olen = 0;
+  if (mbedtls_base64_decode(out, outlen, &olen, (const unsigned char *)in, strlen(in)) != 0) return -1;
+  return (int)olen;
+}
+
 void crypto_token_hex(size_t n, char *out) {
   unsigned char tmp[64];
   if (n > sizeof tmp) abort();

@@ -28,5 +28,10 @@ void crypto_password_verify(uv_loop_t *loop, const char *encoded, const char *pa
  * does not exist (login takes the same time either way). Computed once, blocking: call at start. */
 const char *crypto_password_dummy(void);
 
+/* Standard base64 into out (NUL-terminated); returns the length, or -1 if out is too small. */
+int crypto_base64_encode(const void *in, size_t n, char *out, size_t outlen);
+/* Decodes standard base64; returns the byte count, or -1 if malformed or too long. */
+int crypto_base64_decode(const char *in, unsigned char *out, size_t outlen);
+
 /* n random bytes as lower-case hex into out (2n+1 bytes). */
 void crypto_token_hex(size_t n, char *out);

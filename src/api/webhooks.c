@@ -1,0 +1,220 @@
+#include "webhooks.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/crypto.h"
+#include "../http/client.h"
+#include "api_keys.h"
+#include "util.h"
+
+const char *const webhook_events[] = {"booking.created",   "booking.cancelled", "booking.rescheduled",
+                                      "booking.requested", "booking.confirmed", "booking.declined",
+                                      "booking.no_show",   "ping",              NULL};
+
+/* url: absolute http(s), https unless allowed, never a literal private address unless allowed. */
+static void check_url(api_v_t *v, const char *url) {
+  const config_t *cfg = api_app(v->req)->cfg;
+  http_url_t u;
+  if (http_url_parse(url, &u) != 0) {
+    api_v_fail(v, "url", "url must be an absolute http(s) URL without user info or fragment");
+    return;
+  }
+  if (!u.https && !cfg->webhook_allow_http) {
+    api_v_fail(v, "url", "url must use https");
+    return;
+  }
+  if (u.host_is_ip && !cfg->webhook_allow_private) {
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    if (strchr(u.host, ':')) {
+      ss.ss_family = AF_INET6;
+      inet_pton(AF_INET6, u.host, &((struct sockaddr_in6 *)&ss)->sin6_addr);
+    } else {
+      ss.ss_family = AF_INET;
+      inet_pton(AF_INET, u.host, &((struct sockaddr_in *)&ss)->sin_addr);
+    }
+    if (http_addr_forbidden((struct sockaddr *)&ss))
+      api_v_fail(v, "url", "url must not point to a private, loopback or link-local address");
+  }
+  if (!u.host_is_ip && (strcmp(u.host, "localhost") == 0 || strstr(u.host, ".localhost")) &&
+      !cfg->webhook_allow_private)
+    api_v_fail(v, "url", "url must not point to a private, loopback or link-local address");
+}
+
+/* events: a non-empty array of known, distinct names -> a Postgres array literal. */
+static char *check_events(api_v_t *v, json_t *arr, arena_t *arena) {
+  if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > 16) {
+    api_v_fail(v, "events", "events must be a non-empty array of event names");
+    return NULL;
+  }
+  buf_t lit = BUF_INIT;
+  buf_putc(&lit, '{');
+  size_t i;
+  json_t *e;
+  json_array_foreach(arr, i, e) {
+    const char *name = json_string_value(e);
+    int known = 0;
+    for (int k = 0; name && webhook_events[k]; k++) known |= strcmp(name, webhook_events[k]) == 0;
+    for (size_t j = 0; known && j < i; j++) known &= !json_equal(json_array_get(arr, j), e);
+    if (!known) {
+      buf_t valid = BUF_INIT;
+      for (int k = 0; webhook_events[k]; k++) buf_printf(&valid, "%s%s", k ? ", " : "", webhook_events[k]);
+      api_v_fail(v, "events", "unknown or repeated event %s%.60s%s; valid events: %s", name ? "\"" : "",
+                 name ? name : "(not a string)", name ? "\"" : "", valid.data);
+      buf_free(&valid);
+      buf_free(&lit);
+      return NULL;
+    }
+    buf_printf(&lit, "%s%s", i ? "," : "", name); /* known names need no quoting */
+  }
+  buf_putc(&lit, '}');
+  char *out = arena_strdup(arena, lit.data);
+  buf_free(&lit);
+  return out;
+}
+
+static const char *check_secret(api_v_t *v) {
+  const char *s = api_v_str(v, "secret", 0, 16, 256);
+  return s;
+}
+
+static void on_json(void *data, const db_result_t *r) { api_respond_db(data, r, 200); }
+static void on_created(void *data, const db_result_t *r) { api_respond_db(data, r, 201); }
+static void on_accepted(void *data, const db_result_t *r) { api_respond_db(data, r, 202); }
+
+int webhooks_list(http_req_t *req) {
+  const char *params[1] = {api_ctx(req)->user_id_str};
+  api_query(req, "webhooks_list", 1, params, on_json);
+  return 0;
+}
+
+int webhooks_create(http_req_t *req) {
+  if (api_body_object(req)) return 0;
+  json_t *body = api_ctx(req)->body;
+  api_v_t v;
+  api_v_init(&v, req, body);
+  const char *url = api_v_str(&v, "url", 1, 1, 2048);
+  if (url) check_url(&v, url);
+  char *events = v.failed ? NULL : check_events(&v, json_object_get(body, "events"), req->arena);
+  const char *secret = check_secret(&v);
+  if (v.failed) return api_v_respond(&v);
+  char gen[64];
+  if (!secret) { /* Standard Webhooks form: whsec_ + base64 of 24 random bytes */
+    unsigned char raw[24];
+    random_bytes(raw, sizeof raw);
+    memcpy(gen, "whsec_", 6);
+    crypto_base64_encode(raw, sizeof raw, gen + 6, sizeof gen - 6);
+    secret = gen;
+  }
+  http_set_header(req, "Cache-Control", "no-store");
+  const char *params[4] = {api_ctx(req)->user_id_str, url, events, secret};
+  api_query(req, "webhook_create", 4, params, on_created);
+  return 0;
+}
+
+static const char *id_param(http_req_t *req, const char *name, const char *what) {
+  const char *id = http_req_param(req, name);
+  if (!api_parse_id(id)) {
+    api_error(req, 404, E_NOT_FOUND, what);
+    return NULL;
+  }
+  return id;
+}
+
+int webhooks_update(http_req_t *req) {
+  const char *id = id_param(req, "id", "webhook not found");
+  if (!id || api_body_object(req)) return 0;
+  json_t *body = api_ctx(req)->body;
+  api_v_t v;
+  api_v_init(&v, req, body);
+  json_t *p = json_object();
+  const char *url = api_v_str(&v, "url", 0, 1, 2048);
+  if (url) {
+    check_url(&v, url);
+    json_object_set_new(p, "url", json_string(url));
+  }
+  json_t *events = json_object_get(body, "events");
+  if (events && !v.failed && check_events(&v, events, req->arena)) json_object_set(p, "events", events);
+  const char *secret = check_secret(&v);
+  if (secret) json_object_set_new(p, "secret", json_string(secret));
+  int active;
+  if (api_v_bool(&v, "is_active", &active)) json_object_set_new(p, "is_active", json_boolean(active));
+  if (v.failed) {
+    json_decref(p);
+    return api_v_respond(&v);
+  }
+  char *text = json_dumps(p, JSON_COMPACT);
+  json_decref(p);
+  const char *params[3] = {api_ctx(req)->user_id_str, id, text};
+  api_query(req, "webhook_update", 3, params, on_json);
+  free(text);
+  return 0;
+}
+
+int webhooks_delete(http_req_t *req) {
+  const char *id = id_param(req, "id", "webhook not found");
+  if (!id) return 0;
+  const char *params[2] = {api_ctx(req)->user_id_str, id};
+  api_query(req, "webhook_delete", 2, params, on_json);
+  return 0;
+}
+
+int webhooks_ping(http_req_t *req) {
+  const char *id = id_param(req, "id", "webhook not found");
+  if (!id) return 0;
+  const char *params[2] = {api_ctx(req)->user_id_str, id};
+  api_query(req, "webhook_ping", 2, params, on_accepted);
+  return 0;
+}
+
+static void on_deliveries(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  if (api_db_failed(req, r)) return;
+  json_t *doc = json_loads(PQgetvalue(r->res, 0, 0), 0, NULL);
+  if (!doc) {
+    api_error(req, 500, E_INTERNAL, "internal error");
+    return;
+  }
+  char total[24];
+  snprintf(total, sizeof total, "%lld", (long long)json_integer_value(json_object_get(doc, "total")));
+  http_set_header(req, "X-Total-Count", total);
+  json_t *items = json_incref(json_object_get(doc, "items"));
+  json_decref(doc);
+  api_respond_json(req, 200, items);
+}
+
+int webhooks_deliveries(http_req_t *req) {
+  const char *id = id_param(req, "id", "webhook not found");
+  if (!id) return 0;
+  const char *ls = api_query_param(req, "limit"), *ps = api_query_param(req, "page");
+  long long limit = 50, page = 1;
+  if (ls && (!api_parse_id(ls) || api_parse_id(ls) > 200)) {
+    api_error_field(req, 400, E_VALIDATION, "limit must be 1 to 200", "limit");
+    return 0;
+  }
+  if (ps && !api_parse_id(ps)) {
+    api_error_field(req, 400, E_VALIDATION, "page must be a positive integer", "page");
+    return 0;
+  }
+  if (ls) limit = api_parse_id(ls);
+  if (ps) page = api_parse_id(ps);
+  char l[24], o[24];
+  snprintf(l, sizeof l, "%lld", limit);
+  snprintf(o, sizeof o, "%lld", (page - 1) * limit);
+  const char *params[4] = {api_ctx(req)->user_id_str, id, l, o};
+  api_query(req, "deliveries_list", 4, params, on_deliveries);
+  return 0;
+}
+
+int webhooks_redeliver(http_req_t *req) {
+  const char *id = id_param(req, "id", "webhook not found");
+  if (!id) return 0;
+  const char *did = id_param(req, "delivery_id", "delivery not found");
+  if (!did) return 0;
+  const char *params[3] = {api_ctx(req)->user_id_str, id, did};
+  api_query(req, "delivery_redeliver", 3, params, on_accepted);
+  return 0;
+}

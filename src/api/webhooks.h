@@ -1,0 +1,19 @@
+/* webhooks.h — webhook subscriptions (owner-scoped), test pings, the delivery log and
+ * redelivery. Delivery itself is jobs/webhooks.c. */
+#ifndef SLOTD_API_WEBHOOKS_H
+#define SLOTD_API_WEBHOOKS_H
+
+#include "../http/server.h"
+
+int webhooks_list(http_req_t *req);
+int webhooks_create(http_req_t *req);
+int webhooks_update(http_req_t *req);
+int webhooks_delete(http_req_t *req);
+int webhooks_ping(http_req_t *req);
+int webhooks_deliveries(http_req_t *req);
+int webhooks_redeliver(http_req_t *req);
+
+/* The event names a subscription may ask for. */
+extern const char *const webhook_events[];
+
+#endif
