@@ -108,7 +108,9 @@ static int serve(const config_t *cfg) {
   app->listen = db_listen_new(&loop, cfg, err, sizeof err);
   api_prepare_statements(app->db);
   (void)crypto_password_dummy(); /* computed once now, not during the first login */
+  if (cfg->password_concurrency) crypto_password_concurrency(cfg->password_concurrency);
   app->http = http_server_new(&loop, cfg, api_routes, api_nroutes, app);
+  http_server_on_unrouted(app->http, api_unrouted);
   const router_t *router = http_server_router(app->http);
   metrics_init(router_npatterns(router), router_patterns(router));
   metrics_add_collector(ops_collect, app);

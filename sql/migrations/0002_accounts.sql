@@ -134,16 +134,19 @@ BEGIN
   RETURN jsonb_build_object('user', api.user_json(u) - 'avatar_url' - 'created_at' - 'created_at_rfc3339');
 END $$;
 
--- Resolves a credential hash (session token or API key) to its user. Marks API keys used, at
--- most once a minute per key so a busy key does not write on every request.
-CREATE FUNCTION api.auth(p_hash text)
+-- Resolves a credential hash to its user: p_kind 'session' looks at session cookies only,
+-- 'api_key' at API keys only (a session token is no API key and vice versa). Marks API keys
+-- used, at most once a minute per key so a busy key does not write on every request.
+CREATE FUNCTION api.auth(p_hash text, p_kind text)
 RETURNS TABLE (user_id bigint, kind text, key_id bigint, expires_in double precision)
 LANGUAGE plpgsql AS $$
 BEGIN
-  RETURN QUERY
-    SELECT s.user_id, 'session'::text, NULL::bigint, extract(epoch FROM s.expires_at - now())::float8
-    FROM sessions s WHERE s.token_hash = p_hash AND s.expires_at > now();
-  IF FOUND THEN RETURN; END IF;
+  IF p_kind = 'session' THEN
+    RETURN QUERY
+      SELECT s.user_id, 'session'::text, NULL::bigint, extract(epoch FROM s.expires_at - now())::float8
+      FROM sessions s WHERE s.token_hash = p_hash AND s.expires_at > now();
+    RETURN;
+  END IF;
   RETURN QUERY
     UPDATE api_keys k SET last_used_at = CASE WHEN k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute'
                                               THEN now() ELSE k.last_used_at END

@@ -37,7 +37,7 @@ int api_keys_create(http_req_t *req) {
   if (api_body_object(req)) return 0;
   api_v_t v;
   api_v_init(&v, req, api_ctx(req)->body);
-  const char *label = api_v_str(&v, "label", 1, 1, 100);
+  const char *label = api_v_line(&v, "label", 1, 1, 100);
   int present;
   const char *exp = api_v_str_or_null(&v, "expires_at", 64, &present);
   char exp_utc[32] = "";

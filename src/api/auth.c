@@ -80,7 +80,7 @@ int auth_register(http_req_t *req) {
   const char *email = api_v_str(&v, "email", 1, 1, EMAIL_MAX);
   if (email && !api_valid_email(email)) api_v_fail(&v, "email", "email must be a valid email address");
   const char *pw = check_password(&v, "password");
-  const char *name = api_v_str(&v, "name", 1, 1, NAME_MAX_CHARS);
+  const char *name = api_v_line(&v, "name", 1, 1, NAME_MAX_CHARS);
   const char *tz = api_v_str(&v, "timezone", 0, 1, 64);
   if (tz && !tz_valid(tz)) api_v_fail(&v, "timezone", "timezone must be an IANA time zone name");
   if (v.failed) return api_v_respond(&v);
@@ -193,7 +193,7 @@ int auth_update_me(http_req_t *req) {
   api_v_t v;
   api_v_init(&v, req, api_ctx(req)->body);
   json_t *patch = json_object();
-  const char *name = api_v_str(&v, "name", 0, 1, NAME_MAX_CHARS);
+  const char *name = api_v_line(&v, "name", 0, 1, NAME_MAX_CHARS);
   if (name) json_object_set_new(patch, "name", json_string(name));
   const char *tz = api_v_str(&v, "timezone", 0, 1, 64);
   if (tz && !tz_valid(tz)) api_v_fail(&v, "timezone", "timezone must be an IANA time zone name");

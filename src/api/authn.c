@@ -48,7 +48,13 @@ static void on_auth_notify(void *data, const char *channel, const char *payload)
     map_clear(state(app)->creds);
     return;
   }
-  if (strncmp(payload, "h:", 2) == 0) map_del(state(app)->creds, payload + 2);
+  if (strncmp(payload, "h:", 2) == 0) { /* cached under its kind */
+    char key[80];
+    snprintf(key, sizeof key, "s:%s", payload + 2);
+    map_del(state(app)->creds, key);
+    key[0] = 'k';
+    map_del(state(app)->creds, key);
+  }
   else if (strncmp(payload, "u:", 2) == 0) api_authn_forget_user(app, strtoll(payload + 2, NULL, 10));
 }
 
@@ -148,8 +154,10 @@ static int limit_ip(http_req_t *req) {
 
 /* ------------------------------------------------------------------ credentials */
 
-/* The presented credential, or NULL. */
-static const char *credential(http_req_t *req, char *buf, size_t buflen) {
+/* The presented credential, or NULL; *cookie says whether it came from the session cookie
+ * (a session) or a header (an API key). */
+static const char *credential(http_req_t *req, char *buf, size_t buflen, int *cookie) {
+  *cookie = 0;
   const char *k = http_req_header(req, "X-API-Key");
   if (k && *k) return k;
   const char *a = http_req_header(req, "Authorization");
@@ -158,6 +166,7 @@ static const char *credential(http_req_t *req, char *buf, size_t buflen) {
     while (*a == ' ') a++;
     if (*a) return a;
   }
+  *cookie = 1;
   const char *c = http_req_header(req, "Cookie");
   while (c && *c) { /* "a=b; session=TOKEN; c=d" */
     while (*c == ' ' || *c == ';') c++;
@@ -338,7 +347,7 @@ static void on_auth(void *data, const db_result_t *r) {
     double left = strtod(PQgetvalue(r->res, 0, 3), NULL);
     if (left * 1000 < CACHE_TTL_MS) until = now + (uint64_t)(left > 0 ? left * 1000 : 0);
   }
-  cred_t *c = map_put(state(api_app(req))->creds, ctx->cred_hash, NULL);
+  cred_t *c = map_put(state(api_app(req))->creds, ctx->cache_key, NULL);
   c->user_id = ctx->user_id;
   c->key_id = ctx->api_key_id;
   c->kind = ctx->auth_kind;
@@ -347,6 +356,18 @@ static void on_auth(void *data, const db_result_t *r) {
 }
 
 static void start_auth(http_req_t *req);
+
+void api_unrouted(http_req_t *req, int status, const char *allow) {
+  (void)allow; /* the server already set the Allow header */
+  if (strncmp(req->path, "/api/", 5) == 0) {
+    api_ctx_t *ctx = arena_calloc(req->arena, sizeof *ctx);
+    req->ctx = ctx;
+    client_ip(req, ctx->client_ip, sizeof ctx->client_ip);
+    if (!limit_ip(req)) return;
+  }
+  if (status == 405) api_error(req, 405, "METHOD_NOT_ALLOWED", "method not allowed for this resource");
+  else api_error(req, 404, E_NOT_FOUND, "no such resource");
+}
 
 int api_dispatch(http_req_t *req) {
   api_ctx_t *ctx = arena_calloc(req->arena, sizeof *ctx);
@@ -371,13 +392,15 @@ static void start_auth(http_req_t *req) {
   app_t *app = api_app(req);
   api_ctx_t *ctx = api_ctx(req);
   char cookie[160];
-  const char *cred = credential(req, cookie, sizeof cookie);
+  int from_cookie;
+  const char *cred = credential(req, cookie, sizeof cookie, &from_cookie);
   if (!cred || strlen(cred) > 200) {
     unauthorized(req, "authentication required");
     return;
   }
   crypto_sha256_hex(cred, strlen(cred), ctx->cred_hash);
-  cred_t *c = map_get(state(app)->creds, ctx->cred_hash);
+  snprintf(ctx->cache_key, sizeof ctx->cache_key, "%c:%s", from_cookie ? 's' : 'k', ctx->cred_hash);
+  cred_t *c = map_get(state(app)->creds, ctx->cache_key);
   if (c && c->valid_until > uv_now(app->loop)) {
     ctx->user_id = c->user_id;
     ctx->api_key_id = c->key_id;
@@ -385,7 +408,7 @@ static void start_auth(http_req_t *req) {
     proceed(req);
     return;
   }
-  if (c) map_del(state(app)->creds, ctx->cred_hash);
-  const char *params[1] = {ctx->cred_hash};
-  api_query(req, "auth", 1, params, on_auth);
+  if (c) map_del(state(app)->creds, ctx->cache_key);
+  const char *params[2] = {ctx->cred_hash, from_cookie ? "session" : "api_key"};
+  api_query(req, "auth", 2, params, on_auth);
 }

@@ -41,6 +41,10 @@ void api_authenticate(http_req_t *req, void (*next)(http_req_t *req));
  * headers: also set the X-RateLimit-* headers from this limit. */
 int api_rate_limit(http_req_t *req, const char *key, int per_minute, int headers);
 
+/* The server's answer for unrouted requests: under /api/ they count against the client's
+ * public budget and carry the rate-limit headers like every API response. */
+void api_unrouted(http_req_t *req, int status, const char *allow);
+
 /* Process-wide state: limiter and credential cache; subscribes to slotd_auth. */
 int api_authn_init(app_t *app) WARN_UNUSED;
 void api_authn_free(app_t *app);

@@ -33,7 +33,7 @@ int booking_page_update(http_req_t *req) {
   api_v_t v;
   api_v_init(&v, req, api_ctx(req)->body);
   json_t *patch = json_object();
-  const char *name = api_v_str(&v, "display_name", 0, 1, 100);
+  const char *name = api_v_line(&v, "display_name", 0, 1, 100);
   if (name) json_object_set_new(patch, "display_name", json_string(name));
   const char *slug = api_v_str(&v, "slug", 0, 1, 60);
   if (slug && !api_valid_slug(slug))
@@ -54,14 +54,19 @@ int booking_page_update(http_req_t *req) {
   return 0;
 }
 
+static void on_public(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  if (r->ok) http_set_header(req, "Cache-Control", "public, max-age=30"); /* never a cached 404 */
+  api_respond_db(req, r, 200);
+}
+
 int booking_page_public(http_req_t *req) {
   const char *slug = http_req_param(req, "slug");
   if (!slug || strlen(slug) > 60) {
     api_error(req, 404, E_NOT_FOUND, "booking page not found");
     return 0;
   }
-  http_set_header(req, "Cache-Control", "public, max-age=30");
   const char *params[1] = {slug};
-  api_query(req, "public_page", 1, params, on_page);
+  api_query(req, "public_page", 1, params, on_public);
   return 0;
 }

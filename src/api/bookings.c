@@ -312,7 +312,7 @@ int bookings_create(http_req_t *req) {
   api_ctx(req)->flow = b;
   b->slug = http_req_param(req, "slug");
   b->event_slug = http_req_param(req, "event_slug");
-  const char *name = api_v_str(&v, "name", 1, 1, 200);
+  const char *name = api_v_line(&v, "name", 1, 1, 200);
   const char *email = api_v_str(&v, "email", 1, 3, 254);
   if (email && !api_valid_email(email)) api_v_fail(&v, "email", "email must be a valid email address");
   const char *tz = api_v_str(&v, "timezone", 0, 1, 64);

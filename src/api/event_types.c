@@ -98,7 +98,7 @@ static json_t *validate(http_req_t *req, int create) {
   const char *s;
   long long n;
   int null, present, b;
-  if ((s = api_v_str(&v, "name", create, 1, 200))) json_object_set_new(p, "name", json_string(s));
+  if ((s = api_v_line(&v, "name", create, 1, 200))) json_object_set_new(p, "name", json_string(s));
   if ((s = api_v_str(&v, "slug", 0, 1, 60))) {
     if (!api_valid_slug(s)) api_v_fail(&v, "slug", "slug must be 1-60 lower-case letters, digits and inner hyphens");
     json_object_set_new(p, "slug", json_string(s));

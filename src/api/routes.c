@@ -82,7 +82,7 @@ const int api_nroutes = (int)(sizeof api_routes / sizeof api_routes[0]);
 
 void api_prepare_statements(db_pool_t *db) {
   db_pool_prepare(db, "ping", "SELECT api.ping()");
-  db_pool_prepare(db, "auth", "SELECT user_id, kind, key_id, expires_in FROM api.auth($1)");
+  db_pool_prepare(db, "auth", "SELECT user_id, kind, key_id, expires_in FROM api.auth($1, $2)");
   db_pool_prepare(db, "register", "SELECT api.register($1, $2, $3, $4, $5)");
   db_pool_prepare(db, "login_lookup", "SELECT id, password_hash FROM api.login_lookup($1)");
   db_pool_prepare(db, "session_create", "SELECT api.session_create($1, $2, $3)");

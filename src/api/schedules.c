@@ -196,7 +196,7 @@ static int save(http_req_t *req, const char *id, int create) {
   api_v_t v;
   api_v_init(&v, req, body);
   json_t *p = json_object();
-  const char *name = api_v_str(&v, "name", create, 1, 200);
+  const char *name = api_v_line(&v, "name", create, 1, 200);
   if (name) json_object_set_new(p, "name", json_string(name));
   const char *tzname = api_v_str(&v, "timezone", 0, 1, 64);
   if (tzname && !tz_get(tzname)) api_v_fail(&v, "timezone", "timezone must be an IANA time zone name");

@@ -98,6 +98,22 @@ const char *api_v_str(api_v_t *v, const char *field, int required, size_t minlen
   return s;
 }
 
+const char *api_v_line(api_v_t *v, const char *field, int required, size_t minlen, size_t maxlen) {
+  const char *s = api_v_str(v, field, required, minlen, maxlen);
+  if (!s) return NULL;
+  if (strpbrk(s, "\n\r\t")) {
+    api_v_fail(v, field, "%s must be a single line", field);
+    return NULL;
+  }
+  const char *p = s;
+  while (*p == ' ') p++;
+  if (!*p && minlen > 0) {
+    api_v_fail(v, field, "%s must not be blank", field);
+    return NULL;
+  }
+  return s;
+}
+
 const char *api_v_str_or_null(api_v_t *v, const char *field, size_t maxlen, int *present) {
   json_t *j = v->obj ? json_object_get(v->obj, field) : NULL;
   *present = j != NULL;

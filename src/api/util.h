@@ -29,6 +29,7 @@ typedef struct {
   int auth_kind;        /* AUTH_* */
   int64_t api_key_id;
   char cred_hash[65];   /* hex SHA-256 of the presented credential */
+  char cache_key[68];   /* "s:" or "k:" (cookie or header) + cred_hash */
   char client_ip[64];   /* for public rate limits and logs */
   json_t *body;         /* parsed JSON body (freed with the request), or NULL */
   char user_id_str[24]; /* user_id as text, for query parameters */
@@ -59,6 +60,9 @@ void api_v_fail(api_v_t *v, const char *field, const char *fmt, ...) __attribute
 /* Unknown fields are ignored. Each getter returns "absent" (NULL / 0) when the field is
  * missing (and fails if required), fails on a wrong type, and validates lengths in characters. */
 const char *api_v_str(api_v_t *v, const char *field, int required, size_t minlen, size_t maxlen);
+/* A one-line text (names, labels): like api_v_str, and neither blank nor holding line breaks
+ * or tabs. */
+const char *api_v_line(api_v_t *v, const char *field, int required, size_t minlen, size_t maxlen);
 /* Like api_v_str but JSON null is allowed: *is_null set, returns NULL. present = field given. */
 const char *api_v_str_or_null(api_v_t *v, const char *field, size_t maxlen, int *present);
 int api_v_present(api_v_t *v, const char *field);

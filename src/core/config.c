@@ -33,6 +33,7 @@ const char config_help[] =
     "  SLOTD_RATE_LIMIT_AUTH     requests/minute per user         (300)\n"
     "  SLOTD_COOKIE_SECURE       0 drops Secure from the cookie   (1)\n"
     "  SLOTD_SESSION_TTL         session lifetime in seconds      (2592000)\n"
+    "  SLOTD_PASSWORD_CONCURRENCY argon2 hashes at once (0: CPUs-1) (0)\n"
     "  SLOTD_WEBHOOK_ALLOW_HTTP  1 accepts http:// webhook URLs   (0)\n"
     "  SLOTD_WEBHOOK_ALLOW_PRIVATE 1 delivers to private addresses (0)\n"
     "  SLOTD_WEBHOOK_CA_FILE     extra CA (PEM) for webhook TLS   (none)\n"
@@ -214,6 +215,7 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   INT_VAR("SLOTD_RATE_LIMIT_AUTH", rate_limit_auth, 300, 1, 1000000)
   INT_VAR("SLOTD_COOKIE_SECURE", cookie_secure, 1, 0, 1)
   INT_VAR("SLOTD_SESSION_TTL", session_ttl, 2592000, 60, 31536000)
+  INT_VAR("SLOTD_PASSWORD_CONCURRENCY", password_concurrency, 0, 0, 64)
   INT_VAR("SLOTD_WEBHOOK_ALLOW_HTTP", webhook_allow_http, 0, 0, 1)
   INT_VAR("SLOTD_WEBHOOK_ALLOW_PRIVATE", webhook_allow_private, 0, 0, 1)
   INT_VAR("SLOTD_WEBHOOK_CONCURRENCY", webhook_concurrency, 16, 1, 1000)

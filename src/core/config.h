@@ -45,6 +45,7 @@ typedef struct {
   int rate_limit_auth;    /* requests per minute per user */
   int cookie_secure;      /* Secure attribute on the session cookie */
   int session_ttl;        /* seconds */
+  int password_concurrency; /* argon2 hashes at once; 0 = CPUs - 1 */
   int webhook_allow_http;    /* accept http:// webhook URLs */
   int webhook_allow_private; /* deliver to loopback/private addresses */
   char *webhook_ca_file;     /* an extra CA for webhook TLS, or NULL */

@@ -41,8 +41,10 @@ int crypto_equal(const void *a, const void *b, size_t n) {
 #define PW_HASH_LEN 32
 #define PW_ENCODED_MAX 160
 
-typedef struct {
+typedef struct pw_job_s {
   uv_work_t work;
+  struct pw_job_s *next; /* waiting for a hashing slot */
+  uv_loop_t *loop;
   crypto_pw_cb cb;
   void *data;
   int verify;
@@ -69,8 +71,27 @@ static void pw_work(uv_work_t *w) { /* threadpool */
   }
 }
 
+/* At most g_pw_slots hashes run at once (default: one core fewer than the machine has), so
+ * logins never take every core from the loop thread; the rest wait here in order. */
+static int g_pw_slots, g_pw_running;
+static pw_job_t *g_pw_head, *g_pw_tail;
+
+static void pw_done(uv_work_t *w, int status);
+
+static void pw_start_waiting(void) {
+  while (g_pw_head && g_pw_running < g_pw_slots) {
+    pw_job_t *j = g_pw_head;
+    g_pw_head = j->next;
+    if (!g_pw_head) g_pw_tail = NULL;
+    g_pw_running++;
+    if (uv_queue_work(j->loop, &j->work, pw_work, pw_done) != 0) abort(); /* only fails for a NULL work_cb */
+  }
+}
+
 static void pw_done(uv_work_t *w, int status) { /* loop thread */
   pw_job_t *j = container_of(w, pw_job_t, work);
+  g_pw_running--;
+  pw_start_waiting();
   j->cb(j->data, status == 0 && j->ok, (!j->verify && j->ok && status == 0) ? j->encoded : NULL);
   memset(j->password, 0, strlen(j->password));
   free(j->password);
@@ -85,8 +106,18 @@ static void pw_submit(uv_loop_t *loop, int verify, const char *encoded, const ch
   j->verify = verify;
   j->password = xstrdup(password);
   if (encoded) snprintf(j->encoded, sizeof j->encoded, "%s", encoded);
-  if (uv_queue_work(loop, &j->work, pw_work, pw_done) != 0) abort(); /* only fails for a NULL work_cb */
+  j->loop = loop;
+  if (!g_pw_slots) {
+    int n = (int)uv_available_parallelism() - 1;
+    g_pw_slots = n < 1 ? 1 : n;
+  }
+  if (g_pw_tail) g_pw_tail->next = j;
+  else g_pw_head = j;
+  g_pw_tail = j;
+  pw_start_waiting();
 }
+
+void crypto_password_concurrency(int n) { g_pw_slots = n; }
 
 void crypto_password_hash(uv_loop_t *loop, const char *password, crypto_pw_cb cb, void *data) {
   pw_submit(loop, 0, NULL, password, cb, data);

@@ -24,6 +24,8 @@ typedef void (*crypto_pw_cb)(void *data, int ok, const char *encoded);
 void crypto_password_hash(uv_loop_t *loop, const char *password, crypto_pw_cb cb, void *data);
 void crypto_password_verify(uv_loop_t *loop, const char *encoded, const char *password, crypto_pw_cb cb,
                             void *data);
+/* How many hashes may run at once (default: CPUs - 1, at least 1). */
+void crypto_password_concurrency(int n);
 /* A valid hash of a random password with the same cost, for verifying against when the account
  * does not exist (login takes the same time either way). Computed once, blocking: call at start. */
 const char *crypto_password_dummy(void);

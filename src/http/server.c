@@ -68,6 +68,7 @@ struct http_server_s {
   int draining, listening;
   int closes_pending;     /* handles still to close in http_server_close */
   http_drained_cb on_drained;
+  http_unrouted_fn on_unrouted;
   char reqid_prefix[17];
   uint64_t reqid_counter;
 };
@@ -569,7 +570,8 @@ static void conn_dispatch(http_conn_t *c) {
   char allow[96];
   router_allow_string(r->match.allow, allow, sizeof allow);
   if (rc == ROUTER_NOT_FOUND) {
-    http_respond_error(r, 404, "NOT_FOUND", "no such resource");
+    if (c->srv->on_unrouted) c->srv->on_unrouted(r, 404, NULL);
+    else http_respond_error(r, 404, "NOT_FOUND", "no such resource");
     return;
   }
   if (rc == ROUTER_BAD_PATH) {
@@ -589,7 +591,8 @@ static void conn_dispatch(http_conn_t *c) {
   }
   if (rc == ROUTER_BAD_METHOD) {
     http_set_header(r, "Allow", allow);
-    http_respond_error(r, 405, "METHOD_NOT_ALLOWED", "method not allowed for this resource");
+    if (c->srv->on_unrouted) c->srv->on_unrouted(r, 405, allow);
+    else http_respond_error(r, 405, "METHOD_NOT_ALLOWED", "method not allowed for this resource");
     return;
   }
   if (r->match.route->handler(r) != 0 && !r->responded)
@@ -904,6 +907,8 @@ void http_server_drain(http_server_t *s, http_drained_cb cb) {
 }
 
 int http_server_draining(const http_server_t *s) { return s->draining; }
+
+void http_server_on_unrouted(http_server_t *s, http_unrouted_fn fn) { s->on_unrouted = fn; }
 
 int http_server_port(const http_server_t *s) {
   struct sockaddr_storage ss;

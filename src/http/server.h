@@ -84,6 +84,11 @@ const router_t *http_server_router(const http_server_t *srv);
 int http_server_open_connections(const http_server_t *srv);
 uint64_t http_server_rejected_connections(const http_server_t *srv);
 
+/* Optional: answers requests no route matched (status 404, or 405 with allow) instead of the
+ * server's plain JSON error; it must respond. */
+typedef void (*http_unrouted_fn)(http_req_t *req, int status, const char *allow);
+void http_server_on_unrouted(http_server_t *srv, http_unrouted_fn fn);
+
 /* Request accessors. */
 const char *http_req_header(const http_req_t *req, const char *name); /* first match or NULL */
 const char *http_req_param(const http_req_t *req, const char *name);  /* path parameter or NULL */

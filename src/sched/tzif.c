@@ -57,8 +57,10 @@ static const char *parse_hms(const char *p, int32_t *out) {
   if (*p == '+' || *p == '-') sign = *p++ == '-' ? -1 : 1;
   if (*p < '0' || *p > '9') return NULL;
   int h = 0, m = 0, s = 0;
-  while (*p >= '0' && *p <= '9') h = h * 10 + (*p++ - '0');
-  if (h > 167) return NULL;
+  while (*p >= '0' && *p <= '9') {
+    h = h * 10 + (*p++ - '0');
+    if (h > 167) return NULL; /* before it can overflow */
+  }
   if (*p == ':') {
     p++;
     if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9') return NULL;
