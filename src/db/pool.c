@@ -103,7 +103,9 @@ static void op_finish(db_op_t *op, int unavailable, const char *message) {
         log_kv(LOG_ERROR, "prepare failed", "statement", op->prep_sql, "error", r.message, NULL);
     }
   }
-  if (!r.ok) p->errors++;
+  /* Errors of the database, not of the request: SQLSTATE class SL is an api.* function's
+   * expected answer (404, 409, ...), which the caller turns into a response. */
+  if (!r.ok && !(r.sqlstate && r.sqlstate[0] == 'S' && r.sqlstate[1] == 'L')) p->errors++;
   if (op->cb) op->cb(op->data, &r);
   if (op->res) PQclear(op->res);
   free(op);
