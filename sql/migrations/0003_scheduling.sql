@@ -88,6 +88,16 @@ CREATE TRIGGER event_types_host_changed AFTER INSERT OR UPDATE OR DELETE ON even
 CREATE TRIGGER schedules_host_changed AFTER INSERT OR UPDATE OR DELETE ON availability_schedules
   FOR EACH ROW EXECUTE FUNCTION api.host_changed();
 
+-- Cached availability is keyed by the page's slug: a new slug must drop it (no version bump:
+-- the host's bookable times did not change).
+CREATE FUNCTION api.page_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('slotd_host', NEW.user_id::text);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER booking_pages_slug_changed AFTER UPDATE OF slug ON booking_pages
+  FOR EACH ROW WHEN (OLD.slug IS DISTINCT FROM NEW.slug) EXECUTE FUNCTION api.page_changed();
+
 -- ---------------------------------------------------------------- event types
 
 CREATE FUNCTION api.event_type_json(e event_types) RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -307,7 +317,8 @@ END $$;
 -- ---------------------------------------------------------------- availability
 
 -- Everything the slot engine needs for one event type and window, in one round trip.
--- busy rows: [start, end, buffer_before_s, buffer_after_s, event_type_id, ref, seats, kind(1 booking, 2 hold)].
+-- busy rows: [start, end, buffer_before_s, buffer_after_s, event_type_id, ref, seats, kind(1 booking, 2 hold),
+-- pending(0/1)].
 CREATE FUNCTION api.availability_data(p_slug text, p_event_slug text, p_from timestamptz, p_to timestamptz,
                                       p_exclude_reservation uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
@@ -326,12 +337,13 @@ BEGIN
   SELECT * INTO s FROM availability_schedules
   WHERE user_id = b.user_id AND (id = e.schedule_id OR (e.schedule_id IS NULL AND is_default));
   SELECT version INTO v FROM users WHERE id = b.user_id;
-  -- Busy time that can touch the window: buffers are at most 12 h each side; with limits, whole
-  -- weeks around it are needed to count bookings per day and week.
+  -- Busy time that can touch a slot starting in the window: a slot lasts at most 12 h and each
+  -- side's buffer adds at most 12 h, so 37 h either way; with limits, whole weeks around it are
+  -- needed to count bookings per day and week.
   IF e.limit_per_day IS NOT NULL OR e.limit_per_week IS NOT NULL THEN
     lo := p_from - interval '9 days'; hi := p_to + interval '9 days';
   ELSE
-    lo := p_from - interval '25 hours'; hi := p_to + interval '25 hours';
+    lo := p_from - interval '37 hours'; hi := p_to + interval '37 hours';
   END IF;
   RETURN jsonb_build_object(
     'host_id', b.user_id, 'version', v,
@@ -345,14 +357,14 @@ BEGIN
                 jsonb_build_object('id', s.id, 'timezone', s.timezone, 'rules', s.rules, 'overrides', s.overrides) END,
     'busy', coalesce((
       SELECT jsonb_agg(jsonb_build_array(extract(epoch FROM x.start_at)::bigint, extract(epoch FROM x.end_at)::bigint,
-                                         x.bb * 60, x.ba * 60, x.event_type_id, x.ref, x.seats, x.kind))
+                                         x.bb * 60, x.ba * 60, x.event_type_id, x.ref, x.seats, x.kind, x.pending))
       FROM (
         SELECT k.start_at, k.end_at, t.buffer_before AS bb, t.buffer_after AS ba, k.event_type_id, k.id AS ref,
-               k.seats, 1 AS kind
+               k.seats, 1 AS kind, (k.status = 'pending')::int AS pending
         FROM bookings k JOIN event_types t ON t.id = k.event_type_id
         WHERE k.host_id = b.user_id AND k.status IN ('pending', 'confirmed') AND k.start_at < hi AND k.end_at > lo
         UNION ALL
-        SELECT r.start_at, r.end_at, t.buffer_before, t.buffer_after, r.event_type_id, r.id, 1, 2
+        SELECT r.start_at, r.end_at, t.buffer_before, t.buffer_after, r.event_type_id, r.id, 1, 2, 0
         FROM reservations r JOIN event_types t ON t.id = r.event_type_id
         WHERE r.host_id = b.user_id AND r.expires_at > now() AND r.start_at < hi AND r.end_at > lo
           AND r.uid IS DISTINCT FROM p_exclude_reservation

@@ -39,10 +39,10 @@ CREATE INDEX events_host ON events (host_id, id);
 
 CREATE TABLE idempotency_keys (
   scope        text NOT NULL,      -- 'k:<api key id>', 'u:<user id>' or 'ip:<address>'
-  key          text NOT NULL,
+  key          text NOT NULL,      -- SHA-256 of the Idempotency-Key (the key is never stored)
   request_hash text NOT NULL,
   status       integer,            -- NULL while the first request runs
-  body         text,
+  body         text,               -- the response sealed with a key derived from the Idempotency-Key
   created_at   timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (scope, key)
 );
@@ -132,11 +132,13 @@ END $$;
 
 CREATE FUNCTION api.digits(s text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT regexp_replace(s, '[^0-9]', '', 'g') $$;
 
-CREATE FUNCTION api.booking_id_for_number(p_number text, p_contact text) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+-- p_change: the caller wants to cancel or reschedule, which a booking that has ended refuses.
+CREATE FUNCTION api.booking_id_for_number(p_number text, p_contact text, p_change boolean) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
 DECLARE r bigint;
 BEGIN
   SELECT id INTO r FROM bookings
-  WHERE confirmation_number = upper(p_number)
+  WHERE confirmation_number = upper(p_number) AND (NOT p_change OR end_at > now())
     AND (lower(invitee_email) = lower(p_contact)
          OR (phone IS NOT NULL AND length(api.digits(p_contact)) >= 6 AND api.digits(phone) = api.digits(p_contact)));
   IF r IS NULL THEN PERFORM api.fail(404, 'booking not found'); END IF;

@@ -12,13 +12,6 @@
 
 #define KEY_PREFIX "cal_"
 
-long long api_parse_id(const char *s) {
-  if (!s || !*s || strlen(s) > 18) return 0;
-  for (const char *p = s; *p; p++)
-    if (*p < '0' || *p > '9') return 0;
-  long long v = strtoll(s, NULL, 10);
-  return v > 0 ? v : 0;
-}
 
 static void on_created(void *data, const db_result_t *r) {
   http_req_t *req = data;
@@ -79,11 +72,8 @@ static void on_revoked(void *data, const db_result_t *r) {
 }
 
 int api_keys_revoke(http_req_t *req) {
-  const char *id = http_req_param(req, "id");
-  if (!api_parse_id(id)) {
-    api_error(req, 404, E_NOT_FOUND, "API key not found");
-    return 0;
-  }
+  const char *id = api_id_param(req, "id", "API key not found");
+  if (!id) return 0;
   const char *params[2] = {api_ctx(req)->user_id_str, id};
   api_query(req, "api_key_revoke", 2, params, on_revoked);
   return 0;

@@ -8,7 +8,4 @@ int api_keys_create(http_req_t *req);
 int api_keys_list(http_req_t *req);
 int api_keys_revoke(http_req_t *req);
 
-/* Parses a positive database id from a path parameter; 0 if it is not one. */
-long long api_parse_id(const char *s);
-
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../core/crypto.h"
-#include "../core/tz.h"
+#include "../sched/tzif.h"
 #include "authn.h"
 #include "util.h"
 
@@ -82,7 +82,7 @@ int auth_register(http_req_t *req) {
   const char *pw = check_password(&v, "password");
   const char *name = api_v_line(&v, "name", 1, 1, NAME_MAX_CHARS);
   const char *tz = api_v_str(&v, "timezone", 0, 1, 64);
-  if (tz && !tz_valid(tz)) api_v_fail(&v, "timezone", "timezone must be an IANA time zone name");
+  if (tz && !tz_get(tz)) api_v_fail(&v, "timezone", "timezone must be an IANA time zone name");
   if (v.failed) return api_v_respond(&v);
   flow_t *f = new_flow(req);
   arena_on_destroy(req->arena, wipe_flow, f);
@@ -193,25 +193,18 @@ int auth_update_me(http_req_t *req) {
   api_v_t v;
   api_v_init(&v, req, api_ctx(req)->body);
   json_t *patch = json_object();
+  api_v_not_null(&v, "name");
+  api_v_not_null(&v, "timezone");
   const char *name = api_v_line(&v, "name", 0, 1, NAME_MAX_CHARS);
   if (name) json_object_set_new(patch, "name", json_string(name));
   const char *tz = api_v_str(&v, "timezone", 0, 1, 64);
-  if (tz && !tz_valid(tz)) api_v_fail(&v, "timezone", "timezone must be an IANA time zone name");
+  if (tz && !tz_get(tz)) api_v_fail(&v, "timezone", "timezone must be an IANA time zone name");
   else if (tz) json_object_set_new(patch, "timezone", json_string(tz));
   int present;
   const char *avatar = api_v_str_or_null(&v, "avatar_url", 2048, &present);
   if (avatar && !api_valid_http_url(avatar)) api_v_fail(&v, "avatar_url", "avatar_url must be an http(s) URL");
   else if (present) json_object_set_new(patch, "avatar_url", avatar ? json_string(avatar) : json_null());
-  if (v.failed) {
-    json_decref(patch);
-    return api_v_respond(&v);
-  }
-  char *text = json_dumps(patch, JSON_COMPACT);
-  json_decref(patch);
-  const char *params[2] = {api_ctx(req)->user_id_str, text};
-  api_query(req, "update_me", 2, params, on_me);
-  free(text);
-  return 0;
+  return api_save_patch(req, &v, patch, "update_me", 0, NULL, on_me);
 }
 
 /* ------------------------------------------------------------------ password */

@@ -189,7 +189,8 @@ static const char *credential(http_req_t *req, char *buf, size_t buflen, int *co
 
 typedef struct idem_s {
   char scope[80];
-  char key[256];
+  char key[65];              /* SHA-256 of the Idempotency-Key: the key itself is never stored */
+  unsigned char seal[32];    /* encrypts the stored response; derived from the key itself */
   char hash[65];
   int waits;
   int status;
@@ -234,8 +235,12 @@ static void idem_hook(http_req_t *req, int status, const char *ctype, const char
   }
   char st[16];
   snprintf(st, sizeof st, "%d", status);
-  const char *params[4] = {i->scope, i->key, st, i->body};
+  /* Sealed: the response may hold secrets shown once (a booking's invitee tokens). Only a
+   * caller presenting the same key can have it opened again. */
+  char *sealed = crypto_seal(i->seal, i->body, i->len);
+  const char *params[4] = {i->scope, i->key, st, sealed};
   api_query(req, "idem_finish", 4, params, send_stored);
+  free(sealed);
 }
 
 static void call_handler(http_req_t *req) {
@@ -253,10 +258,17 @@ static void on_idem_begin(void *data, const db_result_t *r) {
     req->respond_hook = idem_hook;
     call_handler(req);
   } else if (state && strcmp(state, "replay") == 0) {
-    const char *body = json_string_value(json_object_get(doc, "body"));
-    http_set_header(req, "Idempotent-Replayed", "true");
-    http_respond(req, (int)json_integer_value(json_object_get(doc, "status")), "application/json", body ? body : "",
-                 body ? strlen(body) : 0);
+    const char *sealed = json_string_value(json_object_get(doc, "body"));
+    size_t len = 0;
+    char *body = sealed ? crypto_open(i->seal, sealed, &len) : NULL;
+    if (!body) {
+      api_error(req, 500, E_INTERNAL, "stored response cannot be read");
+    } else {
+      http_set_header(req, "Idempotent-Replayed", "true");
+      http_set_header(req, "Cache-Control", "no-store");
+      http_respond(req, (int)json_integer_value(json_object_get(doc, "status")), "application/json", body, len);
+      free(body);
+    }
   } else if (state && strcmp(state, "mismatch") == 0) {
     api_error(req, 422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request");
   } else if (state && strcmp(state, "running") == 0 && ++i->waits < IDEM_WAIT_MAX) {
@@ -299,7 +311,14 @@ static void run_handler(http_req_t *req) {
   if (ctx->auth_kind == AUTH_API_KEY) snprintf(i->scope, sizeof i->scope, "k:%" PRId64, ctx->api_key_id);
   else if (ctx->user_id) snprintf(i->scope, sizeof i->scope, "u:%" PRId64, ctx->user_id);
   else snprintf(i->scope, sizeof i->scope, "ip:%s", ctx->client_ip);
-  memcpy(i->key, key, n + 1);
+  crypto_sha256_hex(key, n, i->key);
+  buf_t sk = BUF_INIT;
+  buf_puts(&sk, "slotd idempotency seal v1\n");
+  buf_puts(&sk, i->scope);
+  buf_putc(&sk, '\n');
+  buf_append(&sk, key, n);
+  crypto_sha256(sk.data, sk.len, i->seal);
+  buf_free(&sk);
   buf_t h = BUF_INIT; /* the request: method, path and exact body bytes */
   buf_printf(&h, "%s %s\n", req->method_name, req->path);
   if (req->body.len) buf_append(&h, req->body.data, req->body.len);

@@ -130,6 +130,7 @@ int availability_inputs(json_t *data, sched_schedule_t *s, sched_event_t *e, sch
     x->ref = json_integer_value(json_array_get(r, 5));
     x->seats = (int)json_integer_value(json_array_get(r, 6));
     x->kind = (int)json_integer_value(json_array_get(r, 7));
+    x->pending = (int)json_integer_value(json_array_get(r, 8));
   }
   *nbusy = n;
   return 0;
@@ -149,16 +150,9 @@ static void local_parts(const tz_t *tz, int64_t t, char date[11], char hm[6], in
 }
 
 static void rfc3339_local(buf_t *b, const tz_t *tz, int64_t t) {
-  int32_t off = tz_offset(tz, t);
-  char iso[32];
-  time_format_utc(t + off, iso, sizeof iso);
-  iso[19] = 0;
-  if (off == 0) {
-    buf_printf(b, "\"%sZ\"", iso);
-    return;
-  }
-  int32_t a = off < 0 ? -off : off;
-  buf_printf(b, "\"%s%c%02d:%02d\"", iso, off < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+  char s[48];
+  tz_format_rfc3339(tz, t, s, sizeof s);
+  buf_printf(b, "\"%s\"", s);
 }
 
 typedef struct {

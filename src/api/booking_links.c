@@ -170,8 +170,9 @@ static int by_number(http_req_t *req) {
     api_error(req, 404, E_NOT_FOUND, "booking not found");
     return 0;
   }
-  const char *params[2] = {number, contact};
-  api_query(req, "booking_id_for_number", 2, params, on_resolved);
+  link_t *l = api_ctx(req)->flow;
+  const char *params[3] = {number, contact, strcmp(l->t.action, "get") == 0 ? "f" : "t"};
+  api_query(req, "booking_id_for_number", 3, params, on_resolved);
   return 0;
 }
 

@@ -33,6 +33,8 @@ int booking_page_update(http_req_t *req) {
   api_v_t v;
   api_v_init(&v, req, api_ctx(req)->body);
   json_t *patch = json_object();
+  api_v_not_null(&v, "display_name");
+  api_v_not_null(&v, "slug");
   const char *name = api_v_line(&v, "display_name", 0, 1, 100);
   if (name) json_object_set_new(patch, "display_name", json_string(name));
   const char *slug = api_v_str(&v, "slug", 0, 1, 60);
@@ -42,16 +44,7 @@ int booking_page_update(http_req_t *req) {
   nullable(&v, patch, "bio", TEXT_MAX, NULL, NULL);
   nullable(&v, patch, "brand_color", 7, api_valid_color, "a hex color like #2563eb");
   nullable(&v, patch, "welcome_message", TEXT_MAX, NULL, NULL);
-  if (v.failed) {
-    json_decref(patch);
-    return api_v_respond(&v);
-  }
-  char *text = json_dumps(patch, JSON_COMPACT);
-  json_decref(patch);
-  const char *params[2] = {api_ctx(req)->user_id_str, text};
-  api_query(req, "booking_page_update", 2, params, on_page);
-  free(text);
-  return 0;
+  return api_save_patch(req, &v, patch, "booking_page_update", 0, NULL, on_page);
 }
 
 static void on_public(void *data, const db_result_t *r) {

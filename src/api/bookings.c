@@ -10,7 +10,6 @@
 #include "../core/log.h"
 #include "../core/timeutil.h"
 #include "../sched/slots.h"
-#include "api_keys.h"
 #include "availability.h"
 #include "schedules.h"
 #include "util.h"
@@ -21,12 +20,8 @@
 /* ------------------------------------------------------------------ deciding */
 
 static json_t *rfc3339_in(const tz_t *tz, int64_t t) {
-  int32_t off = tz_offset(tz, t);
-  char iso[32], out[64];
-  time_format_utc(t + off, iso, sizeof iso);
-  iso[19] = 0;
-  if (off == 0) snprintf(out, sizeof out, "%sZ", iso);
-  else snprintf(out, sizeof out, "%s%c%02d:%02d", iso, off < 0 ? '-' : '+', abs(off) / 3600, abs(off) / 60 % 60);
+  char out[48];
+  tz_format_rfc3339(tz, t, out, sizeof out);
   return json_string(out);
 }
 
@@ -358,17 +353,10 @@ int bookings_create(http_req_t *req) {
 
 static void on_list(void *data, const db_result_t *r) {
   http_req_t *req = data;
-  if (api_db_failed(req, r)) return;
-  json_t *doc = json_loads(PQgetvalue(r->res, 0, 0), 0, NULL);
-  if (!doc) {
-    api_error(req, 500, E_INTERNAL, "internal error");
-    return;
-  }
-  long long total = json_integer_value(json_object_get(doc, "total"));
+  long long total;
+  json_t *items = api_paged_items(req, r, &total);
+  if (!items) return;
   long long *lp = api_ctx(req)->flow; /* [limit, page] */
-  char v[32];
-  snprintf(v, sizeof v, "%lld", total);
-  http_set_header(req, "X-Total-Count", v);
   /* RFC 8288 links keeping the caller's filters. */
   buf_t link = BUF_INIT;
   long long last = total > 0 ? (total + lp[0] - 1) / lp[0] : 1;
@@ -393,8 +381,6 @@ static void on_list(void *data, const db_result_t *r) {
   }
   if (link.len) http_set_header(req, "Link", link.data);
   buf_free(&link);
-  json_t *items = json_incref(json_object_get(doc, "items"));
-  json_decref(doc);
   api_respond_json(req, 200, items);
 }
 
@@ -439,11 +425,8 @@ int bookings_list(http_req_t *req) {
 static void on_get(void *data, const db_result_t *r) { api_respond_db(data, r, 200); }
 
 int bookings_get(http_req_t *req) {
-  const char *id = http_req_param(req, "id");
-  if (!api_parse_id(id)) {
-    api_error(req, 404, E_NOT_FOUND, "booking not found");
-    return 0;
-  }
+  const char *id = api_id_param(req, "id", "booking not found");
+  if (!id) return 0;
   const char *params[2] = {api_ctx(req)->user_id_str, id};
   api_query(req, "booking_get_for_host", 2, params, on_get);
   return 0;
@@ -464,9 +447,11 @@ static void on_written(void *data, const db_result_t *r) {
   transition_t *t = api_ctx(req)->flow;
   if (!r->ok && t->done && !r->unavailable) { /* token pages render their own errors */
     const char *msg = r->res ? PQresultErrorField(r->res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *hint = r->res ? PQresultErrorField(r->res, PG_DIAG_MESSAGE_HINT) : NULL;
     const char *st = r->sqlstate;
     int status = st && st[0] == 'S' && st[1] == 'L' ? atoi(st + 2) : 500;
     json_t *e = json_pack("{s:s, s:s}", "error", msg ? msg : "request failed", "code", api_code_for_status(status));
+    if (hint && strncmp(hint, "status:", 7) == 0) json_object_set_new(e, "status", json_string(hint + 7));
     char *s = json_dumps(e, JSON_COMPACT);
     json_decref(e);
     t->done(req, status, s, strlen(s));
@@ -586,11 +571,8 @@ void bookings_run_transition(http_req_t *req, transition_t *t) {
 
 /* Host routes: /api/bookings/:id/<action>. */
 static int host_action(http_req_t *req, const char *action) {
-  const char *id = http_req_param(req, "id");
-  if (!api_parse_id(id)) {
-    api_error(req, 404, E_NOT_FOUND, "booking not found");
-    return 0;
-  }
+  const char *id = api_id_param(req, "id", "booking not found");
+  if (!id) return 0;
   transition_t *t = arena_calloc(req->arena, sizeof *t);
   t->action = action;
   snprintf(t->booking_id, sizeof t->booking_id, "%s", id);

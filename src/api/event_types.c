@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_keys.h"
 #include "util.h"
 
 static const char *const LOCATION_TYPES[] = {"google_meet", "zoom", "phone", "in_person", "custom", NULL};
@@ -98,6 +97,8 @@ static json_t *validate(http_req_t *req, int create) {
   const char *s;
   long long n;
   int null, present, b;
+  static const char *const not_null[] = {"name", "slug", "color", "duration_minutes", "questions", NULL};
+  for (const char *const *f = not_null; *f; f++) api_v_not_null(&v, *f);
   if ((s = api_v_line(&v, "name", create, 1, 200))) json_object_set_new(p, "name", json_string(s));
   if ((s = api_v_str(&v, "slug", 0, 1, 60))) {
     if (!api_valid_slug(s)) api_v_fail(&v, "slug", "slug must be 1-60 lower-case letters, digits and inner hyphens");
@@ -172,26 +173,14 @@ int event_types_create(http_req_t *req) {
   char slug[64];
   api_slugify(json_string_value(json_object_get(p, "name")), slug, sizeof slug);
   if (strcmp(slug, "user") == 0) snprintf(slug, sizeof slug, "event");
-  char *text = json_dumps(p, JSON_COMPACT);
-  json_decref(p);
-  const char *params[3] = {api_ctx(req)->user_id_str, text, slug};
-  api_query(req, "event_type_create", 3, params, on_created);
-  free(text);
-  return 0;
+  api_v_t valid;
+  api_v_init(&valid, req, NULL);
+  return api_save_patch(req, &valid, p, "event_type_create", 1, slug, on_created);
 }
 
-/* The :id parameter, or a 404 response. */
-static const char *id_param(http_req_t *req) {
-  const char *id = http_req_param(req, "id");
-  if (!api_parse_id(id)) {
-    api_error(req, 404, E_NOT_FOUND, "event type not found");
-    return NULL;
-  }
-  return id;
-}
 
 int event_types_get(http_req_t *req) {
-  const char *id = id_param(req);
+  const char *id = api_id_param(req, "id", "event type not found");
   if (!id) return 0;
   const char *params[2] = {api_ctx(req)->user_id_str, id};
   api_query(req, "event_type_get", 2, params, on_json);
@@ -199,20 +188,17 @@ int event_types_get(http_req_t *req) {
 }
 
 int event_types_update(http_req_t *req) {
-  const char *id = id_param(req);
+  const char *id = api_id_param(req, "id", "event type not found");
   if (!id) return 0;
   json_t *p = validate(req, 0);
   if (!p) return 0;
-  char *text = json_dumps(p, JSON_COMPACT);
-  json_decref(p);
-  const char *params[3] = {api_ctx(req)->user_id_str, id, text};
-  api_query(req, "event_type_update", 3, params, on_json);
-  free(text);
-  return 0;
+  api_v_t valid;
+  api_v_init(&valid, req, NULL);
+  return api_save_patch(req, &valid, p, "event_type_update", 1, id, on_json);
 }
 
 int event_types_delete(http_req_t *req) {
-  const char *id = id_param(req);
+  const char *id = api_id_param(req, "id", "event type not found");
   if (!id) return 0;
   const char *params[2] = {api_ctx(req)->user_id_str, id};
   api_query(req, "event_type_delete", 2, params, on_json);

@@ -100,7 +100,7 @@ void api_prepare_statements(db_pool_t *db) {
   db_pool_prepare(db, "sweep_sessions", "SELECT api.sweep_sessions()");
   db_pool_prepare(db, "event_types_list", "SELECT api.event_types_list($1)");
   db_pool_prepare(db, "event_type_get", "SELECT api.event_type_get($1, $2)");
-  db_pool_prepare(db, "event_type_create", "SELECT api.event_type_create($1, $2, $3)");
+  db_pool_prepare(db, "event_type_create", "SELECT api.event_type_create($1, $3, $2)");
   db_pool_prepare(db, "event_type_update", "SELECT api.event_type_update($1, $2, $3)");
   db_pool_prepare(db, "event_type_delete", "SELECT api.event_type_delete($1, $2)");
   db_pool_prepare(db, "schedules_list", "SELECT api.schedules_list($1)");
@@ -117,7 +117,7 @@ void api_prepare_statements(db_pool_t *db) {
   db_pool_prepare(db, "booking_transition", "SELECT api.booking_transition($1, $2, $3, $4, $5, $6)");
   db_pool_prepare(db, "booking_reschedule", "SELECT api.booking_reschedule($1, $2, $3, $4, $5)");
   db_pool_prepare(db, "booking_id_for_token", "SELECT api.booking_id_for_token($1, $2)");
-  db_pool_prepare(db, "booking_id_for_number", "SELECT api.booking_id_for_number($1, $2)");
+  db_pool_prepare(db, "booking_id_for_number", "SELECT api.booking_id_for_number($1, $2, $3)");
   db_pool_prepare(db, "reservation_create", "SELECT api.reservation_create($1, $2, $3, $4, $5, $6)");
   db_pool_prepare(db, "reservation_get", "SELECT api.reservation_get($1)");
   db_pool_prepare(db, "reservation_delete", "SELECT api.reservation_delete($1)");

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "../core/timeutil.h"
-#include "api_keys.h"
 #include "util.h"
 
 #define MAX_RULES 336
@@ -181,14 +180,6 @@ int schedules_list(http_req_t *req) {
   return 0;
 }
 
-static const char *id_param(http_req_t *req) {
-  const char *id = http_req_param(req, "id");
-  if (!api_parse_id(id)) {
-    api_error(req, 404, E_NOT_FOUND, "schedule not found");
-    return NULL;
-  }
-  return id;
-}
 
 static int save(http_req_t *req, const char *id, int create) {
   if (api_body_object(req)) return 0;
@@ -196,6 +187,8 @@ static int save(http_req_t *req, const char *id, int create) {
   api_v_t v;
   api_v_init(&v, req, body);
   json_t *p = json_object();
+  api_v_not_null(&v, "name");
+  api_v_not_null(&v, "timezone");
   const char *name = api_v_line(&v, "name", create, 1, 200);
   if (name) json_object_set_new(p, "name", json_string(name));
   const char *tzname = api_v_str(&v, "timezone", 0, 1, 64);
@@ -215,27 +208,18 @@ static int save(http_req_t *req, const char *id, int create) {
     }
     sched_schedule_free(&s);
   }
-  if (v.failed) {
-    json_decref(p);
-    return api_v_respond(&v);
-  }
-  char *text = json_dumps(p, JSON_COMPACT);
-  json_decref(p);
-  const char *params[3] = {api_ctx(req)->user_id_str, id, text};
-  api_query(req, "schedule_save", 3, params, create ? on_created : on_json);
-  free(text);
-  return 0;
+  return api_save_patch(req, &v, p, "schedule_save", 1, id, create ? on_created : on_json);
 }
 
 int schedules_create(http_req_t *req) { return save(req, NULL, 1); }
 
 int schedules_update(http_req_t *req) {
-  const char *id = id_param(req);
+  const char *id = api_id_param(req, "id", "schedule not found");
   return id ? save(req, id, 0) : 0;
 }
 
 int schedules_get(http_req_t *req) {
-  const char *id = id_param(req);
+  const char *id = api_id_param(req, "id", "schedule not found");
   if (!id) return 0;
   const char *params[2] = {api_ctx(req)->user_id_str, id};
   api_query(req, "schedule_get", 2, params, on_json);
@@ -243,7 +227,7 @@ int schedules_get(http_req_t *req) {
 }
 
 int schedules_delete(http_req_t *req) {
-  const char *id = id_param(req);
+  const char *id = api_id_param(req, "id", "schedule not found");
   if (!id) return 0;
   const char *params[2] = {api_ctx(req)->user_id_str, id};
   api_query(req, "schedule_delete", 2, params, on_json);

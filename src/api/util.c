@@ -98,6 +98,21 @@ const char *api_v_str(api_v_t *v, const char *field, int required, size_t minlen
   return s;
 }
 
+/* Only spaces, including Unicode's no-break, typographic and zero-width ones. */
+static int blank(const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    if (*p == ' ') p++;
+    else if (p[0] == 0xC2 && p[1] == 0xA0) p += 2;                                          /* U+00A0 */
+    else if (p[0] == 0xE2 && p[1] == 0x80 && (p[2] <= 0x8B || p[2] == 0xAF)) p += 3;        /* U+2000-200B, 202F */
+    else if (p[0] == 0xE2 && p[1] == 0x81 && (p[2] == 0x9F || p[2] == 0xA0)) p += 3;        /* U+205F, 2060 */
+    else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) p += 3;                          /* U+3000 */
+    else if (p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) p += 3;                          /* U+FEFF */
+    else return 0;
+  }
+  return 1;
+}
+
 const char *api_v_line(api_v_t *v, const char *field, int required, size_t minlen, size_t maxlen) {
   const char *s = api_v_str(v, field, required, minlen, maxlen);
   if (!s) return NULL;
@@ -105,9 +120,7 @@ const char *api_v_line(api_v_t *v, const char *field, int required, size_t minle
     api_v_fail(v, field, "%s must be a single line", field);
     return NULL;
   }
-  const char *p = s;
-  while (*p == ' ') p++;
-  if (!*p && minlen > 0) {
+  if (minlen > 0 && blank(s)) {
     api_v_fail(v, field, "%s must not be blank", field);
     return NULL;
   }
@@ -142,6 +155,11 @@ int api_v_int(api_v_t *v, const char *field, long long min, long long max, int n
   }
   *out = x;
   return 1;
+}
+
+void api_v_not_null(api_v_t *v, const char *field) {
+  json_t *j = v->obj ? json_object_get(v->obj, field) : NULL;
+  if (j && json_is_null(j)) api_v_fail(v, field, "%s must not be null", field);
 }
 
 int api_v_bool(api_v_t *v, const char *field, int *out) {
@@ -344,6 +362,55 @@ void api_respond_db(http_req_t *req, const db_result_t *r, int status) {
   }
   const char *v = PQgetvalue(r->res, 0, 0);
   api_respond_text_json(req, status, v, (size_t)PQgetlength(r->res, 0, 0));
+}
+
+long long api_parse_id(const char *s) {
+  if (!s || !*s || strlen(s) > 18) return 0;
+  for (const char *p = s; *p; p++)
+    if (*p < '0' || *p > '9') return 0;
+  long long v = strtoll(s, NULL, 10);
+  return v > 0 ? v : 0;
+}
+
+const char *api_id_param(http_req_t *req, const char *name, const char *what) {
+  const char *id = http_req_param(req, name);
+  if (!api_parse_id(id)) {
+    api_error(req, 404, E_NOT_FOUND, what);
+    return NULL;
+  }
+  return id;
+}
+
+int api_save_patch(http_req_t *req, api_v_t *v, json_t *patch, const char *stmt, int with_id, const char *id,
+                   db_cb cb) {
+  if (v->failed) {
+    json_decref(patch);
+    return api_v_respond(v);
+  }
+  char *text = json_dumps(patch, JSON_COMPACT);
+  json_decref(patch);
+  const char *params[3] = {api_ctx(req)->user_id_str, with_id ? id : text, text};
+  api_query(req, stmt, with_id ? 3 : 2, params, cb);
+  free(text);
+  return 0;
+}
+
+json_t *api_paged_items(http_req_t *req, const db_result_t *r, long long *total) {
+  if (api_db_failed(req, r)) return NULL;
+  json_t *doc = json_loads(PQgetvalue(r->res, 0, 0), 0, NULL);
+  json_t *items = doc ? json_object_get(doc, "items") : NULL;
+  if (!items) {
+    json_decref(doc);
+    api_error(req, 500, E_INTERNAL, "internal error");
+    return NULL;
+  }
+  *total = json_integer_value(json_object_get(doc, "total"));
+  char v[32];
+  snprintf(v, sizeof v, "%lld", *total);
+  http_set_header(req, "X-Total-Count", v);
+  json_incref(items);
+  json_decref(doc);
+  return items;
 }
 
 void api_query(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb) {

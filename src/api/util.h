@@ -70,6 +70,8 @@ int api_v_present(api_v_t *v, const char *field);
  * with nullable, JSON null returns 0 and sets *is_null. Fails on fractions, strings, range. */
 int api_v_int(api_v_t *v, const char *field, long long min, long long max, int nullable, int *is_null,
               long long *out);
+/* Fails when field is present as JSON null (for fields that may be left out but not cleared). */
+void api_v_not_null(api_v_t *v, const char *field);
 /* Boolean field: 1 and *out when given. */
 int api_v_bool(api_v_t *v, const char *field, int *out);
 /* Responds 400 with {"error", "code": VALIDATION_FAILED, "field"}. Returns 0. */
@@ -102,6 +104,20 @@ void api_respond_db(http_req_t *req, const db_result_t *r, int status);
 /* For handlers that look at the rows themselves: responds to a failed result and returns 1,
  * or returns 0 when r->ok. */
 int api_db_failed(http_req_t *req, const db_result_t *r);
+
+/* The end of an update handler: responds 400 if v failed; otherwise runs stmt with
+ * (user id, [id,] patch as JSON text), with_id saying whether id (which may be NULL, SQL NULL)
+ * is passed. Takes the patch reference. Returns 0. */
+int api_save_patch(http_req_t *req, api_v_t *v, json_t *patch, const char *stmt, int with_id, const char *id,
+                   db_cb cb);
+/* A {"total", "items"} result: sets X-Total-Count and returns the items (new reference), or
+ * NULL after responding to a failure. */
+json_t *api_paged_items(http_req_t *req, const db_result_t *r, long long *total);
+
+/* A positive database id (1..10^18-1) from text; 0 if it is not one. */
+long long api_parse_id(const char *s);
+/* A positive integer path parameter, or NULL after a 404 with message `what`. */
+const char *api_id_param(http_req_t *req, const char *name, const char *what);
 
 /* Queries the pool for this request: the callback gets the request back. */
 void api_query(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb);

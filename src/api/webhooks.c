@@ -7,7 +7,6 @@
 
 #include "../core/crypto.h"
 #include "../http/client.h"
-#include "api_keys.h"
 #include "util.h"
 
 const char *const webhook_events[] = {"booking.created",   "booking.cancelled", "booking.rescheduled",
@@ -115,22 +114,17 @@ int webhooks_create(http_req_t *req) {
   return 0;
 }
 
-static const char *id_param(http_req_t *req, const char *name, const char *what) {
-  const char *id = http_req_param(req, name);
-  if (!api_parse_id(id)) {
-    api_error(req, 404, E_NOT_FOUND, what);
-    return NULL;
-  }
-  return id;
-}
 
 int webhooks_update(http_req_t *req) {
-  const char *id = id_param(req, "id", "webhook not found");
+  const char *id = api_id_param(req, "id", "webhook not found");
   if (!id || api_body_object(req)) return 0;
   json_t *body = api_ctx(req)->body;
   api_v_t v;
   api_v_init(&v, req, body);
   json_t *p = json_object();
+  api_v_not_null(&v, "url");
+  api_v_not_null(&v, "events");
+  api_v_not_null(&v, "secret");
   const char *url = api_v_str(&v, "url", 0, 1, 2048);
   if (url) {
     check_url(&v, url);
@@ -142,20 +136,11 @@ int webhooks_update(http_req_t *req) {
   if (secret) json_object_set_new(p, "secret", json_string(secret));
   int active;
   if (api_v_bool(&v, "is_active", &active)) json_object_set_new(p, "is_active", json_boolean(active));
-  if (v.failed) {
-    json_decref(p);
-    return api_v_respond(&v);
-  }
-  char *text = json_dumps(p, JSON_COMPACT);
-  json_decref(p);
-  const char *params[3] = {api_ctx(req)->user_id_str, id, text};
-  api_query(req, "webhook_update", 3, params, on_json);
-  free(text);
-  return 0;
+  return api_save_patch(req, &v, p, "webhook_update", 1, id, on_json);
 }
 
 int webhooks_delete(http_req_t *req) {
-  const char *id = id_param(req, "id", "webhook not found");
+  const char *id = api_id_param(req, "id", "webhook not found");
   if (!id) return 0;
   const char *params[2] = {api_ctx(req)->user_id_str, id};
   api_query(req, "webhook_delete", 2, params, on_json);
@@ -163,7 +148,7 @@ int webhooks_delete(http_req_t *req) {
 }
 
 int webhooks_ping(http_req_t *req) {
-  const char *id = id_param(req, "id", "webhook not found");
+  const char *id = api_id_param(req, "id", "webhook not found");
   if (!id) return 0;
   const char *params[2] = {api_ctx(req)->user_id_str, id};
   api_query(req, "webhook_ping", 2, params, on_accepted);
@@ -172,22 +157,13 @@ int webhooks_ping(http_req_t *req) {
 
 static void on_deliveries(void *data, const db_result_t *r) {
   http_req_t *req = data;
-  if (api_db_failed(req, r)) return;
-  json_t *doc = json_loads(PQgetvalue(r->res, 0, 0), 0, NULL);
-  if (!doc) {
-    api_error(req, 500, E_INTERNAL, "internal error");
-    return;
-  }
-  char total[24];
-  snprintf(total, sizeof total, "%lld", (long long)json_integer_value(json_object_get(doc, "total")));
-  http_set_header(req, "X-Total-Count", total);
-  json_t *items = json_incref(json_object_get(doc, "items"));
-  json_decref(doc);
-  api_respond_json(req, 200, items);
+  long long total;
+  json_t *items = api_paged_items(req, r, &total);
+  if (items) api_respond_json(req, 200, items);
 }
 
 int webhooks_deliveries(http_req_t *req) {
-  const char *id = id_param(req, "id", "webhook not found");
+  const char *id = api_id_param(req, "id", "webhook not found");
   if (!id) return 0;
   const char *ls = api_query_param(req, "limit"), *ps = api_query_param(req, "page");
   long long limit = 50, page = 1;
@@ -210,9 +186,9 @@ int webhooks_deliveries(http_req_t *req) {
 }
 
 int webhooks_redeliver(http_req_t *req) {
-  const char *id = id_param(req, "id", "webhook not found");
+  const char *id = api_id_param(req, "id", "webhook not found");
   if (!id) return 0;
-  const char *did = id_param(req, "delivery_id", "delivery not found");
+  const char *did = api_id_param(req, "delivery_id", "delivery not found");
   if (!did) return 0;
   const char *params[3] = {api_ctx(req)->user_id_str, id, did};
   api_query(req, "delivery_redeliver", 3, params, on_accepted);

@@ -152,6 +152,51 @@ int crypto_base64_decode(const char *in, unsigned char *out, size_t outlen) {
   return (int)olen;
 }
 
+#include <mbedtls/gcm.h>
+
+char *crypto_seal(const unsigned char key[32], const void *plain, size_t len) {
+  size_t raw_len = 12 + len + 16;
+  unsigned char *raw = xmalloc(raw_len);
+  random_bytes(raw, 12);
+  mbedtls_gcm_context g;
+  mbedtls_gcm_init(&g);
+  if (mbedtls_gcm_setkey(&g, MBEDTLS_CIPHER_ID_AES, key, 256) != 0 ||
+      mbedtls_gcm_crypt_and_tag(&g, MBEDTLS_GCM_ENCRYPT, len, raw, 12, NULL, 0, plain, raw + 12, 16, raw + 12 + len) != 0)
+    abort();
+  mbedtls_gcm_free(&g);
+  size_t out_len = 3 + 4 * ((raw_len + 2) / 3) + 1;
+  char *out = xmalloc(out_len);
+  memcpy(out, "v1.", 3);
+  if (crypto_base64_encode(raw, raw_len, out + 3, out_len - 3) < 0) abort();
+  free(raw);
+  return out;
+}
+
+char *crypto_open(const unsigned char key[32], const char *sealed, size_t *len) {
+  if (strncmp(sealed, "v1.", 3) != 0) return NULL;
+  size_t cap = strlen(sealed) + 1;
+  unsigned char *raw = xmalloc(cap);
+  int n = crypto_base64_decode(sealed + 3, raw, cap);
+  char *plain = NULL;
+  if (n >= 28) {
+    size_t plen = (size_t)n - 28;
+    plain = xmalloc(plen + 1);
+    mbedtls_gcm_context g;
+    mbedtls_gcm_init(&g);
+    if (mbedtls_gcm_setkey(&g, MBEDTLS_CIPHER_ID_AES, key, 256) != 0 ||
+        mbedtls_gcm_auth_decrypt(&g, plen, raw, 12, NULL, 0, raw + 12 + plen, 16, raw + 12, (unsigned char *)plain) != 0) {
+      free(plain);
+      plain = NULL;
+    } else {
+      plain[plen] = 0;
+      *len = plen;
+    }
+    mbedtls_gcm_free(&g);
+  }
+  free(raw);
+  return plain;
+}
+
 void crypto_token_hex(size_t n, char *out) {
   unsigned char tmp[64];
   if (n > sizeof tmp) abort();

@@ -35,5 +35,11 @@ int crypto_base64_encode(const void *in, size_t n, char *out, size_t outlen);
 /* Decodes standard base64; returns the byte count, or -1 if malformed or too long. */
 int crypto_base64_decode(const char *in, unsigned char *out, size_t outlen);
 
+/* Authenticated encryption (AES-256-GCM, random nonce): out = "v1." + base64(nonce|ct|tag),
+ * heap-allocated. crypto_open returns the plaintext (heap, NUL-terminated, *len) or NULL if
+ * the text was not sealed with this key or was altered. */
+char *crypto_seal(const unsigned char key[32], const void *plain, size_t len);
+char *crypto_open(const unsigned char key[32], const char *sealed, size_t *len);
+
 /* n random bytes as lower-case hex into out (2n+1 bytes). */
 void crypto_token_hex(size_t n, char *out);

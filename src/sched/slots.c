@@ -142,6 +142,7 @@ busy:;
     int64_t bs = b->start - b->buffer_before, be = b->end + b->buffer_after;
     if (bs >= we) break;
     if (be <= ws) continue;
+    if (c->busy_only && b->pending) continue; /* a competing request, not a commitment */
     if (e->seats > 1 && b->event_type_id == e->id && b->start == t) { /* a seat of this very slot */
       used += b->seats;
       continue;
@@ -194,6 +195,25 @@ int sched_conflict(const sched_event_t *e, const tz_t *tz, sched_busy_t *busy, s
   return reason;
 }
 
+typedef struct {
+  int64_t start;
+  int outside; /* an explain-only grid time outside working hours */
+} cand_t;
+
+static void add_cand(cand_t **v, size_t *n, size_t *cap, int64_t start, int outside) {
+  if (*n == *cap) {
+    *cap = *cap ? *cap * 2 : 64;
+    *v = xrealloc(*v, *cap * sizeof **v);
+  }
+  (*v)[(*n)++] = (cand_t){start, outside};
+}
+
+static int cmp_cand(const void *a, const void *b) {
+  const cand_t *x = a, *y = b;
+  if (x->start != y->start) return x->start < y->start ? -1 : 1;
+  return x->outside - y->outside;
+}
+
 void sched_compute(const sched_schedule_t *s, const sched_event_t *e, sched_busy_t *busy, size_t nbusy,
                    int64_t now, int64_t from, int64_t to, int explain, sched_slots_t *out) {
   memset(out, 0, sizeof *out);
@@ -213,8 +233,13 @@ void sched_compute(const sched_schedule_t *s, const sched_event_t *e, sched_busy
       count_add(&c.weeks, &c.nweeks, &wcap, iso_week(day));
     }
 
-  /* Local dates that can hold a slot starting in [from, to): offsets are within +-26 h. */
-  int64_t first = sched_day_of(from + tz_offset(s->tz, from)) - 1;
+  /* Candidates first: each working interval's own grid in real time. Two intervals can
+   * overlap in real time (a rule ending inside a spring-forward gap is read past it), so the
+   * candidates are sorted and de-duplicated before judging, which also keeps judge()'s
+   * forward-only scan of busy time valid. */
+  cand_t *cand = NULL;
+  size_t ncand = 0, cap = 0;
+  int64_t first = sched_day_of(from + tz_offset(s->tz, from)) - 1; /* offsets are within +-26 h */
   int64_t last = sched_day_of(to + tz_offset(s->tz, to)) + 1;
   for (int64_t day = first; day <= last; day++) {
     const sched_override_t *ov = find_override(s, day);
@@ -228,23 +253,29 @@ void sched_compute(const sched_schedule_t *s, const sched_event_t *e, sched_busy
       if (explain) { /* grid times before this span (and after the previous one) are outside hours */
         int64_t stop = k < nspans ? span_start : tz_local_to_utc(s->tz, midnight + 86400);
         for (; grid_t < stop; grid_t += e->interval)
-          if (grid_t >= from && grid_t < to) push(out, grid_t, grid_t + e->duration, 0, SLOT_OUTSIDE_HOURS, 0);
+          if (grid_t >= from && grid_t < to) add_cand(&cand, &ncand, &cap, grid_t, 1);
       }
       if (k == nspans) break;
-      int64_t t = span_start;
-      for (; t + e->duration <= span_end; t += e->interval) {
-        if (t < from) continue;
-        if (t >= to) break;
-        int reason, seats;
-        int64_t ref;
-        judge(&c, t, &reason, &ref, &seats);
-        if (reason == SLOT_FREE || explain) push(out, t, t + e->duration, seats, reason, ref);
-      }
-      if (explain) { /* the grid resumes after the span on its own step */
-        while (grid_t < span_end) grid_t += e->interval;
-      }
+      for (int64_t t = span_start; t + e->duration <= span_end && t < to; t += e->interval)
+        if (t >= from) add_cand(&cand, &ncand, &cap, t, 0);
+      if (explain)
+        while (grid_t < span_end) grid_t += e->interval; /* the grid resumes after the span */
     }
   }
+  if (ncand) qsort(cand, ncand, sizeof *cand, cmp_cand);
+  for (size_t i = 0; i < ncand; i++) {
+    if (i && cand[i].start == cand[i - 1].start) continue; /* a working-hours twin sorts first */
+    int64_t t = cand[i].start;
+    if (cand[i].outside) {
+      push(out, t, t + e->duration, 0, SLOT_OUTSIDE_HOURS, 0);
+      continue;
+    }
+    int reason, seats;
+    int64_t ref;
+    judge(&c, t, &reason, &ref, &seats);
+    if (reason == SLOT_FREE || explain) push(out, t, t + e->duration, seats, reason, ref);
+  }
+  free(cand);
   free(c.days);
   free(c.weeks);
 }

@@ -53,6 +53,7 @@ typedef struct {
   int64_t ref;                /* booking or reservation id, for explanations */
   int seats;                  /* seats it takes */
   int kind;                   /* BUSY_* */
+  int pending;                /* a booking still awaiting the host's confirmation */
 } sched_busy_t;
 
 enum {
@@ -86,8 +87,9 @@ typedef struct {
 void sched_compute(const sched_schedule_t *s, const sched_event_t *e, sched_busy_t *busy, size_t nbusy,
                    int64_t now, int64_t from, int64_t to, int explain, sched_slots_t *out);
 void sched_slots_free(sched_slots_t *out);
-/* Only the busy-time rules for one start (bookings and their buffers, holds, seats): what a
- * host's confirmation of an existing request re-checks. Returns SLOT_FREE or the reason, with
+/* Only the busy-time rules for one start (confirmed bookings and their buffers, holds, seats):
+ * what a host's confirmation of a pending request re-checks. Other pending requests do not
+ * count there: they compete, and the first one confirmed wins. Returns SLOT_FREE or the reason, with
  * *seats_left and *ref. busy need not be sorted. */
 int sched_conflict(const sched_event_t *e, const tz_t *tz, sched_busy_t *busy, size_t nbusy, int64_t start,
                    int *seats_left, int64_t *ref);

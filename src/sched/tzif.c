@@ -401,6 +401,16 @@ const tz_t *tz_get(const char *name) {
 
 const char *tz_name(const tz_t *tz) { return tz->name; }
 
+void tz_format_rfc3339(const tz_t *tz, int64_t t, char *out, size_t outlen) {
+  int32_t off = tz_offset(tz, t);
+  char iso[40];
+  time_format_utc(t + off, iso, sizeof iso);
+  iso[19] = 0; /* drop the Z */
+  int32_t a = off < 0 ? -off : off;
+  if (off == 0) snprintf(out, outlen, "%sZ", iso);
+  else snprintf(out, outlen, "%s%c%02d:%02d", iso, off < 0 ? '-' : '+', (int)(a / 3600), (int)(a / 60 % 60));
+}
+
 static int free_entry(const char *key, void *value, void *ctx) {
   (void)key, (void)ctx;
   tz_free(*(tz_t **)value);

@@ -22,6 +22,9 @@ void tz_free(tz_t *tz);
  * Names are validated before any file is opened (no paths, no ".."). Cached for the process. */
 const tz_t *tz_get(const char *name);
 const char *tz_name(const tz_t *tz);
+/* Instant t as RFC 3339 on zone tz's wall clock with its offset ("...-05:00", or "Z" for a
+ * zero offset); out holds at least 32 bytes. */
+void tz_format_rfc3339(const tz_t *tz, int64_t t, char *out, size_t outlen);
 /* Frees the cache (at exit, for leak checkers). */
 void tz_cache_free(void);
 
