@@ -14,6 +14,7 @@
 #include "sched/tzif.h"
 #include "core/crypto.h"
 #include "api/ops.h"
+#include "core/arena.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -150,6 +151,7 @@ static int serve(const config_t *cfg) {
   uv_run(&loop, UV_RUN_DEFAULT);
   metrics_shutdown();
   api_authn_free(app);
+  arena_cache_free();
   jobs_webhooks_free(app);
   availability_free(app);
   tz_cache_free();

@@ -258,7 +258,7 @@ BEGIN
     updated_at = now()
   WHERE user_id = p_user RETURNING * INTO b;
   IF b.id IS NULL THEN PERFORM api.fail(404, 'booking page not found'); END IF;
-  RETURN api.booking_page_json(b);
+  RETURN api.booking_page_json(b) || jsonb_build_object('_host', p_user);  -- a slug change moves its cache
 EXCEPTION WHEN unique_violation THEN
   PERFORM api.fail(409, 'this slug is already taken', 'slug');
   RETURN NULL;

@@ -99,6 +99,9 @@ CREATE TRIGGER booking_pages_slug_changed AFTER UPDATE OF slug ON booking_pages
   FOR EACH ROW WHEN (OLD.slug IS DISTINCT FROM NEW.slug) EXECUTE FUNCTION api.page_changed();
 
 -- ---------------------------------------------------------------- event types
+-- Writes that change what a host offers add "_host": <id> to their result: the instance that
+-- made the change forgets that host's cached availability before it answers (C strips the
+-- key); NOTIFY slotd_host tells the other instances.
 
 CREATE FUNCTION api.event_type_json(e event_types) RETURNS jsonb LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
@@ -196,7 +199,7 @@ BEGIN
     END LOOP;
   END IF;
   INSERT INTO event_types SELECT e.*;
-  RETURN api.event_type_json(e);
+  RETURN api.event_type_json(e) || jsonb_build_object('_host', p_user);
 EXCEPTION WHEN unique_violation THEN
   PERFORM api.fail(409, 'you already have an event type with this slug', 'slug');
   RETURN NULL;
@@ -218,7 +221,7 @@ BEGIN
       e.max_future_days, e.slot_interval_minutes, e.schedule_id, e.price, e.currency, e.seats, e.limit_per_day,
       e.limit_per_week, e.updated_at)
   WHERE id = p_id;
-  RETURN api.event_type_json(e);
+  RETURN api.event_type_json(e) || jsonb_build_object('_host', p_user);
 EXCEPTION WHEN unique_violation THEN
   PERFORM api.fail(409, 'you already have an event type with this slug', 'slug');
   RETURN NULL;
@@ -229,7 +232,7 @@ BEGIN
   UPDATE event_types SET is_active = false, updated_at = now()
   WHERE id = p_id AND user_id = p_user AND is_active;
   IF NOT FOUND THEN PERFORM api.fail(404, 'event type not found'); END IF;
-  RETURN '{"ok": true}';
+  RETURN jsonb_build_object('ok', true, '_host', p_user);
 END $$;
 
 -- ---------------------------------------------------------------- schedules
@@ -291,7 +294,7 @@ BEGIN
       updated_at = now()
     WHERE id = p_id RETURNING * INTO s;
   END IF;
-  RETURN api.schedule_json(s);
+  RETURN api.schedule_json(s) || jsonb_build_object('_host', p_user);
 END $$;
 
 CREATE FUNCTION api.schedule_delete(p_user bigint, p_id bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -311,7 +314,7 @@ BEGIN
   ELSE
     DELETE FROM availability_schedules WHERE id = p_id;
   END IF;
-  RETURN '{"ok": true}';
+  RETURN jsonb_build_object('ok', true, '_host', p_user);
 END $$;
 
 -- ---------------------------------------------------------------- availability

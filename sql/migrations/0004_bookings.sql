@@ -202,7 +202,7 @@ BEGIN
   PERFORM api.emit(h, CASE WHEN b.status = 'pending' THEN 'booking.requested' ELSE 'booking.created' END, b,
                    CASE WHEN b.status = 'pending' AND p ? 'confirm_url' THEN jsonb_build_object(
                      'confirm_url', p->>'confirm_url', 'decline_url', p->>'decline_url') ELSE '{}' END);
-  RETURN jsonb_build_object('booking', api.booking_json(b));
+  RETURN jsonb_build_object('booking', api.booking_json(b), '_host', h);
 END $$;
 
 -- Moves a booking (same uid) after C checked the new time; records the previous one.
@@ -228,7 +228,7 @@ BEGIN
   EXCEPTION WHEN exclusion_violation THEN PERFORM api.fail(409, 'time slot taken');
   END;
   PERFORM api.emit(b.host_id, 'booking.rescheduled', b);
-  RETURN jsonb_build_object('booking', api.booking_json(b));
+  RETURN jsonb_build_object('booking', api.booking_json(b), '_host', b.host_id);
 END $$;
 
 -- Status changes. confirm needs the version C checked (it re-decides the slot); the others do
@@ -266,7 +266,7 @@ BEGIN
   WHERE id = p_id RETURNING * INTO b;
   PERFORM api.emit(b.host_id, CASE p_action WHEN 'confirm' THEN 'booking.confirmed' WHEN 'decline' THEN 'booking.declined'
                                             WHEN 'cancel' THEN 'booking.cancelled' ELSE 'booking.no_show' END, b);
-  RETURN jsonb_build_object('booking', api.booking_json(b));
+  RETURN jsonb_build_object('booking', api.booking_json(b), '_host', b.host_id);
 END $$;
 
 -- ---------------------------------------------------------------- reservations
@@ -290,7 +290,7 @@ BEGIN
   INSERT INTO reservations (host_id, event_type_id, start_at, end_at, expires_at)
   VALUES (p_host, p_event_type, to_timestamp(p_start), to_timestamp(p_end), now() + make_interval(mins => p_minutes))
   RETURNING * INTO r;
-  RETURN api.reservation_json(r);
+  RETURN api.reservation_json(r) || jsonb_build_object('_host', p_host);
 END $$;
 
 CREATE FUNCTION api.reservation_get(p_uid uuid) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
@@ -302,10 +302,11 @@ BEGIN
 END $$;
 
 CREATE FUNCTION api.reservation_delete(p_uid uuid) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE h bigint;
 BEGIN
-  DELETE FROM reservations WHERE uid = p_uid AND expires_at > now();
-  IF NOT FOUND THEN PERFORM api.fail(404, 'reservation not found or expired'); END IF;
-  RETURN '{"ok": true}';
+  DELETE FROM reservations WHERE uid = p_uid AND expires_at > now() RETURNING host_id INTO h;
+  IF h IS NULL THEN PERFORM api.fail(404, 'reservation not found or expired'); END IF;
+  RETURN jsonb_build_object('ok', true, '_host', h);
 END $$;
 
 -- ---------------------------------------------------------------- idempotency

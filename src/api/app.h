@@ -20,6 +20,8 @@ typedef struct {
   struct jobs_sweep_s *sweep;    /* jobs/sweep.c */
   struct avail_state_s *avail_state; /* availability.c: result cache */
   struct jobs_webhooks_s *webhooks;  /* jobs/webhooks.c: the dispatcher */
+  /* Called when a write of this instance changed a host (availability.c drops its cache). */
+  void (*host_changed)(void *app, long long host_id);
 } app_t;
 
 /* The route table of the whole API and the statements it prepares on every connection. */

@@ -39,6 +39,12 @@ static int match_host(const char *key, void *value, void *ctx) {
   return ((entry_t *)value)->host_id == *(int64_t *)ctx;
 }
 
+static void forget_host(void *data, long long host) {
+  app_t *app = data;
+  int64_t h = host;
+  map_filter(st(app)->cache, match_host, &h);
+}
+
 static void on_host_notify(void *data, const char *channel, const char *payload) {
   app_t *app = data;
   (void)channel;
@@ -46,8 +52,7 @@ static void on_host_notify(void *data, const char *channel, const char *payload)
     map_clear(st(app)->cache);
     return;
   }
-  int64_t host = strtoll(payload, NULL, 10);
-  map_filter(st(app)->cache, match_host, &host);
+  forget_host(app, strtoll(payload, NULL, 10));
 }
 
 static void collect(buf_t *out, void *data) {
@@ -64,6 +69,7 @@ int availability_init(app_t *app) {
   s->cache = map_new(sizeof(entry_t), CACHE_MAX);
   map_set_destructor(s->cache, entry_free);
   app->avail_state = s;
+  app->host_changed = forget_host;
   metrics_add_collector(collect, app);
   return db_listen_subscribe(app->listen, "slotd_host", on_host_notify, app);
 }

@@ -212,6 +212,10 @@ static void on_booked(void *data, const db_result_t *r) {
     fetch_for_booking(req);
     return;
   }
+  json_t *host = json_object_get(doc, "_host");
+  if (json_is_integer(host) && api_app(req)->host_changed)
+    api_app(req)->host_changed(api_app(req), json_integer_value(host));
+  json_object_del(doc, "_host");
   json_t *bk = json_object_get(doc, "booking");
   /* The invitee's tokens: shown in this response only; the database has their hashes. */
   json_object_set_new(bk, "cancel_token", json_string(b->cancel_token));
@@ -469,11 +473,14 @@ static void on_written(void *data, const db_result_t *r) {
     t_fetch(req);
     return;
   }
-  if (strcmp(t->action, "cancel") == 0 && !t->done) { /* the seed's cancel answer */
+  size_t len = (size_t)PQgetlength(r->res, 0, 0);
+  char *owned;
+  v = api_take_host_hint(req, v, &len, &owned);
+  if (strcmp(t->action, "cancel") == 0 && !t->done) /* the seed's cancel answer */
     api_respond_text_json(req, 200, "{\"ok\":true}", 11);
-    return;
-  }
-  t_finish(req, 200, v, (size_t)PQgetlength(r->res, 0, 0));
+  else
+    t_finish(req, 200, v, len);
+  free(owned);
 }
 
 static void on_t_data(void *data, const db_result_t *r) {

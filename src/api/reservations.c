@@ -38,7 +38,11 @@ static void on_created(void *data, const db_result_t *r) {
     fetch(req);
     return;
   }
-  api_respond_text_json(req, 201, v, (size_t)PQgetlength(r->res, 0, 0));
+  size_t len = (size_t)PQgetlength(r->res, 0, 0);
+  char *owned;
+  v = api_take_host_hint(req, v, &len, &owned);
+  api_respond_text_json(req, 201, v, len);
+  free(owned);
 }
 
 static void on_data(void *data, const db_result_t *r) {

@@ -354,14 +354,35 @@ int api_db_failed(http_req_t *req, const db_result_t *r) {
   return 1;
 }
 
+const char *api_take_host_hint(http_req_t *req, const char *text, size_t *len, char **owned) {
+  *owned = NULL;
+  if (!strstr(text, "\"_host\"")) return text;
+  json_t *doc = json_loadb(text, *len, 0, NULL);
+  json_t *h = doc ? json_object_get(doc, "_host") : NULL;
+  if (!json_is_integer(h)) {
+    json_decref(doc);
+    return text;
+  }
+  app_t *app = api_app(req);
+  if (app->host_changed) app->host_changed(app, json_integer_value(h));
+  json_object_del(doc, "_host");
+  *owned = json_dumps(doc, JSON_COMPACT);
+  json_decref(doc);
+  *len = strlen(*owned);
+  return *owned;
+}
+
 void api_respond_db(http_req_t *req, const db_result_t *r, int status) {
   if (api_db_failed(req, r)) return;
   if (PQntuples(r->res) < 1 || PQgetisnull(r->res, 0, 0)) {
     api_error(req, 404, E_NOT_FOUND, "not found");
     return;
   }
-  const char *v = PQgetvalue(r->res, 0, 0);
-  api_respond_text_json(req, status, v, (size_t)PQgetlength(r->res, 0, 0));
+  size_t len = (size_t)PQgetlength(r->res, 0, 0);
+  char *owned;
+  const char *v = api_take_host_hint(req, PQgetvalue(r->res, 0, 0), &len, &owned);
+  api_respond_text_json(req, status, v, len);
+  free(owned);
 }
 
 long long api_parse_id(const char *s) {

@@ -97,6 +97,11 @@ void api_error(http_req_t *req, int status, const char *code, const char *messag
 void api_error_field(http_req_t *req, int status, const char *code, const char *message, const char *field);
 const char *api_code_for_status(int status);
 
+/* A write's result may carry "_host": the host it changed. Tells the app (which drops that
+ * host's cached availability now, before answering) and returns the text without the key:
+ * text itself when there was none, else *owned (free it). */
+const char *api_take_host_hint(http_req_t *req, const char *text, size_t *len, char **owned);
+
 /* Database outcome -> response. For ok results with one jsonb/json text column, responds
  * `status` with that text as the body (a NULL value is 404). Errors: 'SLnnn' -> nnn with the
  * function's message and HINT as field; unavailable -> 503; anything else -> 500 (logged). */

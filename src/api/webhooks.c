@@ -38,8 +38,11 @@ static void check_url(api_v_t *v, const char *url) {
     if (http_addr_forbidden((struct sockaddr *)&ss))
       api_v_fail(v, "url", "url must not point to a private, loopback or link-local address");
   }
-  if (!u.host_is_ip && (strcmp(u.host, "localhost") == 0 || strstr(u.host, ".localhost")) &&
-      !cfg->webhook_allow_private)
+  size_t hl = strlen(u.host);
+  while (hl && u.host[hl - 1] == '.') hl--; /* "localhost." is localhost too */
+  int local = (hl == 9 && strncasecmp(u.host, "localhost", 9) == 0) ||
+              (hl > 10 && strncasecmp(u.host + hl - 10, ".localhost", 10) == 0);
+  if (!u.host_is_ip && local && !cfg->webhook_allow_private)
     api_v_fail(v, "url", "url must not point to a private, loopback or link-local address");
 }
 

@@ -37,7 +37,14 @@ static arena_block_t *block_new(size_t size) {
   return b;
 }
 
+/* Destroyed arenas keep their first block and wait here for reuse: a request costs no malloc
+ * for its arena in the steady state. Loop thread only; bounded. */
+#define ARENA_CACHE 256
+static arena_t *g_cache[ARENA_CACHE];
+static int g_ncache;
+
 arena_t *arena_new(void) {
+  if (g_ncache > 0) return g_cache[--g_ncache];
   arena_t *a = xmalloc(sizeof *a);
   a->head = block_new(ARENA_BLOCK - sizeof(arena_block_t));
   a->hooks = NULL;
@@ -48,13 +55,32 @@ arena_t *arena_new(void) {
 void arena_destroy(arena_t *a) {
   if (!a) return;
   for (arena_hook_t *h = a->hooks; h; h = h->next) h->fn(h->data);
-  arena_block_t *b = a->head;
+  /* Keep the oldest, standard-size block (the end of the chain); free the rest. */
+  arena_block_t *b = a->head, *keep = NULL;
   while (b) {
     arena_block_t *next = b->next;
-    free(b);
+    if (!next && b->size == ARENA_BLOCK - sizeof(arena_block_t) && g_ncache < ARENA_CACHE) keep = b;
+    else free(b);
     b = next;
   }
-  free(a);
+  if (!keep) {
+    free(a);
+    return;
+  }
+  keep->used = 0;
+  keep->next = NULL;
+  a->head = keep;
+  a->hooks = NULL;
+  a->total = 0;
+  g_cache[g_ncache++] = a;
+}
+
+void arena_cache_free(void) {
+  while (g_ncache > 0) {
+    arena_t *a = g_cache[--g_ncache];
+    free(a->head);
+    free(a);
+  }
 }
 
 void *arena_alloc(arena_t *a, size_t n) {

@@ -25,6 +25,9 @@ char *arena_vprintf(arena_t *a, const char *fmt, va_list ap);
 /* Runs fn(data) when the arena is destroyed (reverse order). */
 void arena_on_destroy(arena_t *a, arena_cleanup_fn fn, void *data);
 
+/* Frees the arenas kept for reuse (at exit, for leak checkers). */
+void arena_cache_free(void);
+
 /* Bytes handed out so far (for tests and metrics). */
 size_t arena_used(const arena_t *a);
 

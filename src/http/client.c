@@ -253,6 +253,10 @@ static int on_body(llhttp_t *p, const char *at, size_t len) {
 
 static int on_message_complete(llhttp_t *p) {
   creq_t *r = p->data;
+  if (p->status_code >= 100 && p->status_code < 200 && p->status_code != 101) {
+    buf_reset(&r->body); /* an interim response (RFC 9110 15.2): the final one follows */
+    return 0;
+  }
   r->status = p->status_code;
   r->complete = 1;
   return HPE_PAUSED;

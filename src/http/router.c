@@ -137,15 +137,21 @@ int router_match(const router_t *r, int method, const char *path, size_t len, ar
   unsigned want = M(method);
   if (method == HTTP_HEAD) want |= M(HTTP_GET);
   const entry_t *hit = NULL;
-  for (int i = 0; i < r->n; i++) {
+  for (int i = 0; i < r->n && !hit; i++) { /* the first entry serving the method wins */
     const entry_t *e = &r->entries[i];
     if (!segments_match(e, nseg, starts, lens)) continue;
     if (m->pattern_idx < 0) m->pattern_idx = e->pattern_idx;
     m->allow |= e->route->methods;
     m->flags |= e->route->flags;
-    /* Prefer an exact method entry; HEAD falls back to GET. */
-    if (!hit && (e->route->methods & want)) hit = e;
+    if (e->route->methods & want) hit = e; /* HEAD falls back to GET */
   }
+  if (!hit) /* 405 or OPTIONS: every method the path has, and its flags */
+    for (int i = 0; i < r->n; i++) {
+      const entry_t *e = &r->entries[i];
+      if (!segments_match(e, nseg, starts, lens)) continue;
+      m->allow |= e->route->methods;
+      m->flags |= e->route->flags;
+    }
   if (m->allow & M(HTTP_GET)) m->allow |= M(HTTP_HEAD);
   if (m->pattern_idx < 0) return ROUTER_NOT_FOUND;
   if (!hit) return ROUTER_BAD_METHOD;
