@@ -93,6 +93,14 @@ int bookings_decide(json_t *data, int64_t start, int seats, int busy_only, const
   return 0;
 }
 
+int bookings_stale(http_req_t *req, const char *result, int *attempts) {
+  if (strcmp(result, "{\"stale\": true}") != 0) return 0;
+  if (++*attempts < BOOK_ATTEMPTS) return 1;
+  http_set_header(req, "Retry-After", "1");
+  api_error(req, 409, E_CONFLICT, "the host's calendar is changing quickly; try again");
+  return -1;
+}
+
 void bookings_respond_decision(http_req_t *req, decision_t *d) {
   if (d->verdict == DECIDE_INVALID) {
     api_error_field(req, 400, E_VALIDATION, d->why, "start_time");
@@ -197,19 +205,14 @@ static void on_booked(void *data, const db_result_t *r) {
   http_req_t *req = data;
   book_t *b = api_ctx(req)->flow;
   if (api_db_failed(req, r)) return;
+  switch (bookings_stale(req, PQgetvalue(r->res, 0, 0), &b->attempts)) {
+    case 1: fetch_for_booking(req); /* the host changed meanwhile: decide again */
+    /* fall through */
+    case -1: return;
+  }
   json_t *doc = json_loads(PQgetvalue(r->res, 0, 0), 0, NULL);
   if (!doc) {
     api_error(req, 500, E_INTERNAL, "internal error");
-    return;
-  }
-  if (json_is_true(json_object_get(doc, "stale"))) { /* someone changed the host meanwhile: decide again */
-    json_decref(doc);
-    if (++b->attempts >= BOOK_ATTEMPTS) {
-      http_set_header(req, "Retry-After", "1");
-      api_error(req, 409, E_CONFLICT, "the host's calendar is changing quickly; try again");
-      return;
-    }
-    fetch_for_booking(req);
     return;
   }
   json_t *host = json_object_get(doc, "_host");
@@ -464,14 +467,10 @@ static void on_written(void *data, const db_result_t *r) {
   }
   if (api_db_failed(req, r)) return;
   const char *v = PQgetvalue(r->res, 0, 0);
-  if (strcmp(v, "{\"stale\": true}") == 0) {
-    if (++t->attempts >= BOOK_ATTEMPTS) {
-      http_set_header(req, "Retry-After", "1");
-      api_error(req, 409, E_CONFLICT, "the host's calendar is changing quickly; try again");
-      return;
-    }
-    t_fetch(req);
-    return;
+  switch (bookings_stale(req, v, &t->attempts)) {
+    case 1: t_fetch(req);
+    /* fall through */
+    case -1: return;
   }
   size_t len = (size_t)PQgetlength(r->res, 0, 0);
   char *owned;

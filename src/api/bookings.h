@@ -52,6 +52,9 @@ typedef struct {
  * busy_only: only conflicts with busy time count (a host confirming a request). invitee_tz
  * formats the next free slots. Fills host_id/version/event fields as availability_inputs does. */
 int bookings_decide(json_t *data, int64_t start, int seats, int busy_only, const char *invitee_tz, decision_t *d);
+/* After a versioned write: 0 if result is not {"stale": true}; 1 if it is and the caller
+ * should read and decide again; -1 once BOOK_ATTEMPTS are used up (409 sent). */
+int bookings_stale(http_req_t *req, const char *result, int *attempts);
 /* Responds to a non-OK decision (400 or 409 with next_slots); frees d->next. */
 void bookings_respond_decision(http_req_t *req, decision_t *d);
 

@@ -29,14 +29,10 @@ static void on_created(void *data, const db_result_t *r) {
   hold_t *h = api_ctx(req)->flow;
   if (api_db_failed(req, r)) return;
   const char *v = PQgetvalue(r->res, 0, 0);
-  if (strcmp(v, "{\"stale\": true}") == 0) {
-    if (++h->attempts >= BOOK_ATTEMPTS) {
-      http_set_header(req, "Retry-After", "1");
-      api_error(req, 409, E_CONFLICT, "the host's calendar is changing quickly; try again");
-      return;
-    }
-    fetch(req);
-    return;
+  switch (bookings_stale(req, v, &h->attempts)) {
+    case 1: fetch(req);
+    /* fall through */
+    case -1: return;
   }
   size_t len = (size_t)PQgetlength(r->res, 0, 0);
   char *owned;
