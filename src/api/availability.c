@@ -19,14 +19,20 @@
 
 typedef struct {
   int64_t host_id;
+  uint64_t epoch;     /* the invalidation epoch when its data was read */
   int64_t expires_ms; /* wall clock */
   char etag[24];
   char *body;
   size_t len;
 } entry_t;
 
+/* Invalidation is O(1): a host's change records the (incremented) global epoch for that host;
+ * an entry is valid only if its data was read at or after that epoch. This also discards a
+ * response whose read started before a concurrent change and finished after it. */
 typedef struct avail_state_s {
   map_t *cache;
+  map_t *changed; /* host id -> epoch of its last change */
+  uint64_t epoch;
   uint64_t hits, misses;
 } avail_state_t;
 
@@ -34,22 +40,33 @@ static avail_state_t *st(app_t *app) { return app->avail_state; }
 
 static void entry_free(void *v) { free(((entry_t *)v)->body); }
 
-static int match_host(const char *key, void *value, void *ctx) {
-  (void)key;
-  return ((entry_t *)value)->host_id == *(int64_t *)ctx;
+#define CHANGED_MAX 100000
+
+static void forget_all(avail_state_t *s) {
+  map_clear(s->cache);
+  map_clear(s->changed);
 }
 
 static void forget_host(void *data, long long host) {
-  app_t *app = data;
-  int64_t h = host;
-  map_filter(st(app)->cache, match_host, &h);
+  avail_state_t *s = st(data);
+  if (map_size(s->changed) >= CHANGED_MAX) forget_all(s); /* bounded: start over */
+  char key[24];
+  snprintf(key, sizeof key, "%lld", host);
+  *(uint64_t *)map_put(s->changed, key, NULL) = ++s->epoch;
+}
+
+static int entry_valid(avail_state_t *s, const entry_t *e) {
+  char key[24];
+  snprintf(key, sizeof key, "%" PRId64, e->host_id);
+  uint64_t *changed = map_get(s->changed, key);
+  return (!changed || e->epoch >= *changed) && e->expires_ms > now_wall_ms();
 }
 
 static void on_host_notify(void *data, const char *channel, const char *payload) {
   app_t *app = data;
   (void)channel;
   if (!payload) {
-    map_clear(st(app)->cache);
+    forget_all(st(app));
     return;
   }
   forget_host(app, strtoll(payload, NULL, 10));
@@ -67,6 +84,7 @@ static void collect(buf_t *out, void *data) {
 int availability_init(app_t *app) {
   avail_state_t *s = xcalloc(1, sizeof *s);
   s->cache = map_new(sizeof(entry_t), CACHE_MAX);
+  s->changed = map_new(sizeof(uint64_t), CHANGED_MAX + 1);
   map_set_destructor(s->cache, entry_free);
   app->avail_state = s;
   app->host_changed = forget_host;
@@ -78,6 +96,7 @@ void availability_free(app_t *app) {
   avail_state_t *s = st(app);
   if (!s) return;
   map_free(s->cache);
+  map_free(s->changed);
   free(s);
   app->avail_state = NULL;
 }
@@ -235,6 +254,7 @@ typedef struct {
   int range, explain;
   char key[400];
   char from_s[32], to_s[32];
+  uint64_t epoch; /* when the read started */
 } avail_req_t;
 
 static void etag_of(const char *body, size_t len, char out[24]) {
@@ -296,6 +316,7 @@ static void on_data(void *data, const db_result_t *r) {
     entry_t *en = map_put(st(api_app(req))->cache, a->key, NULL);
     free(en->body);
     en->host_id = host_id;
+    en->epoch = a->epoch;
     int64_t wall = now_wall_ms();
     en->expires_ms = (wall / 60000 + 1) * 60000; /* next minute boundary */
     json_t *nx = json_object_get(doc, "next_expiry");
@@ -367,7 +388,8 @@ int availability_get(http_req_t *req) {
            a->range);
   avail_state_t *s = st(api_app(req));
   entry_t *en = map_get(s->cache, a->key);
-  if (en && en->expires_ms > now_wall_ms()) {
+  a->epoch = s->epoch;
+  if (en && entry_valid(s, en)) {
     s->hits++;
     respond_body(req, en->etag, en->body, en->len);
     return 0;

@@ -123,6 +123,7 @@ typedef struct {
   int64_t start;
   int seats;
   int attempts;
+  int wide;                  /* reading two weeks, for next free slots after a refusal */
   char start_s[32], to_s[32];
   char cancel_token[65], reschedule_token[65], confirm_token[65];
 } book_t;
@@ -261,6 +262,16 @@ static void on_booking_data(void *data, const db_result_t *r) {
     api_error(req, 500, E_INTERNAL, "internal error");
     return;
   }
+  if (d.verdict == DECIDE_TAKEN && !b->wide) {
+    /* The first read covers only the requested time; a refusal reads two weeks to offer the
+     * next free slots (and decides again on that fresh data). */
+    json_decref(d.next);
+    json_decref(doc);
+    json_decref(answers);
+    b->wide = 1;
+    fetch_for_booking(req);
+    return;
+  }
   if (d.verdict != DECIDE_OK) {
     json_decref(doc);
     json_decref(answers);
@@ -301,6 +312,7 @@ static void on_booking_data(void *data, const db_result_t *r) {
 
 static void fetch_for_booking(http_req_t *req) {
   book_t *b = api_ctx(req)->flow;
+  time_format_utc(b->start + (b->wide ? NEXT_WINDOW : 1), b->to_s, sizeof b->to_s);
   const char *params[5] = {b->slug, b->event_slug, b->start_s, b->to_s, b->reservation_uid};
   api_query(req, "availability_data_excl", 5, params, on_booking_data);
 }
@@ -348,7 +360,6 @@ int bookings_create(http_req_t *req) {
   b->answers = answers && json_is_object(answers) ? answers : NULL; /* owned by the body */
   b->seats = (int)seats;
   time_format_utc(b->start, b->start_s, sizeof b->start_s);
-  time_format_utc(b->start + NEXT_WINDOW, b->to_s, sizeof b->to_s);
   crypto_token_hex(32, b->cancel_token);
   crypto_token_hex(32, b->reschedule_token);
   crypto_token_hex(32, b->confirm_token);
