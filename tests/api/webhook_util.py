@@ -94,20 +94,7 @@ class WEnv:
 # HTTP calls
 
 
-def call(s, method, path, body=None, auth=None, headers=None, raw=None, timeout=15):
-    h = dict(headers or {})
-    if auth:
-        h.update(auth)
-    data = None
-    if raw is not None:
-        data = raw
-        h.setdefault("Content-Type", "application/json")
-    elif body is not None:
-        data = json.dumps(body).encode()
-        h.setdefault("Content-Type", "application/json")
-    elif method in ("POST", "PUT", "PATCH"):
-        data = b""
-    return s.request(method, path, headers=h, body=data, timeout=timeout)
+from accounts_util import call  # noqa: E402  one JSON request helper for all suites
 
 
 def assert_error(r, status, code=None):
