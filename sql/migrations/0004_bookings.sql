@@ -4,7 +4,9 @@
 --
 -- Never double-book (DESIGN.md): C reads the host's data and version, the slot engine decides,
 -- then one function here takes the host's advisory lock, compares the version and writes, or
--- answers {"stale": true} and C reads and decides again. The rules live only in C.
+-- answers {"stale": true} and C reads and decides again. The rules live only in C. The version
+-- is read FOR UPDATE: a schedule or event type change that has bumped it but not yet committed
+-- holds that row, so the check waits and then sees the new version.
 
 ALTER TABLE bookings
   ADD COLUMN seated                boolean NOT NULL DEFAULT false,  -- of a seated event type (seats > 1)
@@ -176,7 +178,7 @@ DECLARE
   v bigint;
 BEGIN
   PERFORM pg_advisory_xact_lock(h);
-  SELECT version INTO v FROM users WHERE id = h;
+  SELECT version INTO v FROM users WHERE id = h FOR UPDATE;  -- waits for an uncommitted change's bump
   IF v IS DISTINCT FROM (p->>'version')::bigint THEN RETURN '{"stale": true}'; END IF;
   IF p->>'reservation_uid' IS NOT NULL THEN
     DELETE FROM reservations
@@ -214,7 +216,7 @@ DECLARE
 BEGIN
   SELECT * INTO b FROM bookings WHERE id = p_id;
   PERFORM pg_advisory_xact_lock(b.host_id);
-  SELECT version INTO v FROM users WHERE id = b.host_id;
+  SELECT version INTO v FROM users WHERE id = b.host_id FOR UPDATE;
   IF v IS DISTINCT FROM p_version THEN RETURN '{"stale": true}'; END IF;
   SELECT * INTO b FROM bookings WHERE id = p_id;
   IF b.status NOT IN ('pending', 'confirmed') THEN
@@ -244,7 +246,7 @@ BEGIN
   IF b.id IS NULL THEN PERFORM api.fail(404, 'booking not found'); END IF;
   PERFORM pg_advisory_xact_lock(b.host_id);
   IF p_action = 'confirm' THEN
-    SELECT version INTO v FROM users WHERE id = b.host_id;
+    SELECT version INTO v FROM users WHERE id = b.host_id FOR UPDATE;
     IF v IS DISTINCT FROM p_version THEN RETURN '{"stale": true}'; END IF;
   END IF;
   SELECT * INTO b FROM bookings WHERE id = p_id FOR UPDATE;
@@ -285,7 +287,7 @@ DECLARE
   v bigint;
 BEGIN
   PERFORM pg_advisory_xact_lock(p_host);
-  SELECT version INTO v FROM users WHERE id = p_host;
+  SELECT version INTO v FROM users WHERE id = p_host FOR UPDATE;
   IF v IS DISTINCT FROM p_version THEN RETURN '{"stale": true}'; END IF;
   INSERT INTO reservations (host_id, event_type_id, start_at, end_at, expires_at)
   VALUES (p_host, p_event_type, to_timestamp(p_start), to_timestamp(p_end), now() + make_interval(mins => p_minutes))
@@ -328,6 +330,7 @@ BEGIN
   END IF;
   IF k.request_hash <> p_hash THEN RETURN '{"state": "mismatch"}'; END IF;
   IF k.status IS NULL THEN RETURN '{"state": "running"}'; END IF;
+  IF k.status = 0 THEN RETURN '{"state": "unknown"}'; END IF;
   RETURN jsonb_build_object('state', 'replay', 'status', k.status, 'body', k.body);
 END $$;
 
@@ -336,7 +339,13 @@ LANGUAGE sql AS $$
   UPDATE idempotency_keys SET status = p_status, body = p_body WHERE scope = p_scope AND key = p_key
 $$;
 
--- A failed attempt (5xx) releases the key so a retry runs again.
+-- The first request failed after its write was sent: whether it took effect is unknown, so
+-- the key must never run the request again (status 0: every retry is told so, for 24 h).
+CREATE FUNCTION api.idem_unknown(p_scope text, p_key text) RETURNS void LANGUAGE sql AS $$
+  UPDATE idempotency_keys SET status = 0 WHERE scope = p_scope AND key = p_key AND status IS NULL
+$$;
+
+-- A failed attempt (5xx) before any write releases the key so a retry runs again.
 CREATE FUNCTION api.idem_abort(p_scope text, p_key text) RETURNS void LANGUAGE sql AS $$
   DELETE FROM idempotency_keys WHERE scope = p_scope AND key = p_key AND status IS NULL
 $$;

@@ -157,19 +157,21 @@ LANGUAGE sql AS $$
   UPDATE webhook_deliveries d SET status = 'delivering', attempts = d.attempts + 1,
     lease_until = now() + make_interval(secs => p_lease), last_attempt_at = now()
   FROM due, webhooks w
-  WHERE d.id = due.id AND w.id = d.webhook_id
+  WHERE d.id = due.id AND w.id = d.webhook_id AND w.is_active
   RETURNING d.id, w.url, w.secret, d.event, d.payload, d.attempts
 $$;
 
--- Records an attempt. p_schedule: retry delays in seconds after attempt 1, 2, ...; when they
--- are used up the delivery fails. Returns seconds until this delivery's next attempt, or NULL.
-CREATE FUNCTION api.webhook_result(p_id bigint, p_ok boolean, p_status integer, p_error text, p_ms integer,
-                                   p_schedule integer[])
+-- Records attempt p_attempt. p_schedule: retry delays in seconds after attempt 1, 2, ...; when
+-- they are used up the delivery fails. A result for an attempt that is no longer the current
+-- claim (its lease ran out and the row was claimed again) is ignored. Returns seconds until this
+-- delivery's next attempt, or NULL.
+CREATE FUNCTION api.webhook_result(p_id bigint, p_attempt integer, p_ok boolean, p_status integer, p_error text,
+                                   p_ms integer, p_schedule integer[])
 RETURNS double precision LANGUAGE plpgsql AS $$
 DECLARE d webhook_deliveries;
 BEGIN
   SELECT * INTO d FROM webhook_deliveries WHERE id = p_id FOR UPDATE;
-  IF d.id IS NULL THEN RETURN NULL; END IF;
+  IF d.id IS NULL OR d.status <> 'delivering' OR d.attempts <> p_attempt THEN RETURN NULL; END IF;
   IF p_ok THEN
     UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(), lease_until = NULL,
       last_status = p_status, last_error = NULL, last_duration_ms = p_ms WHERE id = p_id;

@@ -228,9 +228,9 @@ static void idem_hook(http_req_t *req, int status, const char *ctype, const char
   i->ctype = ctype ? arena_strdup(req->arena, ctype) : NULL;
   i->body = arena_strndup(req->arena, body ? body : "", len);
   i->len = len;
-  if (status >= 500) {
+  if (status >= 500) { /* nothing written: the key is free again; else the outcome is unknown */
     const char *params[2] = {i->scope, i->key};
-    api_query(req, "idem_abort", 2, params, send_stored);
+    api_query(req, api_ctx(req)->wrote ? "idem_unknown" : "idem_abort", 2, params, send_stored);
     return;
   }
   char st[16];
@@ -269,6 +269,10 @@ static void on_idem_begin(void *data, const db_result_t *r) {
       http_respond(req, (int)json_integer_value(json_object_get(doc, "status")), "application/json", body, len);
       free(body);
     }
+  } else if (state && strcmp(state, "unknown") == 0) {
+    api_error(req, 409, "IDEMPOTENCY_OUTCOME_UNKNOWN",
+              "the first request with this Idempotency-Key failed after it was sent to the database, so it may "
+              "have taken effect; check (e.g. list your bookings) before retrying with a new key");
   } else if (state && strcmp(state, "mismatch") == 0) {
     api_error(req, 422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request");
   } else if (state && strcmp(state, "running") == 0 && ++i->waits < IDEM_WAIT_MAX) {
@@ -320,7 +324,7 @@ static void run_handler(http_req_t *req) {
   crypto_sha256(sk.data, sk.len, i->seal);
   buf_free(&sk);
   buf_t h = BUF_INIT; /* the request: method, path and exact body bytes */
-  buf_printf(&h, "%s %s\n", req->method_name, req->path);
+  buf_printf(&h, "%s %s?%s\n", req->method_name, req->path, req->query ? req->query : "");
   if (req->body.len) buf_append(&h, req->body.data, req->body.len);
   crypto_sha256_hex(h.data, h.len, i->hash);
   buf_free(&h);

@@ -33,6 +33,7 @@ typedef struct avail_state_s {
   map_t *cache;
   map_t *changed; /* host id -> epoch of its last change */
   uint64_t epoch;
+  uint64_t floor; /* reads before this epoch are stale for every host (after forget_all) */
   uint64_t hits, misses;
 } avail_state_t;
 
@@ -45,6 +46,7 @@ static void entry_free(void *v) { free(((entry_t *)v)->body); }
 static void forget_all(avail_state_t *s) {
   map_clear(s->cache);
   map_clear(s->changed);
+  s->floor = ++s->epoch; /* reads still in flight must not come back as valid */
 }
 
 static void forget_host(void *data, long long host) {
@@ -59,7 +61,7 @@ static int entry_valid(avail_state_t *s, const entry_t *e) {
   char key[24];
   snprintf(key, sizeof key, "%" PRId64, e->host_id);
   uint64_t *changed = map_get(s->changed, key);
-  return (!changed || e->epoch >= *changed) && e->expires_ms > now_wall_ms();
+  return e->epoch >= s->floor && (!changed || e->epoch >= *changed) && e->expires_ms > now_wall_ms();
 }
 
 static void on_host_notify(void *data, const char *channel, const char *payload) {

@@ -124,6 +124,7 @@ void api_prepare_statements(db_pool_t *db) {
   db_pool_prepare(db, "idem_begin", "SELECT api.idem_begin($1, $2, $3)");
   db_pool_prepare(db, "idem_finish", "SELECT api.idem_finish($1, $2, $3, $4)");
   db_pool_prepare(db, "idem_abort", "SELECT api.idem_abort($1, $2)");
+  db_pool_prepare(db, "idem_unknown", "SELECT api.idem_unknown($1, $2)");
   db_pool_prepare(db, "sweep_reservations", "SELECT api.sweep_reservations()");
   db_pool_prepare(db, "webhooks_list", "SELECT api.webhooks_list($1)");
   db_pool_prepare(db, "webhook_create", "SELECT api.webhook_create($1, $2, $3, $4)");
@@ -133,7 +134,7 @@ void api_prepare_statements(db_pool_t *db) {
   db_pool_prepare(db, "deliveries_list", "SELECT api.deliveries_list($1, $2, $3, $4)");
   db_pool_prepare(db, "delivery_redeliver", "SELECT api.delivery_redeliver($1, $2, $3)");
   db_pool_prepare(db, "webhook_claim", "SELECT id, url, secret, event, payload, attempts FROM api.webhook_claim($1, $2)");
-  db_pool_prepare(db, "webhook_result", "SELECT api.webhook_result($1, $2, $3, $4, $5, $6)");
+  db_pool_prepare(db, "webhook_result", "SELECT api.webhook_result($1, $2, $3, $4, $5, $6, $7)");
   db_pool_prepare(db, "webhook_next_due", "SELECT api.webhook_next_due()");
   db_pool_prepare(db, "sweep_idempotency", "SELECT api.sweep_idempotency()");
 }

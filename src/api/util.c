@@ -434,6 +434,21 @@ json_t *api_paged_items(http_req_t *req, const db_result_t *r, long long *total)
   return items;
 }
 
+/* Statements that only read. Anything else may write: after it was sent, a failure leaves the
+ * outcome unknown (an idempotent request must then never run again). */
+static int read_only(const char *stmt) {
+  static const char *const reads[] = {
+      "ping", "auth", "login_lookup", "me", "password_get", "api_keys_list", "booking_page_get", "public_page",
+      "event_types_list", "event_type_get", "schedules_list", "schedule_get", "availability_data",
+      "availability_data_excl", "bookings_list", "booking_get_for_host", "booking_get", "booking_data",
+      "booking_id_for_token", "booking_id_for_number", "reservation_get", "webhooks_list", "deliveries_list", NULL};
+  if (strncmp(stmt, "idem_", 5) == 0) return 1; /* the idempotency bookkeeping itself */
+  for (const char *const *r = reads; *r; r++)
+    if (strcmp(*r, stmt) == 0) return 1;
+  return 0;
+}
+
 void api_query(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb) {
+  if (req->ctx && !read_only(stmt)) api_ctx(req)->wrote = 1;
   db_query(api_app(req)->db, stmt, n, params, cb, req);
 }

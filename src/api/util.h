@@ -36,6 +36,7 @@ typedef struct {
   void *flow;           /* a handler's own state across callbacks (arena) */
   void (*auth_next)(http_req_t *req); /* api_authenticate's continuation */
   struct idem_s *idem;  /* Idempotency-Key state (authn.c) */
+  int wrote;            /* a statement that may change data was sent (api_query) */
 } api_ctx_t;
 
 static inline api_ctx_t *api_ctx(http_req_t *req) { return req->ctx; }

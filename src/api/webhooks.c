@@ -78,10 +78,9 @@ static char *check_events(api_v_t *v, json_t *arr, arena_t *arena) {
   return out;
 }
 
-static const char *check_secret(api_v_t *v) {
-  const char *s = api_v_str(v, "secret", 0, 16, 256);
-  return s;
-}
+/* 16-256 characters without control characters (any Unicode is fine: it is signed as its
+ * UTF-8 bytes). */
+static const char *check_secret(api_v_t *v) { return api_v_str(v, "secret", 0, 16, 256); }
 
 static void on_json(void *data, const db_result_t *r) { api_respond_db(data, r, 200); }
 static void on_created(void *data, const db_result_t *r) { api_respond_db(data, r, 201); }
@@ -174,8 +173,8 @@ int webhooks_deliveries(http_req_t *req) {
     api_error_field(req, 400, E_VALIDATION, "limit must be 1 to 200", "limit");
     return 0;
   }
-  if (ps && !api_parse_id(ps)) {
-    api_error_field(req, 400, E_VALIDATION, "page must be a positive integer", "page");
+  if (ps && (!api_parse_id(ps) || api_parse_id(ps) > 1000000)) {
+    api_error_field(req, 400, E_VALIDATION, "page must be 1 to 1000000", "page");
     return 0;
   }
   if (ls) limit = api_parse_id(ls);

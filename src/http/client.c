@@ -133,8 +133,13 @@ int http_addr_forbidden(const struct sockaddr *sa) {
   const unsigned char *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
   static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  static const unsigned char siit[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0}; /* ::ffff:0:a.b.c.d */
   static const unsigned char zero[12] = {0};
-  if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0) return v4_forbidden(a + 12);
+  if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0 || memcmp(a, siit, 12) == 0)
+    return v4_forbidden(a + 12);
+  if (a[0] == 0x20 && a[1] == 0x02) return v4_forbidden(a + 2);              /* 6to4 2002:a.b.c.d::/48 */
+  if (a[0] == 0 && a[1] == 0x64 && a[2] == 0xff && a[3] == 0x9b && a[4] == 0 && a[5] == 1)
+    return 1;                                                                 /* 64:ff9b:1::/48 local NAT64 */
   if (memcmp(a, zero, 12) == 0) return 1;                     /* ::, ::1 and v4-compatible */
   if ((a[0] & 0xfe) == 0xfc) return 1;                        /* fc00::/7 unique local */
   if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return 1;        /* fe80::/10 link local */

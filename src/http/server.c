@@ -63,6 +63,7 @@ struct http_server_s {
   http_conn_t *conns;     /* list head */
   int nconns;
   int nrejecting;         /* over-limit connections being answered 503 */
+  int norphans;           /* requests whose connection died while a handler had them */
   void *rejecting;        /* their list (reject_t) */
   uint64_t rejected;
   int draining, listening;
@@ -284,8 +285,11 @@ void http_respond(http_req_t *req, int status, const char *ctype, const char *bo
   req->status = status;
   http_conn_t *c = req->conn;
   if (!c) { /* orphaned: the client is gone; account and drop */
+    http_server_t *s = req->server;
     req_account(req);
     req_free(req);
+    s->norphans--;
+    if (s->draining && s->nconns == 0 && s->nrejecting == 0 && s->norphans == 0 && s->on_drained) drained(s);
     return;
   }
   http_server_t *s = c->srv;
@@ -687,7 +691,7 @@ static void on_conn_closed(uv_handle_t *h) {
   if (c->next) c->next->prev = c->prev;
   s->nconns--;
   free(c);
-  if (s->draining && s->nconns == 0 && s->nrejecting == 0 && s->on_drained) drained(s);
+  if (s->draining && s->nconns == 0 && s->nrejecting == 0 && s->norphans == 0 && s->on_drained) drained(s);
 }
 
 static void conn_close(http_conn_t *c) {
@@ -696,6 +700,7 @@ static void conn_close(http_conn_t *c) {
     c->req->conn = NULL;
     c->req->orphaned = 1;
     c->req = NULL;
+    c->srv->norphans++; /* the server (and what handlers use) stays until it is answered */
   }
   c->state = CONN_CLOSING;
   uv_timer_stop(&c->timer);
@@ -747,7 +752,7 @@ static void on_reject_closed(uv_handle_t *h) {
   if (r->next) ((reject_t *)r->next)->prev = r->prev;
   s->nrejecting--;
   free(r);
-  if (s->draining && s->nconns == 0 && s->nrejecting == 0 && s->on_drained) drained(s);
+  if (s->draining && s->nconns == 0 && s->nrejecting == 0 && s->norphans == 0 && s->on_drained) drained(s);
 }
 
 static void reject_close(reject_t *r) {
@@ -898,7 +903,7 @@ void http_server_drain(http_server_t *s, http_drained_cb cb) {
     if (c->state == CONN_IDLE && c->rlen == c->rpos) conn_close(c);
   }
   for (reject_t *r = s->rejecting; r; r = r->next) reject_close(r);
-  if (s->nconns == 0 && s->nrejecting == 0) {
+  if (s->nconns == 0 && s->nrejecting == 0 && s->norphans == 0) {
     drained(s);
     return;
   }
@@ -927,7 +932,7 @@ static void on_server_handle_closed(uv_handle_t *h) {
 }
 
 void http_server_close(http_server_t *s) {
-  assert(s->nconns == 0 && s->nrejecting == 0);
+  assert(s->nconns == 0 && s->nrejecting == 0 && s->norphans == 0);
   s->closes_pending = 1;
   s->drain_timer.data = s;
   uv_close((uv_handle_t *)&s->drain_timer, on_server_handle_closed);

@@ -72,7 +72,9 @@ http_server_t *http_server_new(uv_loop_t *loop, const config_t *cfg, const http_
 /* Binds and listens on cfg's address. 0 or a negative uv error. */
 int http_server_listen(http_server_t *srv) WARN_UNUSED;
 /* Stops accepting, closes idle connections, makes every later response "Connection: close";
- * after SLOTD_SHUTDOWN_TIMEOUT closes whatever is left. cb fires once no connection is open. */
+ * after SLOTD_SHUTDOWN_TIMEOUT closes whatever is left. cb fires once no connection is open and
+ * no orphaned request still waits for its handler (queries, password hashes and idempotency
+ * waits all end within their own timeouts), so what handlers use may be freed from cb. */
 void http_server_drain(http_server_t *srv, http_drained_cb cb);
 int http_server_draining(const http_server_t *srv);
 /* The bound port (useful with port 0), or -1. */

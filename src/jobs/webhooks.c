@@ -11,7 +11,7 @@
 #include "../core/metrics.h"
 #include "../http/client.h"
 
-#define LEASE_SECONDS 60
+#define LEASE_MARGIN 30 /* seconds a claim outlives the attempt's own timeout */
 #define SLOW_POLL_MS 30000
 #define SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 
@@ -29,6 +29,7 @@ typedef struct jobs_webhooks_s {
 typedef struct {
   disp_t *d;
   char id[24];
+  char attempt[16]; /* which claim this is: a late result of an expired claim is ignored */
   char *payload;
 } job_t;
 
@@ -43,17 +44,18 @@ void webhook_sign(const char *secret, const char *msg_id, long long ts, const ch
   hex_encode(mac, sizeof mac, hex);
   /* Standard Webhooks: key = base64-decoded part after whsec_, else the secret's raw bytes;
    * signed content = id.timestamp.body. */
-  unsigned char key[256];
-  int klen = -1;
-  if (strncmp(secret, "whsec_", 6) == 0) klen = crypto_base64_decode(secret + 6, key, sizeof key);
-  if (klen <= 0) {
-    klen = (int)strlen(secret);
-    memcpy(key, secret, (size_t)klen);
+  unsigned char decoded[256];
+  const void *key = secret;
+  size_t klen = strlen(secret);
+  int n = strncmp(secret, "whsec_", 6) == 0 ? crypto_base64_decode(secret + 6, decoded, sizeof decoded) : -1;
+  if (n > 0) { /* never more than sizeof decoded: the decoder refuses a longer result */
+    key = decoded;
+    klen = (size_t)n;
   }
   buf_t m = BUF_INIT;
   buf_printf(&m, "%s.%lld.", msg_id, ts);
   buf_append(&m, body, len);
-  crypto_hmac_sha256(key, (size_t)klen, m.data, m.len, mac);
+  crypto_hmac_sha256(key, klen, m.data, m.len, mac);
   buf_free(&m);
   memcpy(v1, "v1,", 3);
   crypto_base64_encode(mac, sizeof mac, v1 + 3, 61);
@@ -110,14 +112,16 @@ static void on_delivered(void *data, const http_client_result_t *res) {
   else if (!ok) snprintf(err, sizeof err, "HTTP %d", res->status);
   log_kv(ok ? LOG_DEBUG : LOG_INFO, "webhook attempt", "delivery", j->id, "status", status, "error",
          ok ? "" : err, NULL);
-  const char *params[6] = {j->id, ok ? "t" : "f", res->status ? status : NULL, ok ? NULL : err, ms, d->schedule};
-  db_query(d->app->db, "webhook_result", 6, params, on_recorded, j);
+  const char *params[7] = {j->id, j->attempt, ok ? "t" : "f", res->status ? status : NULL, ok ? NULL : err, ms,
+                           d->schedule};
+  db_query(d->app->db, "webhook_result", 7, params, on_recorded, j);
 }
 
 static void deliver(disp_t *d, PGresult *res, int row) {
   job_t *j = xcalloc(1, sizeof *j);
   j->d = d;
   snprintf(j->id, sizeof j->id, "%s", PQgetvalue(res, row, 0));
+  snprintf(j->attempt, sizeof j->attempt, "%s", PQgetvalue(res, row, 5));
   const char *url = PQgetvalue(res, row, 1), *secret = PQgetvalue(res, row, 2);
   const char *event = PQgetvalue(res, row, 3);
   size_t len = (size_t)PQgetlength(res, row, 4);
@@ -179,7 +183,8 @@ static void poll_due(disp_t *d) {
   d->claiming = 1;
   char limit[16], lease[16];
   snprintf(limit, sizeof limit, "%d", room);
-  snprintf(lease, sizeof lease, "%d", LEASE_SECONDS);
+  /* A claim must outlive its attempt, or a slow attempt would be made twice at once. */
+  snprintf(lease, sizeof lease, "%d", (int)(d->app->cfg->webhook_timeout_ms / 1000) + LEASE_MARGIN);
   const char *params[2] = {limit, lease};
   db_query(d->app->db, "webhook_claim", 2, params, on_claimed, d);
 }
