@@ -54,7 +54,10 @@ int time_parse_rfc3339(const char *s, int64_t *out) {
     return -1;
   }
   if (*p) return -1;
-  *out = time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+  int64_t t = time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+  /* The instant itself must have a four-digit year: "9999-12-31T23:59:59-00:55" is in 10000. */
+  if (t < -62135596800LL || t > 253402300799LL) return -1; /* 0001-01-01 .. 9999-12-31 UTC */
+  *out = t;
   return 0;
 }
 

@@ -64,6 +64,13 @@ int main(void) {
   /* Before the first transition: the first type (LMT) */
   CHECK(off("America/New_York", "1800-01-01T00:00:00Z") == -(4 * 3600 + 56 * 60 + 2));
 
+  /* RFC 3339 instants must have a four-digit year in UTC (found by the fuzzer). */
+  int64_t t;
+  CHECK(time_parse_rfc3339("9999-12-31T23:59:59-00:55", &t) == -1);
+  CHECK(time_parse_rfc3339("0001-01-01T00:30:00+01:00", &t) == -1);
+  CHECK(time_parse_rfc3339("9999-12-31T23:59:59Z", &t) == 0 && t == 253402300799LL);
+  CHECK(time_parse_rfc3339("2026-02-29T00:00:00Z", &t) == -1 && time_parse_rfc3339("2028-02-29T00:00:00Z", &t) == 0);
+
   /* Malformed files never crash and are refused. */
   static const unsigned char junk[] = "TZif2\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
   CHECK(tzif_parse(junk, sizeof junk - 1) == NULL);
