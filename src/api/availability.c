@@ -166,10 +166,9 @@ int availability_inputs(json_t *data, sched_schedule_t *s, sched_event_t *e, sch
 /* ------------------------------------------------------------------ formatting */
 
 /* "2026-03-10" and "09:00" of instant t in zone tz. */
-static void local_parts(const tz_t *tz, int64_t t, char date[11], char hm[6], int32_t *off) {
-  *off = tz_offset(tz, t);
+static void local_parts(const tz_t *tz, int64_t t, char date[11], char hm[6]) {
   char iso[32];
-  time_format_utc(t + *off, iso, sizeof iso);
+  time_format_utc(t + tz_offset(tz, t), iso, sizeof iso);
   memcpy(date, iso, 10);
   date[10] = 0;
   memcpy(hm, iso + 11, 5);
@@ -184,6 +183,7 @@ static void rfc3339_local(buf_t *b, const tz_t *tz, int64_t t) {
 
 typedef struct {
   char date[11];
+  char hm[6]; /* the slot's local start, formatted once */
   size_t idx;
 } dated_t;
 
@@ -199,9 +199,7 @@ static void format_slots(buf_t *b, const sched_slots_t *slots, const tz_t *itz, 
   size_t n = 0;
   for (size_t i = 0; i < slots->n; i++) {
     if (slots->v[i].reason != SLOT_FREE) continue;
-    char hm[6];
-    int32_t off;
-    local_parts(itz, slots->v[i].start, d[n].date, hm, &off);
+    local_parts(itz, slots->v[i].start, d[n].date, d[n].hm);
     d[n].idx = i;
     n++;
   }
@@ -219,10 +217,7 @@ static void format_slots(buf_t *b, const sched_slots_t *slots, const tz_t *itz, 
       rfc3339_local(b, itz, s->end);
       buf_printf(b, ",\"seats_remaining\":%d}", s->seats_left);
     } else {
-      char date[11], hm[6];
-      int32_t off;
-      local_parts(itz, s->start, date, hm, &off);
-      buf_printf(b, "\"%s\"", hm);
+      buf_printf(b, "\"%s\"", d[i].hm);
     }
   }
   buf_puts(b, n ? "]}}" : "}}");

@@ -182,14 +182,21 @@ busy:;
   *reason = SLOT_FREE;
 }
 
-int sched_conflict(const sched_event_t *e, const tz_t *tz, sched_busy_t *busy, size_t nbusy, int64_t start,
-                   int *seats_left, int64_t *ref) {
+/* Readies busy time for judge(): sorted by widened start, and its longest widened interval. */
+static void ctx_busy(ctx_t *c, sched_busy_t *busy, size_t nbusy) {
   if (nbusy) qsort(busy, nbusy, sizeof *busy, cmp_busy);
-  ctx_t c = {.e = e, .busy = busy, .nbusy = nbusy, .tz = tz, .busy_only = 1};
+  c->busy = busy;
+  c->nbusy = nbusy;
   for (size_t i = 0; i < nbusy; i++) {
     int64_t len = (busy[i].end + busy[i].buffer_after) - (busy[i].start - busy[i].buffer_before);
-    if (len > c.maxlen) c.maxlen = len;
+    if (len > c->maxlen) c->maxlen = len;
   }
+}
+
+int sched_conflict(const sched_event_t *e, const tz_t *tz, sched_busy_t *busy, size_t nbusy, int64_t start,
+                   int *seats_left, int64_t *ref) {
+  ctx_t c = {.e = e, .tz = tz, .busy_only = 1};
+  ctx_busy(&c, busy, nbusy);
   int reason;
   judge(&c, start, &reason, ref, seats_left);
   return reason;
@@ -218,12 +225,8 @@ void sched_compute(const sched_schedule_t *s, const sched_event_t *e, sched_busy
                    int64_t now, int64_t from, int64_t to, int explain, sched_slots_t *out) {
   memset(out, 0, sizeof *out);
   if (from >= to || e->duration <= 0 || e->interval <= 0) return;
-  if (nbusy) qsort(busy, nbusy, sizeof *busy, cmp_busy);
-  ctx_t c = {.e = e, .busy = busy, .nbusy = nbusy, .tz = s->tz, .now = now};
-  for (size_t i = 0; i < nbusy; i++) {
-    int64_t len = (busy[i].end + busy[i].buffer_after) - (busy[i].start - busy[i].buffer_before);
-    if (len > c.maxlen) c.maxlen = len;
-  }
+  ctx_t c = {.e = e, .tz = s->tz, .now = now};
+  ctx_busy(&c, busy, nbusy);
   int dcap = 0, wcap = 0;
   if (e->limit_day || e->limit_week)
     for (size_t i = 0; i < nbusy; i++) {
