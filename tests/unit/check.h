@@ -29,6 +29,19 @@ static int check_n, check_failed;
     }                                                                                      \
   } while (0)
 
+/* Integers: both sides are converted to long long and printed on failure. */
+#define CHECK_EQ(a, b)                                                                                             \
+  do {                                                                                                             \
+    long long check_a_ = (long long)(a), check_b_ = (long long)(b);                                                \
+    ++check_n;                                                                                                     \
+    if (check_a_ == check_b_) printf("ok %d - %s == %s\n", check_n, #a, #b);                                       \
+    else {                                                                                                         \
+      printf("not ok %d - %s == %s: got %lld, want %lld (%s:%d)\n", check_n, #a, #b, check_a_, check_b_, __FILE__, \
+             __LINE__);                                                                                            \
+      check_failed++;                                                                                              \
+    }                                                                                                              \
+  } while (0)
+
 static inline int check_done(void) {
   printf("1..%d\n", check_n);
   return check_failed ? 1 : 0;

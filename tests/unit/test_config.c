@@ -25,7 +25,7 @@ int main(void) {
   const char *none[] = {NULL};
   CHECK(load(none, &c, err) == 0);
   CHECK_STR(c.listen_host, "127.0.0.1");
-  CHECK(c.listen_port == 8080);
+  CHECK_EQ(c.listen_port, 8080);
   CHECK(c.db_pool == 4 && c.max_body == 1048576 && c.max_connections == 1024);
   CHECK(c.idle_timeout_ms == 60000 && c.header_timeout_ms == 10000 && c.shutdown_timeout_ms == 10000);
   CHECK_STR(c.database_url, "dbname=slotd");
@@ -39,7 +39,7 @@ int main(void) {
   CHECK(load(good, &c, err) == 0);
   CHECK_STR(c.listen_host, "::1");
   CHECK(c.listen_port == 9000 && c.idle_timeout_ms == 500 && c.log_level == 2);
-  CHECK(c.n_trusted_proxies == 3);
+  CHECK_EQ(c.n_trusted_proxies, 3);
   CHECK_STR(c.public_url, "https://book.example.com");
   unsigned char a4[4], a6[16];
   inet_pton(AF_INET, "10.1.2.3", a4);

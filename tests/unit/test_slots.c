@@ -41,7 +41,7 @@ int main(void) {
   int64_t now = utc("2026-01-01T00:00:00Z");
   int64_t mon = utc("2026-03-02T05:00:00Z"), tue = utc("2026-03-03T05:00:00Z"); /* local midnights */
   sched_compute(&s, &e, NULL, 0, now, mon, tue, 0, &o);
-  CHECK(o.n == 16);
+  CHECK_EQ(o.n, 16);
   CHECK(o.v[0].start == utc("2026-03-02T14:00:00Z") && o.v[15].start == utc("2026-03-02T21:30:00Z"));
   sched_slots_free(&o);
 
@@ -66,7 +66,7 @@ int main(void) {
     outside += o.v[i].reason == SLOT_OUTSIDE_HOURS;
   }
   CHECK(booked == 1 && buffer == 1 && count_free(&o) == 14);
-  CHECK(outside == 48 - 16); /* the rest of the day's 30-minute grid */
+  CHECK_EQ(outside, 48 - 16); /* the rest of the day's 30-minute grid */
   sched_slots_free(&o);
   e.buffer_before = 0;
 
@@ -120,11 +120,11 @@ int main(void) {
   for (int k = 0; k < 7; k++) sched_add_span(d.week[k], &d.nweek[k], 60, 240);
   sched_event_t h = event(60);
   sched_compute(&d, &h, NULL, 0, now, utc("2026-11-01T04:00:00Z"), utc("2026-11-02T05:00:00Z"), 0, &o);
-  CHECK(o.n == 4);
+  CHECK_EQ(o.n, 4);
   CHECK(o.v[0].start == utc("2026-11-01T05:00:00Z") && o.v[3].start == utc("2026-11-01T08:00:00Z"));
   sched_slots_free(&o);
   sched_compute(&d, &h, NULL, 0, now, utc("2026-03-08T05:00:00Z"), utc("2026-03-09T04:00:00Z"), 0, &o);
-  CHECK(o.n == 2);
+  CHECK_EQ(o.n, 2);
   CHECK(o.v[0].start == utc("2026-03-08T06:00:00Z") && o.v[1].start == utc("2026-03-08T07:00:00Z"));
   sched_slots_free(&o);
   /* A rule starting inside the skipped hour (02:30) starts at 03:30 EDT = 07:30Z. */
