@@ -1,6 +1,7 @@
 #include "link.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,32 @@ void db_params_free(db_params_t *p) {
   free(p);
 }
 
+/* ------------------------------------------------------------------ states */
+
+#define LM(s) (1u << (s))
+/* link_moves[from] has bit `to` set when from -> to is legal (the table in link.h). */
+static const unsigned link_moves[DB_LINK_NSTATES] = {
+    [DB_LINK_IDLE] = LM(DB_LINK_RESOLVING) | LM(DB_LINK_CONNECTING) | LM(DB_LINK_BACKOFF) | LM(DB_LINK_CLOSED),
+    [DB_LINK_RESOLVING] = LM(DB_LINK_CONNECTING) | LM(DB_LINK_BACKOFF) | LM(DB_LINK_CLOSED),
+    [DB_LINK_CONNECTING] = LM(DB_LINK_READY) | LM(DB_LINK_BACKOFF) | LM(DB_LINK_CLOSED),
+    [DB_LINK_READY] = LM(DB_LINK_BACKOFF) | LM(DB_LINK_CLOSED),
+    [DB_LINK_BACKOFF] = LM(DB_LINK_RESOLVING) | LM(DB_LINK_CONNECTING) | LM(DB_LINK_BACKOFF) | LM(DB_LINK_CLOSED),
+    [DB_LINK_CLOSED] = 0,
+};
+#undef LM
+
+/* Pure: is from -> to a legal move (for link_set_state's assert and the unit test; unused, not
+ * wrong, when NDEBUG compiles the assert out). */
+__attribute__((unused)) static int link_move_ok(int from, int to) {
+  return from >= 0 && from < DB_LINK_NSTATES && to >= 0 && to < DB_LINK_NSTATES && (link_moves[from] >> to & 1u);
+}
+
+/* The only place that changes l->state (STYLE.md habit 7); the caller arms timers and polls. */
+static void link_set_state(db_link_t *l, int s) {
+  assert(link_move_ok(l->state, s));
+  l->state = s;
+}
+
 /* ------------------------------------------------------------------ link */
 
 static void on_poll(uv_poll_t *h, int status, int events);
@@ -150,7 +177,7 @@ static void drop_pg(db_link_t *l) {
 
 static void schedule_retry(db_link_t *l) {
   if (l->closing) return;
-  l->state = DB_LINK_BACKOFF;
+  link_set_state(l, DB_LINK_BACKOFF);
   uint64_t delay = BACKOFF_BASE_MS;
   for (int i = 1; i < l->attempts && delay < BACKOFF_CAP_MS; i++) delay *= 2;
   if (delay > BACKOFF_CAP_MS) delay = BACKOFF_CAP_MS;
@@ -199,7 +226,7 @@ static void poll_connect(db_link_t *l) {
         connect_failed(l, PQerrorMessage(l->pg));
         return;
       }
-      l->state = DB_LINK_READY;
+      link_set_state(l, DB_LINK_READY);
       if (l->attempts > 0) log_kv(LOG_INFO, "database connected", "conn", l->name, NULL);
       l->attempts = 0;
       l->cb(l, DB_EV_READY);
@@ -254,7 +281,7 @@ static void begin_pg(db_link_t *l) {
     return;
   }
   PQsetNoticeProcessor(l->pg, on_notice, l);
-  l->state = DB_LINK_CONNECTING;
+  link_set_state(l, DB_LINK_CONNECTING);
   uv_timer_start(&l->timer, on_timer, p->connect_timeout_ms, 0); /* libpq's connect_timeout is not enforced here */
   if (poll_set(l, UV_WRITABLE)) connect_failed(l, "cannot watch socket");
 }
@@ -290,7 +317,7 @@ static void start_connect(db_link_t *l) {
       schedule_retry(l);
       return;
     }
-    l->state = DB_LINK_RESOLVING;
+    link_set_state(l, DB_LINK_RESOLVING);
     l->gai.data = l;
     if (uv_getaddrinfo(l->loop, &l->gai, on_resolved, p->values[p->host_idx], NULL, &hints) != 0) {
       connect_failed(l, "cannot start name resolution");
@@ -333,6 +360,6 @@ void db_link_close(db_link_t *l, uv_close_cb on_closed) {
     uv_cancel((uv_req_t *)&l->gai);
   }
   drop_pg(l);
-  l->state = DB_LINK_CLOSED;
+  link_set_state(l, DB_LINK_CLOSED);
   uv_close((uv_handle_t *)&l->timer, on_timer_closed);
 }

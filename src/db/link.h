@@ -3,6 +3,22 @@
  * exponential backoff and jitter. Shared by the pool's connections and the LISTEN connection.
  *
  * States: IDLE -> (RESOLVING ->) CONNECTING -> READY; any failure -> BACKOFF -> RESOLVING...
+ * One function in link.c changes the state and asserts that the move is one of these
+ * (STYLE.md habit 7; anything else is a bug):
+ *   IDLE       -> RESOLVING   db_link_connect, host is a name: uv_getaddrinfo started
+ *   IDLE       -> CONNECTING  db_link_connect, host is an address or socket: PQconnectStartParams
+ *   IDLE       -> BACKOFF     the first attempt failed at once (libpq refused to start)
+ *   RESOLVING  -> CONNECTING  the name resolved
+ *   RESOLVING  -> BACKOFF     resolution failed or could not start, libpq refused to start, or
+ *                             db_link_reset (the lookup is cancelled; its callback still runs)
+ *   CONNECTING -> READY       PQconnectPoll said OK and the socket is watched nonblocking
+ *   CONNECTING -> BACKOFF     PQconnectPoll failed, connect timer, socket watch failed, reset
+ *   READY      -> BACKOFF     db_link_reset: the owner saw it fail (it hears LOST after the move)
+ *   BACKOFF    -> RESOLVING   backoff timer, host is a name
+ *   BACKOFF    -> CONNECTING  backoff timer, host is an address or socket
+ *   BACKOFF    -> BACKOFF     backoff timer, but the attempt failed at once, or a cancelled
+ *                             lookup has not reported back yet: wait again
+ *   any but CLOSED -> CLOSED  db_link_close; CLOSED is final
  * The owner's callback hears READY, LOST (a READY link failed or was reset: fail what was
  * sent on it), READABLE and WRITABLE (only while READY). Callbacks may call db_link_reset. */
 #ifndef SLOTD_DB_LINK_H
@@ -16,7 +32,15 @@
 typedef struct db_params_s db_params_t;
 typedef struct db_link_s db_link_t;
 
-enum { DB_LINK_IDLE, DB_LINK_RESOLVING, DB_LINK_CONNECTING, DB_LINK_READY, DB_LINK_BACKOFF, DB_LINK_CLOSED };
+enum {
+  DB_LINK_IDLE,
+  DB_LINK_RESOLVING,
+  DB_LINK_CONNECTING,
+  DB_LINK_READY,
+  DB_LINK_BACKOFF,
+  DB_LINK_CLOSED,
+  DB_LINK_NSTATES
+};
 enum { DB_EV_READY, DB_EV_LOST, DB_EV_READABLE, DB_EV_WRITABLE };
 
 typedef void (*db_link_cb)(db_link_t *link, int event);
@@ -30,7 +54,7 @@ struct db_link_s {
   int poll_events;
   uv_timer_t timer;       /* connect timeout, or backoff delay */
   uv_getaddrinfo_t gai;
-  int state;
+  int state;              /* DB_LINK_*: read freely, changed only inside link.c (see above) */
   int attempts;           /* failures since the last READY, for backoff */
   int closing;            /* db_link_close called */
   char hostaddr[64];      /* resolved address for this attempt */
