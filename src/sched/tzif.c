@@ -1,5 +1,6 @@
 #include "tzif.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,11 +347,19 @@ int64_t tz_local_to_utc(const tz_t *tz, int64_t local) {
 
 /* ------------------------------------------------------------------ cache */
 
-static map_t *g_cache; /* name -> tz_t* */
+/* Every zone name on this system, found once by walking TZ_DIR (tz_preload), mapped to its zone
+ * once loaded (NULL before). A name that is not in the map is not a zone: tz_get answers it
+ * without touching the file system, so clients sending made-up names cost a hash lookup. */
+#define TZ_MAX_NAME 64    /* longest name accepted */
+#define TZ_MAX_NAMES 4096 /* a tzdata release has about 600 (plus posix/ and right/, skipped) */
+#define TZ_MAX_DEPTH 8
+
+static map_t *g_zones;      /* name -> tz_t* (NULL until first used); NULL until tz_preload */
+static size_t g_fs_lookups; /* zone files opened by tz_get (the start-up walk not counted) */
 
 static int name_ok(const char *name) {
   size_t n = strlen(name);
-  if (n == 0 || n > 64 || name[0] == '/' || name[0] == '.' || strstr(name, "..") || strstr(name, "//") ||
+  if (n == 0 || n > TZ_MAX_NAME || name[0] == '/' || name[0] == '.' || strstr(name, "..") || strstr(name, "//") ||
       name[n - 1] == '/')
     return 0;
   for (size_t i = 0; i < n; i++) {
@@ -369,6 +378,7 @@ static int name_ok(const char *name) {
 static tz_t *load_file(const char *name) {
   char path[128];
   snprintf(path, sizeof path, TZ_DIR "/%s", name);
+  g_fs_lookups++;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NULL;
   struct stat st;
@@ -386,16 +396,91 @@ static tz_t *load_file(const char *name) {
   return tz;
 }
 
+/* Would load_file() find a zone here? The checks it makes before parsing, plus the TZif magic,
+ * which keeps tzdata's other files (leapseconds) out of the name set. */
+static int looks_like_zone(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct stat st;
+  unsigned char magic[4];
+  int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size < TZ_MAX_FILE &&
+           read(fd, magic, sizeof magic) == (ssize_t)sizeof magic && memcmp(magic, "TZif", 4) == 0;
+  close(fd);
+  return ok;
+}
+
+typedef struct {
+  dev_t dev;
+  ino_t ino;
+} dir_id_t;
+
+/* Adds the zone names under path (TZ_DIR "/" rel, rel at path + rel_off; rel is "" at the top)
+ * to g_zones. Symbolic links are followed, as open() in load_file follows them; a directory
+ * already on the way down is not entered again (a link loop would never end). */
+static void walk(char *path, size_t rel_off, dir_id_t *up, int depth) {
+  DIR *d = opendir(path);
+  if (!d) return;
+  size_t plen = strlen(path);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL && map_size(g_zones) < TZ_MAX_NAMES) {
+    if (e->d_name[0] == '.') continue; /* ".", ".." and hidden files: name_ok refuses a leading '.' */
+    size_t nlen = strlen(e->d_name);
+    if (plen + 1 + nlen - rel_off > TZ_MAX_NAME) continue; /* rel would be too long: name_ok refuses it */
+    if (depth == 0 && (strcmp(e->d_name, "posix") == 0 || strcmp(e->d_name, "right") == 0))
+      continue; /* copies of every zone under names name_ok refuses */
+    path[plen] = '/';
+    memcpy(path + plen + 1, e->d_name, nlen + 1);
+    const char *rel = path + rel_off;
+    struct stat st;
+    int is_dir = e->d_type == DT_DIR, maybe_file = e->d_type == DT_REG;
+    if (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
+      if (stat(path, &st) != 0) goto next;
+      is_dir = S_ISDIR(st.st_mode);
+      maybe_file = S_ISREG(st.st_mode);
+    }
+    if (is_dir && depth + 1 < TZ_MAX_DEPTH && stat(path, &st) == 0) {
+      int loop = 0;
+      for (int i = 0; i <= depth; i++) loop |= up[i].dev == st.st_dev && up[i].ino == st.st_ino;
+      if (!loop) {
+        up[depth + 1] = (dir_id_t){st.st_dev, st.st_ino};
+        walk(path, rel_off, up, depth + 1);
+      }
+    } else if (maybe_file && name_ok(rel) && looks_like_zone(path)) {
+      map_put(g_zones, rel, NULL); /* value: NULL until the zone is loaded */
+    }
+  next:
+    path[plen] = '\0';
+  }
+  closedir(d);
+}
+
+size_t tz_preload(void) {
+  if (g_zones) return map_size(g_zones);
+  /* One more than the walk may add, so the map never clears itself (map.h). */
+  g_zones = map_new(sizeof(tz_t *), TZ_MAX_NAMES + 1);
+  char path[sizeof TZ_DIR + TZ_MAX_NAME + 2] = TZ_DIR;
+  dir_id_t up[TZ_MAX_DEPTH];
+  struct stat st;
+  if (stat(path, &st) != 0) return 0; /* no tzdata: no zones, as before */
+  up[0] = (dir_id_t){st.st_dev, st.st_ino};
+  walk(path, sizeof TZ_DIR, up, 0);
+  return map_size(g_zones);
+}
+
+size_t tz_fs_lookups(void) { return g_fs_lookups; }
+
 const tz_t *tz_get(const char *name) {
   if (!name || !name_ok(name)) return NULL;
-  if (!g_cache) g_cache = map_new(sizeof(tz_t *), 8192);
-  tz_t **slot = map_get(g_cache, name);
-  if (slot) return *slot;
-  tz_t *tz = load_file(name);
-  if (!tz) return NULL;
-  /* Bounded by the files under /usr/share/zoneinfo (under 2000), far below the map's cap, so
-   * the map never clears itself and a zone once handed out stays valid. */
-  *(tz_t **)map_put(g_cache, name, NULL) = tz;
+  if (!g_zones) tz_preload();
+  tz_t **slot = map_get(g_zones, name);
+  if (!slot) return NULL; /* not a zone on this system: no file-system call */
+  if (*slot) return *slot;
+  tz_t *tz = load_file(name); /* the zone's first use: its one file-system call */
+  if (!tz) {
+    map_del(g_zones, name); /* listed but unreadable or malformed: remembered as a miss */
+    return NULL;
+  }
+  *slot = tz; /* the map never grows after the walk, so zones handed out stay valid */
   return tz;
 }
 
@@ -413,13 +498,13 @@ void tz_format_rfc3339(const tz_t *tz, int64_t t, char *out, size_t outlen) {
 
 static int free_entry(const char *key, void *value, void *ctx) {
   (void)key, (void)ctx;
-  tz_free(*(tz_t **)value);
+  tz_free(*(tz_t **)value); /* NULL for a zone never used */
   return 1;
 }
 
 void tz_cache_free(void) {
-  if (!g_cache) return;
-  map_filter(g_cache, free_entry, NULL);
-  map_free(g_cache);
-  g_cache = NULL;
+  if (!g_zones) return;
+  map_filter(g_zones, free_entry, NULL);
+  map_free(g_zones);
+  g_zones = NULL;
 }

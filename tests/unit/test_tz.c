@@ -1,11 +1,15 @@
 /* TZif reader and wall-clock conversion: DST gaps and overlaps (RFC 5545 rule), half-hour and
  * 45-minute zones, the POSIX footer far in the future, southern hemisphere, and malformed input.
- * Expected values were cross-checked with Python's zoneinfo (fold=0). */
+ * Expected values were cross-checked with Python's zoneinfo (fold=0).
+ * The zone-name set: made-up names cost no file-system call, and every name that loads by
+ * opening its file (tz_get before the set) still loads, and no other; tzif.c is included to
+ * reach name_ok and load_file, the reference. */
+#include <ftw.h>
 #include <stdlib.h>
 
 #include "check.h"
 #include "core/timeutil.h"
-#include "sched/tzif.h"
+#include "sched/tzif.c"
 
 static int64_t utc(const char *s) {
   int64_t t = 0;
@@ -23,7 +27,108 @@ static int64_t local(const char *s) {
 static int64_t l2u(const char *zone, const char *wall) { return tz_local_to_utc(tz_get(zone), local(wall)); }
 static int off(const char *zone, const char *instant) { return tz_offset(tz_get(zone), utc(instant)); }
 
+/* ------------------------------------------------------------------ the zone-name set */
+
+/* What tz_get did before the name set: validate the name, then open the file. */
+static int loads_by_path(const char *name) {
+  if (!name_ok(name)) return 0;
+  tz_t *t = load_file(name);
+  tz_free(t);
+  return t != NULL;
+}
+
+static int n_loadable, n_mismatched;
+
+/* Every path under the zoneinfo tree, symbolic links included (FTW_PHYS: glibc's nftw would
+ * otherwise report a file reached by several names once; no folder there is a link): tz_get
+ * must agree with loads_by_path. */
+static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st, (void)type;
+  if (ftw->level == 0) return 0;
+  const char *rel = path + strlen(TZ_DIR) + 1;
+  int before = loads_by_path(rel), now = tz_get(rel) != NULL;
+  n_loadable += before;
+  if (before != now && n_mismatched++ < 10) printf("# %s: loads by path %d, tz_get %d\n", rel, before, now);
+  return 0;
+}
+
+static void check_name_set(void) {
+  size_t nzones = tz_preload();
+  printf("# %zu zone names\n", nzones);
+  CHECK(nzones > 550 && nzones < TZ_MAX_NAMES);
+  CHECK(tz_preload() == nzones); /* once */
+
+  /* 1000 distinct names that are not zones: not one file-system call */
+  size_t base = tz_fs_lookups();
+  int misses = 0;
+  for (int i = 0; i < 1000; i++) {
+    char name[80];
+    switch (i % 5) {
+      case 0: snprintf(name, sizeof name, "Mars/Crater_%d", i); break;
+      case 1: snprintf(name, sizeof name, "America/New_York%d", i); break;
+      case 2: snprintf(name, sizeof name, "Etc/GMT+%d", 15 + i); break;
+      case 3: snprintf(name, sizeof name, "Zone%d/Sub/Deeper", i); break;
+      default: snprintf(name, sizeof name, "%s%d", i % 2 ? "../etc/passwd" : "/etc/localtime", i); break;
+    }
+    misses += tz_get(name) == NULL;
+  }
+  CHECK(misses == 1000);
+  /* tzdata's files and folders that are not zones, and names only a file system would know */
+  static const char *const not_zones[] = {
+      "leapseconds", "zone.tab", "zone1970.tab", "tzdata.zi",  "iso3166.tab", "America", "Etc",
+      "US",          "posix",    "right",        "posixrules", "localtime",   "Factory", "posix/UTC",
+      "right/UTC",   "utc",      "Etc/",         "Etc//UTC",   "./UTC",       "UTC/",    "America/../UTC",
+  };
+  int refused = 0;
+  for (size_t i = 0; i < ARRAY_SIZE(not_zones); i++) refused += tz_get(not_zones[i]) == NULL;
+  CHECK(refused == (int)ARRAY_SIZE(not_zones));
+  CHECK(tz_fs_lookups() == base);
+
+  /* a zone: one file-system call on its first use, none after */
+  CHECK(tz_get("Europe/Paris") != NULL && tz_fs_lookups() == base + 1);
+  CHECK(tz_get("Europe/Paris") == tz_get("Europe/Paris") && tz_fs_lookups() == base + 1);
+
+  /* UTC, GMT, Etc/..., backward links and three-level names load as before */
+  static const char *const zones[] = {
+      "UTC",
+      "GMT",
+      "Etc/UTC",
+      "Etc/GMT+5",
+      "Etc/GMT-14",
+      "US/Eastern",
+      "Zulu",
+      "EST5EDT",
+      "CET",
+      "GB-Eire",
+      "NZ-CHAT",
+      "Etc/GMT0",
+      "GMT+0",
+      "America/Argentina/Buenos_Aires",
+      "America/Indiana/Knox",
+      "America/North_Dakota/New_Salem",
+  };
+  int loaded = 0;
+  for (size_t i = 0; i < ARRAY_SIZE(zones); i++) loaded += tz_get(zones[i]) != NULL;
+  CHECK(loaded == (int)ARRAY_SIZE(zones));
+  CHECK(strcmp(tz_name(tz_get("US/Eastern")), "US/Eastern") == 0);
+
+  /* every path in the tree: tz_get agrees with opening the file, and the set holds exactly the
+   * names that load that way */
+  CHECK(nftw(TZ_DIR, visit, 32, FTW_PHYS) == 0);
+  CHECK(n_mismatched == 0);
+  CHECK(n_loadable == (int)nzones);
+  printf("# %d names load by path\n", n_loadable);
+
+  /* a listed name whose file then fails to load costs one call, then none */
+  map_put(g_zones, "Gone/Zone", NULL);
+  base = tz_fs_lookups();
+  CHECK(tz_get("Gone/Zone") == NULL && tz_fs_lookups() == base + 1);
+  CHECK(tz_get("Gone/Zone") == NULL && tz_fs_lookups() == base + 1);
+  CHECK(tz_preload() == nzones);
+}
+
 int main(void) {
+  check_name_set();
   CHECK(tz_get("America/New_York") != NULL);
   CHECK(tz_get("UTC") != NULL && tz_get("Etc/GMT+5") != NULL);
   CHECK(tz_get("Mars/Base") == NULL);
@@ -89,6 +194,9 @@ int main(void) {
   tz_t *whole = tzif_parse(buf, n);
   CHECK(whole != NULL);
   tz_free(whole);
+  tz_cache_free();
+  /* after tz_cache_free the set is built again on the next use */
+  CHECK(tz_get("UTC") != NULL && tz_get("Mars/Base") == NULL);
   tz_cache_free();
   return check_done();
 }
