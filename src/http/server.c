@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <llhttp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,9 @@
 #define CORS_EXPOSE_HEADERS \
   "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, ETag, Link, X-Total-Count"
 
-/* Connection states (STYLE.md habit 7); conn_set_state() is the only place that changes them
- * and it arms the timer that belongs to the new state. */
+/* Connection states (STYLE.md habit 7); conn_set_state() is the only place that changes them:
+ * it checks the move against conn_moves[] (asserting on an illegal one) and arms the timer that
+ * belongs to the new state. A new connection starts zeroed, i.e. IDLE. */
 typedef enum {
   CONN_IDLE,      /* between requests: idle timer (header timer on a fresh connection) */
   CONN_READ_HEAD, /* first byte of a request seen: header timer, not reset by more bytes */
@@ -27,6 +29,38 @@ typedef enum {
   CONN_WRITING,   /* response queued: write timer */
   CONN_CLOSING    /* uv_close issued; freed in the last close callback */
 } conn_state_t;
+#define CONN_NSTATES (CONN_CLOSING + 1)
+
+#define CM(s) (1u << (s))
+/* conn_moves[from] has bit `to` set when from -> to is legal. Who makes each move:
+ *   IDLE -> IDLE            on_connection arms the first (header) timer of a fresh connection
+ *   IDLE -> READ_HEAD       on_message_begin: first byte of the next (possibly pipelined) request
+ *   IDLE -> WRITING         conn_fail: the parser refused bytes before a message began
+ *   READ_HEAD -> READ_BODY  on_headers_complete (every request, body or not; 100-continue too)
+ *   READ_HEAD -> WRITING    conn_fail: bad or oversized head, header timeout
+ *   READ_BODY -> READ_BODY  on_read re-arms the body timer on every read
+ *   READ_BODY -> HANDLING   conn_dispatch after on_message_complete paused the parser
+ *   READ_BODY -> WRITING    conn_fail: bad or oversized body, body timeout
+ *   HANDLING -> WRITING     http_respond (synchronously from the handler, or later)
+ *   WRITING -> IDLE         conn_after_write on a keep-alive connection
+ *   any but CLOSING -> CLOSING   conn_close: EOF, read or write error, timeouts, no keep-alive,
+ *                                draining (a HANDLING request is orphaned first)
+ * CLOSING is final. */
+static const unsigned conn_moves[CONN_NSTATES] = {
+    [CONN_IDLE] = CM(CONN_IDLE) | CM(CONN_READ_HEAD) | CM(CONN_WRITING) | CM(CONN_CLOSING),
+    [CONN_READ_HEAD] = CM(CONN_READ_BODY) | CM(CONN_WRITING) | CM(CONN_CLOSING),
+    [CONN_READ_BODY] = CM(CONN_READ_BODY) | CM(CONN_HANDLING) | CM(CONN_WRITING) | CM(CONN_CLOSING),
+    [CONN_HANDLING] = CM(CONN_WRITING) | CM(CONN_CLOSING),
+    [CONN_WRITING] = CM(CONN_IDLE) | CM(CONN_CLOSING),
+    [CONN_CLOSING] = 0,
+};
+#undef CM
+
+/* Pure: is from -> to a legal move (for conn_set_state's assert and the unit test; unused, not
+ * wrong, when NDEBUG compiles the assert out). */
+__attribute__((unused)) static int conn_move_ok(conn_state_t from, conn_state_t to) {
+  return (unsigned)from < CONN_NSTATES && (unsigned)to < CONN_NSTATES && (conn_moves[from] >> to & 1u);
+}
 
 struct http_conn_s {
   uv_tcp_t tcp;           /* first: uv handles get back to us with container_of */
@@ -86,7 +120,7 @@ static void conn_fail(http_conn_t *c, int status, const char *code, const char *
 static void on_timer(uv_timer_t *t);
 
 static void conn_set_state(http_conn_t *c, conn_state_t s) {
-  assert(c->state != CONN_CLOSING);
+  assert(conn_move_ok(c->state, s));
   const config_t *cfg = c->srv->cfg;
   c->state = s;
   switch (s) {
@@ -138,6 +172,48 @@ static void req_free(http_req_t *r) {
   arena_destroy(r->arena);
 }
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (!len || len > n) return 0;
+  for (size_t i = 1; i < len; i++)
+    if ((s[i] & 0xc0) != 0x80) return 0;
+  if (c == 0xe0 && s[1] < 0xa0) return 0; /* overlong */
+  if (c == 0xed && s[1] > 0x9f) return 0; /* surrogate */
+  if (c == 0xf0 && s[1] < 0x90) return 0; /* overlong */
+  if (c == 0xf4 && s[1] > 0x8f) return 0; /* above U+10FFFF */
+  return len;
+}
+
+/* Appends n bytes of s as a JSON string; bytes that are not well-formed UTF-8 (a client's path,
+ * a header) become U+FFFD, so a log line stays valid JSON whatever the client sent. */
+static void json_text(buf_t *b, const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  size_t i = 0;
+  while (i < n) { /* fast path: the whole span is valid */
+    size_t len = utf8_len(u + i, n - i);
+    if (!len) break;
+    i += len;
+  }
+  if (i == n) {
+    buf_json_strn(b, s, n);
+    return;
+  }
+  buf_t t = BUF_INIT;
+  buf_append(&t, s, i);
+  while (i < n) {
+    size_t len = utf8_len(u + i, n - i);
+    if (len) buf_append(&t, s + i, len);
+    else buf_puts(&t, "\xEF\xBF\xBD");
+    i += len ? len : 1;
+  }
+  buf_json_strn(b, t.data, t.len);
+  buf_free(&t);
+}
+
 /* Logs and counts a request whose response is done (written, failed or discarded). */
 static void req_account(http_req_t *r) {
   uint64_t dur = now_mono_ns() - r->start_ns;
@@ -151,7 +227,7 @@ static void req_account(http_req_t *r) {
   buf_puts(&f, ",\"method\":");
   buf_json_str(&f, r->method_name);
   buf_puts(&f, ",\"path\":");
-  buf_json_strn(&f, r->path ? r->path : "", r->path ? r->path_len : 0);
+  json_text(&f, r->path ? r->path : "", r->path ? r->path_len : 0); /* raw bytes from the client */
   buf_puts(&f, ",\"route\":");
   buf_json_str(&f, route);
   buf_printf(&f, ",\"status\":%d,\"duration_ms\":%.3f,\"bytes\":%zu,\"peer\":", r->status, (double)dur / 1e6,
@@ -159,6 +235,36 @@ static void req_account(http_req_t *r) {
   buf_json_str(&f, r->peer);
   if (r->orphaned) buf_puts(&f, ",\"orphaned\":true");
   log_raw(LOG_INFO, "request", f.data, f.len);
+  buf_free(&f);
+}
+
+void log_req(const http_req_t *req, int level, const char *msg, ...) {
+  if (!log_enabled(level)) return;
+  buf_t f = BUF_INIT;
+  buf_puts(&f, ",\"request_id\":");
+  json_text(&f, req->request_id, strlen(req->request_id));
+  buf_puts(&f, ",\"route\":");
+  if (req->match.pattern_idx >= 0) {
+    const char *pattern = router_patterns(req->server->router)[req->match.pattern_idx];
+    json_text(&f, pattern, strlen(pattern));
+  } else {
+    json_text(&f, req->path ? req->path : "", req->path ? req->path_len : 0);
+  }
+  buf_puts(&f, ",\"peer\":");
+  json_text(&f, req->peer, strlen(req->peer));
+  va_list ap;
+  va_start(ap, msg);
+  const char *k;
+  while ((k = va_arg(ap, const char *)) != NULL) {
+    const char *v = va_arg(ap, const char *);
+    buf_putc(&f, ',');
+    json_text(&f, k, strlen(k));
+    buf_putc(&f, ':');
+    if (v) json_text(&f, v, strlen(v));
+    else buf_puts(&f, "null");
+  }
+  va_end(ap);
+  log_raw(level, msg, f.data, f.len);
   buf_free(&f);
 }
 
@@ -354,13 +460,19 @@ static void conn_after_write(http_conn_t *c) {
   conn_drive(c); /* next pipelined request, or resume reading; no-op when called inside drive */
 }
 
+/* The request being read, created if the failure came before any, with its id assigned (the
+ * id its error response and log lines carry). */
+static http_req_t *conn_failed_req(http_conn_t *c) {
+  if (!c->req) c->req = req_new(c);
+  if (!c->req->request_id[0]) req_assign_id(c->req);
+  return c->req;
+}
+
 /* Responds to the request being read (creating one if the failure came before any) and closes. */
 static void conn_fail(http_conn_t *c, int status, const char *code, const char *msg) {
   if (c->state == CONN_CLOSING || c->state == CONN_WRITING || c->state == CONN_HANDLING) return;
-  if (!c->req) c->req = req_new(c);
-  http_req_t *r = c->req;
+  http_req_t *r = conn_failed_req(c);
   r->keep_alive = 0;
-  if (!r->request_id[0]) req_assign_id(r);
   c->rpos = c->rlen = 0; /* nothing after a bad request can be trusted */
   if (c->reading) {
     uv_read_stop((uv_stream_t *)&c->tcp);
@@ -665,7 +777,7 @@ static void conn_drive(http_conn_t *c) {
     const char *code = c->err_status ? c->err_code : "BAD_REQUEST";
     const char *msg = c->err_status ? c->err_msg : "malformed HTTP request";
     if (!c->err_status && log_enabled(LOG_DEBUG))
-      log_kv(LOG_DEBUG, "bad request", "peer", c->peer, "reason", llhttp_get_error_reason(&c->parser), NULL);
+      log_req(conn_failed_req(c), LOG_DEBUG, "bad request", "reason", llhttp_get_error_reason(&c->parser), NULL);
     conn_fail(c, status, code, msg);
     break;
   }
@@ -702,8 +814,7 @@ static void conn_close(http_conn_t *c) {
     c->req = NULL;
     c->srv->norphans++; /* the server (and what handlers use) stays until it is answered */
   }
-  c->state = CONN_CLOSING;
-  uv_timer_stop(&c->timer);
+  conn_set_state(c, CONN_CLOSING); /* stops the timer */
   c->closes_pending = 2;
   uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
   uv_close((uv_handle_t *)&c->timer, on_conn_closed);

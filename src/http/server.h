@@ -105,4 +105,11 @@ void http_respond_error(http_req_t *req, int status, const char *code, const cha
 
 const char *http_status_reason(int status);
 
+/* A request-scoped log line (STYLE.md habit 10): msg plus string key/value pairs, NULL-terminated,
+ * like log_kv, with the request's "request_id", "route" (the matched route pattern, else the raw
+ * path) and "peer" added; do not pass those keys again. A NULL value is logged as null. Every key
+ * and value is escaped (bytes that are not UTF-8 become U+FFFD), so the line is valid JSON for
+ * any input. Usable on an orphaned request. Costs nothing below the configured level. */
+void log_req(const http_req_t *req, int level, const char *msg, ...) __attribute__((sentinel));
+
 #endif

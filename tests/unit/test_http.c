@@ -1,17 +1,22 @@
 /* HTTP server on a real loop and a real socket: request spans split across reads (one byte at a
  * time), pipelined requests in one write answered in order (with an asynchronous handler first),
- * chunked bodies, and a clean loop close afterwards (no handle or allocation left). */
+ * chunked bodies, Expect: 100-continue, a request llhttp refuses, and a clean loop close
+ * afterwards (no handle or allocation left). server.c is included to reach its statics: the
+ * connection's legal-move table is checked through the pure conn_move_ok (an illegal move is
+ * checked without aborting), and every move the flows make goes through conn_set_state's assert.
+ * log_req's lines are captured from stderr and checked. */
+#include <fcntl.h>
 #include <llhttp.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "check.h"
 #include "core/log.h"
-#include "http/server.h"
+#include "http/server.c"
 
 static uv_loop_t loop;
 static http_server_t *srv;
@@ -67,7 +72,7 @@ static const http_route_t routes[] = {
 
 /* ------------------------------------------------------------------ client thread */
 
-static char results[3][8192];
+static char results[6][8192];
 
 static int client_connect(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -114,8 +119,119 @@ static void *client(void *arg) {
   if (write(fd, req3, strlen(req3)) != (ssize_t)strlen(req3)) results[2][0] = 0;
   read_all(fd, results[2], sizeof results[2]);
   close(fd);
+  /* 4: Expect: 100-continue: the body is sent only after the interim response */
+  const char *req4 =
+      "POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n"
+      "Connection: close\r\n\r\n";
+  fd = client_connect();
+  if (write(fd, req4, strlen(req4)) == (ssize_t)strlen(req4)) {
+    size_t n = 0; /* byte by byte: read nothing past the interim response */
+    while (n + 1 < sizeof results[3] && !strstr(results[3], "\r\n\r\n") && read(fd, results[3] + n, 1) == 1)
+      results[3][++n] = 0;
+    if (write(fd, "abc", 3) == 3) read_all(fd, results[3] + n, sizeof results[3] - n);
+  }
+  close(fd);
+  /* 5: a request llhttp refuses (a control byte in the method): 400, logged with its id */
+  fd = client_connect();
+  const char *req5 = "GE\x01T / HTTP/1.1\r\n\r\n";
+  if (write(fd, req5, strlen(req5)) == (ssize_t)strlen(req5)) read_all(fd, results[4], sizeof results[4]);
+  close(fd);
+  /* 6: a path that is not UTF-8 (llhttp lets it through): 404, and a valid JSON access log line */
+  fd = client_connect();
+  const char *req6 = "GET /echo\xff HTTP/1.1\r\nConnection: close\r\n\r\n";
+  if (write(fd, req6, strlen(req6)) == (ssize_t)strlen(req6)) read_all(fd, results[5], sizeof results[5]);
+  close(fd);
   uv_async_send(&done_async);
   return NULL;
+}
+
+/* ------------------------------------------------------------------ transition table */
+
+static const char *const state_names[CONN_NSTATES] = {"IDLE",     "READ_HEAD", "READ_BODY",
+                                                      "HANDLING", "WRITING",   "CLOSING"};
+
+/* The moves documented above conn_moves[] in server.c, written out independently. */
+static const char *const legal_moves[] = {
+    "IDLE>IDLE",         "IDLE>READ_HEAD",    "IDLE>WRITING",        "IDLE>CLOSING",       "READ_HEAD>READ_BODY",
+    "READ_HEAD>WRITING", "READ_HEAD>CLOSING", "READ_BODY>READ_BODY", "READ_BODY>HANDLING", "READ_BODY>WRITING",
+    "READ_BODY>CLOSING", "HANDLING>WRITING",  "HANDLING>CLOSING",    "WRITING>IDLE",       "WRITING>CLOSING",
+};
+
+static int documented(int from, int to) {
+  char pair[40];
+  snprintf(pair, sizeof pair, "%s>%s", state_names[from], state_names[to]);
+  for (size_t i = 0; i < ARRAY_SIZE(legal_moves); i++)
+    if (strcmp(legal_moves[i], pair) == 0) return 1;
+  return 0;
+}
+
+static void check_table(void) {
+  int mismatches = 0, nlegal = 0;
+  for (int f = 0; f < CONN_NSTATES; f++)
+    for (int t = 0; t < CONN_NSTATES; t++) {
+      int ok = conn_move_ok((conn_state_t)f, (conn_state_t)t);
+      nlegal += ok;
+      if (ok != documented(f, t)) {
+        printf("# %s -> %s: table says %d, documented %d\n", state_names[f], state_names[t], ok, documented(f, t));
+        mismatches++;
+      }
+    }
+  CHECK(mismatches == 0);
+  CHECK(nlegal == (int)ARRAY_SIZE(legal_moves));
+  CHECK(conn_move_ok(CONN_WRITING, CONN_IDLE));        /* keep-alive */
+  CHECK(!conn_move_ok(CONN_READ_HEAD, CONN_HANDLING)); /* a handler gets a complete head */
+  CHECK(!conn_move_ok(CONN_HANDLING, CONN_IDLE));      /* only through WRITING */
+  CHECK(!conn_move_ok(CONN_HANDLING, CONN_READ_HEAD)); /* no reading while a handler works */
+  CHECK(!conn_move_ok(CONN_WRITING, CONN_READ_HEAD));  /* back to IDLE first */
+  CHECK(!conn_move_ok(CONN_CLOSING, CONN_CLOSING) && !conn_move_ok(CONN_CLOSING, CONN_IDLE));
+  CHECK(!conn_move_ok((conn_state_t)CONN_NSTATES, CONN_IDLE));
+}
+
+/* ------------------------------------------------------------------ stderr capture for log_req */
+
+static int saved_stderr = -1;
+static char log_path[64];
+
+static void capture_stderr(void) {
+  snprintf(log_path, sizeof log_path, "/tmp/slotd-test-http-log.XXXXXX");
+  int fd = mkstemp(log_path);
+  if (fd < 0) abort();
+  printf("# stderr goes to %s until checked (kept if the test dies)\n", log_path);
+  fflush(stderr);
+  saved_stderr = dup(STDERR_FILENO);
+  dup2(fd, STDERR_FILENO);
+  close(fd);
+}
+
+/* Restores stderr and returns what was logged (malloc'd). */
+static char *captured_stderr(void) {
+  log_flush();
+  fflush(stderr);
+  dup2(saved_stderr, STDERR_FILENO);
+  close(saved_stderr);
+  FILE *f = fopen(log_path, "rb");
+  char *out = calloc(1, 1 << 20);
+  if (f) {
+    size_t n = fread(out, 1, (1 << 20) - 1, f);
+    out[n] = 0;
+    fclose(f);
+  }
+  unlink(log_path);
+  return out;
+}
+
+/* The line of log containing needle, copied into out (empty if none). */
+static const char *log_line(const char *log, const char *needle, char *out, size_t cap) {
+  const char *p = strstr(log, needle);
+  out[0] = 0;
+  if (!p) return out;
+  const char *b = p, *e = strchr(p, '\n');
+  while (b > log && b[-1] != '\n') b--;
+  size_t n = e ? (size_t)(e - b) : strlen(b);
+  if (n >= cap) n = cap - 1;
+  memcpy(out, b, n);
+  out[n] = 0;
+  return out;
 }
 
 /* ------------------------------------------------------------------ main */
@@ -141,21 +257,70 @@ static const char *body_of(const char *resp) {
   return b ? b + 4 : "";
 }
 
+/* The X-Request-Id of a response. */
+static const char *resp_reqid(const char *resp, char *out, size_t cap) {
+  const char *p = strstr(resp, "X-Request-Id: ");
+  out[0] = 0;
+  if (!p) return out;
+  p += 14;
+  size_t n = strcspn(p, "\r");
+  if (n >= cap) n = cap - 1;
+  memcpy(out, p, n);
+  out[n] = 0;
+  return out;
+}
+
+/* log_req on hand-made requests: the added fields, a matched route, and values no JSON parser
+ * would take raw (quotes, control bytes, bytes that are not UTF-8). */
+static void check_log_req(void) {
+  http_req_t r;
+  memset(&r, 0, sizeof r);
+  r.server = srv;
+  r.match.pattern_idx = -1;
+  snprintf(r.request_id, sizeof r.request_id, "rid-1");
+  snprintf(r.peer, sizeof r.peer, "[::1]:5");
+  r.path = "/x\"y\xff\xc3\xa9";
+  r.path_len = strlen(r.path);
+  capture_stderr();
+  log_req(&r, LOG_WARN, "plain", "k", "v\n\x01\xe2\x82", "nothing", NULL, NULL);
+  r.match.pattern_idx = 1; /* "/async" */
+  log_req(&r, LOG_WARN, "routed", NULL);
+  log_init(LOG_ERROR, "test");
+  log_req(&r, LOG_WARN, "below the level", NULL);
+  log_init(LOG_DEBUG, "test");
+  char *log = captured_stderr();
+  char line[1024];
+  /* route falls back to the raw path; the invalid bytes become U+FFFD, valid UTF-8 stays */
+  CHECK(strstr(log_line(log, "\"plain\"", line, sizeof line),
+               ",\"request_id\":\"rid-1\",\"route\":\"/x\\\"y\xef\xbf\xbd\xc3\xa9\",\"peer\":\"[::1]:5\","
+               "\"k\":\"v\\n\\u0001\xef\xbf\xbd\xef\xbf\xbd\",\"nothing\":null}") != NULL); /* one per bad byte */
+  printf("# %s\n", line);
+  CHECK(strstr(log_line(log, "\"routed\"", line, sizeof line),
+               ",\"request_id\":\"rid-1\",\"route\":\"/async\",\"peer\":\"[::1]:5\"}") != NULL);
+  CHECK(strstr(log, "below the level") == NULL);
+  free(log);
+}
+
 int main(void) {
+  setvbuf(stdout, NULL, _IOLBF, 0); /* TAP lines survive an assert */
+  check_table();
   config_t cfg;
   char err[256];
   CHECK(config_load(&cfg, env_get, err, sizeof err) == 0);
-  log_init(LOG_ERROR, "test");
+  log_init(LOG_DEBUG, "test"); /* debug: the refused request's log line */
   CHECK(uv_loop_init(&loop) == 0);
   srv = http_server_new(&loop, &cfg, routes, 2, NULL);
   CHECK(http_server_listen(srv) == 0);
   port = http_server_port(srv);
   CHECK(port > 0);
+  check_log_req();
   uv_async_init(&loop, &done_async, on_done);
   pthread_t th;
+  capture_stderr();
   pthread_create(&th, NULL, client, NULL);
   uv_run(&loop, UV_RUN_DEFAULT);
   pthread_join(th, NULL);
+  char *log = captured_stderr();
 
   CHECK(strncmp(results[0], "HTTP/1.1 200 OK\r\n", 17) == 0);
   CHECK_STR(body_of(results[0]),
@@ -171,7 +336,23 @@ int main(void) {
   const char *p3 = strstr(r3, "\"query\":\"last\"");
   CHECK(p1 && p2 && p3 && p1 < p2 && p2 < p3);
   CHECK(strstr(p3, "HTTP/1.1") == NULL);
-  CHECK(handled == 5);
+  /* 100-continue: the interim response, then the final one with the body sent after it */
+  CHECK(strncmp(results[3], "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 42) == 0);
+  CHECK(strstr(results[3], "\"body\":\"abc\"") != NULL);
+  /* the refused request: 400, and a debug line carrying the id the client got */
+  CHECK(strncmp(results[4], "HTTP/1.1 400 Bad Request\r\n", 26) == 0);
+  char id[HTTP_MAX_REQID + 1], line[1024], want[256];
+  resp_reqid(results[4], id, sizeof id);
+  log_line(log, "\"bad request\"", line, sizeof line);
+  printf("# %s\n", line);
+  snprintf(want, sizeof want, "\"request_id\":\"%s\",\"route\":\"\",\"peer\":\"127.0.0.1:", id);
+  CHECK(id[0] && strstr(line, want) != NULL);
+  CHECK(strstr(line, "\"reason\":\"") != NULL && strstr(line, "\"level\":\"debug\"") != NULL);
+  CHECK(strncmp(results[5], "HTTP/1.1 404 Not Found\r\n", 24) == 0);
+  CHECK(strstr(log, "\"path\":\"/echo\xef\xbf\xbd\",\"route\":\"unmatched\"") != NULL);
+  CHECK(strstr(log, "\xff") == NULL);
+  free(log);
+  CHECK(handled == 6);
   CHECK(drained_calls == 1);
   CHECK(uv_loop_close(&loop) == 0);
   config_free(&cfg);
