@@ -8,8 +8,10 @@
 #include <string.h>
 #include <uv.h>
 
-#include "api/app.h"
+#include "app.h"
 #include "api/authn.h"
+#include "api/dispatch.h"
+#include "api/query.h"
 #include "api/availability.h"
 #include "sched/tzif.h"
 #include "core/crypto.h"
@@ -107,10 +109,15 @@ static int serve(const config_t *cfg) {
     return 1;
   }
   app->listen = db_listen_new(&loop, cfg, err, sizeof err);
+  int nroutes;
+  const http_route_t *routes = app_routes(&nroutes); /* registers every module's statements too */
   api_prepare_statements(app->db);
+  jobs_sweep_prepare(app->db);
+  jobs_webhooks_prepare(app->db);
   (void)crypto_password_dummy(); /* computed once now, not during the first login */
+  if (tz_preload() == 0) log_kv(LOG_WARN, "no time zones found under /usr/share/zoneinfo (install tzdata)", NULL);
   if (cfg->password_concurrency) crypto_password_concurrency(cfg->password_concurrency);
-  app->http = http_server_new(&loop, cfg, api_routes, api_nroutes, app);
+  app->http = http_server_new(&loop, cfg, routes, nroutes, app);
   http_server_on_unrouted(app->http, api_unrouted);
   const router_t *router = http_server_router(app->http);
   metrics_init(router_npatterns(router), router_patterns(router));

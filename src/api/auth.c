@@ -8,7 +8,9 @@
 #include "../core/crypto.h"
 #include "../sched/tzif.h"
 #include "authn.h"
-#include "util.h"
+#include "query.h"
+#include "respond.h"
+#include "validate.h"
 
 #define DEFAULT_TZ "America/Los_Angeles"
 #define PASSWORD_MIN 8
@@ -46,7 +48,7 @@ static void wipe_flow(void *p) {
 
 static char *lower_dup(http_req_t *req, const char *s) {
   char *d = arena_strdup(req->arena, s);
-  for (char *p = d; *p; p++) *p = (char)tolower((unsigned char)*p);
+  api_email_fold(d);
   return d;
 }
 
@@ -110,7 +112,7 @@ static void on_session(void *data, const db_result_t *r) {
   flow_t *f = get_flow(req);
   if (api_db_failed(req, r)) return;
   set_session_cookie(req, f->token, api_app(req)->cfg->session_ttl);
-  api_respond_text_json(req, 200, PQgetvalue(r->res, 0, 0), (size_t)PQgetlength(r->res, 0, 0));
+  api_respond_pg(req, 200, PQgetvalue(r->res, 0, 0), (size_t)PQgetlength(r->res, 0, 0));
 }
 
 static void on_login_verified(void *data, int ok, const char *encoded) {
@@ -166,13 +168,13 @@ static void on_logout(void *data, const db_result_t *r) {
   if (api_db_failed(req, r)) return;
   api_authn_forget_user(api_app(req), api_ctx(req)->user_id);
   set_session_cookie(req, "", 0);
-  api_respond_text_json(req, 200, "{\"ok\":true}", 11);
+  api_respond_body(req, 200, "{\"ok\":true}", 11);
 }
 
 int auth_logout(http_req_t *req) {
   api_ctx_t *ctx = api_ctx(req);
   if (ctx->auth_kind != AUTH_SESSION) { /* an API key has no session to end */
-    api_respond_text_json(req, 200, "{\"ok\":true}", 11);
+    api_respond_body(req, 200, "{\"ok\":true}", 11);
     return 0;
   }
   const char *params[1] = {ctx->cred_hash};
@@ -213,7 +215,7 @@ static void on_password_set(void *data, const db_result_t *r) {
   http_req_t *req = data;
   if (api_db_failed(req, r)) return;
   api_authn_forget_user(api_app(req), api_ctx(req)->user_id);
-  api_respond_text_json(req, 200, "{\"ok\":true}", 11);
+  api_respond_body(req, 200, "{\"ok\":true}", 11);
 }
 
 static void on_new_hashed(void *data, int ok, const char *encoded) {

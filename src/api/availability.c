@@ -11,8 +11,11 @@
 #include "../core/metrics.h"
 #include "../core/timeutil.h"
 #include "authn.h"
+#include "inputs.h"
+#include "query.h"
+#include "respond.h"
 #include "schedules.h"
-#include "util.h"
+#include "validate.h"
 
 #define MAX_DAYS 62
 #define CACHE_MAX 50000
@@ -103,66 +106,6 @@ void availability_free(app_t *app) {
   app->avail_state = NULL;
 }
 
-/* ------------------------------------------------------------------ engine inputs */
-
-static int64_t jint(json_t *o, const char *k) {
-  json_t *v = json_object_get(o, k);
-  return json_is_integer(v) ? json_integer_value(v) : 0;
-}
-
-int availability_inputs(json_t *data, sched_schedule_t *s, sched_event_t *e, sched_busy_t **busy, size_t *nbusy,
-                        int64_t *host_id, int64_t *version) {
-  memset(s, 0, sizeof *s);
-  memset(e, 0, sizeof *e);
-  *busy = NULL;
-  *nbusy = 0;
-  *host_id = jint(data, "host_id");
-  *version = jint(data, "version");
-  json_t *ev = json_object_get(data, "event");
-  e->id = jint(ev, "id");
-  e->duration = jint(ev, "duration") * 60;
-  e->interval = jint(ev, "interval") * 60;
-  e->buffer_before = jint(ev, "buffer_before") * 60;
-  e->buffer_after = jint(ev, "buffer_after") * 60;
-  e->min_notice = jint(ev, "min_notice_hours") * 3600;
-  e->max_future = jint(ev, "max_future_days") * 86400;
-  e->seats = (int)jint(ev, "seats");
-  e->limit_day = (int)jint(ev, "limit_per_day");
-  e->limit_week = (int)jint(ev, "limit_per_week");
-  if (e->duration <= 0 || e->interval <= 0 || e->seats < 1) return -1;
-  json_t *sc = json_object_get(data, "schedule");
-  if (json_is_object(sc)) {
-    const tz_t *tz = tz_get(json_string_value(json_object_get(sc, "timezone")));
-    const char *field;
-    char msg[160];
-    if (!tz || schedule_parse(json_object_get(sc, "rules"), json_object_get(sc, "overrides"), tz, s, &field, msg,
-                              sizeof msg) != 0) {
-      sched_schedule_free(s);
-      return -1;
-    }
-  } else {
-    s->tz = tz_get("UTC"); /* no schedule: nothing is open */
-  }
-  json_t *b = json_object_get(data, "busy");
-  size_t n = json_array_size(b);
-  *busy = xcalloc(n ? n : 1, sizeof **busy);
-  for (size_t i = 0; i < n; i++) {
-    json_t *r = json_array_get(b, i);
-    sched_busy_t *x = &(*busy)[i];
-    x->start = json_integer_value(json_array_get(r, 0));
-    x->end = json_integer_value(json_array_get(r, 1));
-    x->buffer_before = json_integer_value(json_array_get(r, 2));
-    x->buffer_after = json_integer_value(json_array_get(r, 3));
-    x->event_type_id = json_integer_value(json_array_get(r, 4));
-    x->ref = json_integer_value(json_array_get(r, 5));
-    x->seats = (int)json_integer_value(json_array_get(r, 6));
-    x->kind = (int)json_integer_value(json_array_get(r, 7));
-    x->pending = (int)json_integer_value(json_array_get(r, 8));
-  }
-  *nbusy = n;
-  return 0;
-}
-
 /* ------------------------------------------------------------------ formatting */
 
 /* "2026-03-10" and "09:00" of instant t in zone tz. */
@@ -245,6 +188,7 @@ static void format_explain(buf_t *b, const sched_slots_t *slots, const tz_t *itz
 /* ------------------------------------------------------------------ handler */
 
 typedef struct {
+  const char *event_type_id; /* addressed by id, or (NULL) by the slug pair */
   const char *slug, *event_slug, *tzname;
   const tz_t *itz;
   int64_t from, to; /* window of slot starts */
@@ -271,35 +215,27 @@ static void respond_body(http_req_t *req, const char *etag, const char *body, si
     http_respond(req, 304, NULL, NULL, 0);
     return;
   }
-  api_respond_text_json(req, 200, body, len);
+  api_respond_body(req, 200, body, len);
 }
 
 static void on_data(void *data, const db_result_t *r) {
   http_req_t *req = data;
   avail_req_t *a = api_ctx(req)->flow;
   if (api_db_failed(req, r)) return;
-  json_t *doc = json_loads(PQgetvalue(r->res, 0, 0), 0, NULL);
-  sched_schedule_t s;
-  sched_event_t e;
-  sched_busy_t *busy;
-  size_t nbusy;
-  int64_t host_id, version;
-  if (!doc || availability_inputs(doc, &s, &e, &busy, &nbusy, &host_id, &version) != 0) {
-    json_decref(doc);
-    log_kv(LOG_ERROR, "availability: unreadable schedule data", "request_id", req->request_id, NULL);
+  inputs_t in;
+  if (inputs_decode(r->res, &in) != 0) {
+    log_req(req, LOG_ERROR, "availability: unreadable engine inputs", NULL);
     api_error(req, 500, E_INTERNAL, "internal error");
     return;
   }
-  if (a->explain && api_ctx(req)->user_id != host_id) {
-    json_decref(doc);
-    free(busy);
-    sched_schedule_free(&s);
+  if (a->explain && api_ctx(req)->user_id != in.host_id) {
+    inputs_free(&in);
     api_error(req, 403, E_FORBIDDEN, "explain=1 is for the host of this event type");
     return;
   }
   int64_t now = (int64_t)time(NULL);
   sched_slots_t slots;
-  sched_compute(&s, &e, busy, nbusy, now, a->from, a->to, a->explain, &slots);
+  sched_compute(&in.schedule, &in.event, in.busy, in.nbusy, now, a->from, a->to, a->explain, &slots);
   buf_t body = BUF_INIT;
   format_slots(&body, &slots, a->itz, a->range);
   if (a->explain) {
@@ -312,13 +248,11 @@ static void on_data(void *data, const db_result_t *r) {
   if (!a->explain) {
     entry_t *en = map_put(st(api_app(req))->cache, a->key, NULL);
     free(en->body);
-    en->host_id = host_id;
+    en->host_id = in.host_id;
     en->epoch = a->epoch;
     int64_t wall = now_wall_ms();
     en->expires_ms = (wall / 60000 + 1) * 60000; /* next minute boundary */
-    json_t *nx = json_object_get(doc, "next_expiry");
-    if (json_is_integer(nx) && json_integer_value(nx) * 1000 < en->expires_ms)
-      en->expires_ms = json_integer_value(nx) * 1000;
+    if (in.next_expiry && in.next_expiry * 1000 < en->expires_ms) en->expires_ms = in.next_expiry * 1000;
     memcpy(en->etag, etag, sizeof etag);
     en->body = xmalloc(body.len);
     memcpy(en->body, body.data, body.len);
@@ -327,28 +261,22 @@ static void on_data(void *data, const db_result_t *r) {
   respond_body(req, etag, body.data, body.len);
   buf_free(&body);
   sched_slots_free(&slots);
-  free(busy);
-  sched_schedule_free(&s);
-  json_decref(doc);
+  inputs_free(&in);
 }
 
 static void fetch(http_req_t *req) {
   avail_req_t *a = api_ctx(req)->flow;
-  const char *params[4] = {a->slug, a->event_slug, a->from_s, a->to_s};
-  api_query(req, "availability_data", 4, params, on_data);
+  char reach[2][24];
+  inputs_reach_params(reach);
+  const char *params[8] = {a->event_type_id, a->event_type_id ? NULL : a->slug,
+                           a->event_type_id ? NULL : a->event_slug, a->from_s, a->to_s, reach[0], reach[1], NULL};
+  api_query(req, "engine_inputs", 8, params, on_data);
 }
 
-int availability_get(http_req_t *req) {
+/* The slots of a, from the cache or the engine. */
+static int run(http_req_t *req, avail_req_t *a) {
   api_v_t v;
   api_v_init(&v, req, NULL);
-  avail_req_t *a = arena_calloc(req->arena, sizeof *a);
-  api_ctx(req)->flow = a;
-  a->slug = http_req_param(req, "slug");
-  a->event_slug = http_req_param(req, "event_slug");
-  if (strlen(a->slug) > 60 || strlen(a->event_slug) > 60) {
-    api_error(req, 404, E_NOT_FOUND, "event type not found");
-    return 0;
-  }
   const char *start = api_query_param(req, "start"), *end = api_query_param(req, "end");
   a->tzname = api_query_param(req, "timezone");
   const char *format = api_query_param(req, "format");
@@ -381,8 +309,11 @@ int availability_get(http_req_t *req) {
     return 0;
   }
   /* Field separator 0x1f cannot occur in a decoded slug of ours nor in a zone name. */
-  snprintf(a->key, sizeof a->key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d", a->slug, a->event_slug, start, end, a->tzname,
-           a->range);
+  if (a->event_type_id)
+    snprintf(a->key, sizeof a->key, "#%s\x1f%s\x1f%s\x1f%s\x1f%d", a->event_type_id, start, end, a->tzname, a->range);
+  else
+    snprintf(a->key, sizeof a->key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d", a->slug, a->event_slug, start, end,
+             a->tzname, a->range);
   avail_state_t *s = st(api_app(req));
   entry_t *en = map_get(s->cache, a->key);
   a->epoch = s->epoch;
@@ -394,4 +325,25 @@ int availability_get(http_req_t *req) {
   s->misses++;
   fetch(req);
   return 0;
+}
+
+int availability_get(http_req_t *req) {
+  avail_req_t *a = arena_calloc(req->arena, sizeof *a);
+  api_ctx(req)->flow = a;
+  a->slug = http_req_param(req, "slug");
+  a->event_slug = http_req_param(req, "event_slug");
+  if (strlen(a->slug) > 60 || strlen(a->event_slug) > 60) {
+    api_error(req, 404, E_NOT_FOUND, "event type not found");
+    return 0;
+  }
+  return run(req, a);
+}
+
+int availability_get_by_id(http_req_t *req) {
+  const char *id = api_id_param(req, "id", "event type not found");
+  if (!id) return 0;
+  avail_req_t *a = arena_calloc(req->arena, sizeof *a);
+  api_ctx(req)->flow = a;
+  a->event_type_id = id;
+  return run(req, a);
 }

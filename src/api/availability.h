@@ -1,5 +1,5 @@
 /* availability.h — public free slots of an event type, computed by the C slot engine from one
- * prepared query (api.availability_data) and cached per instance.
+ * prepared query (api.engine_inputs) and cached per instance.
  *
  * Cache: the finished response per (slug, event slug, dates, zone, format), holding its ETag.
  * An entry dies at the next minute boundary (so minimum notice stays exact), when the earliest
@@ -13,16 +13,12 @@
 
 #include "../http/server.h"
 #include "../sched/slots.h"
-#include "app.h"
+#include "../app.h"
 
-int availability_get(http_req_t *req);
+int availability_get(http_req_t *req);       /* GET /api/availability/:slug/:event_slug */
+int availability_get_by_id(http_req_t *req); /* GET /api/event-types/:id/slots */
 
 int availability_init(app_t *app) WARN_UNUSED;
 void availability_free(app_t *app);
-
-/* Engine inputs from api.availability_data's JSON (shared with booking). Returns 0 or -1.
- * busy is malloc'd (free it) and s->overrides too (sched_schedule_free). host_id/version out. */
-int availability_inputs(json_t *data, sched_schedule_t *s, sched_event_t *e, sched_busy_t **busy, size_t *nbusy,
-                        int64_t *host_id, int64_t *version);
 
 #endif

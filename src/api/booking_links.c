@@ -12,17 +12,20 @@
 #include "../core/crypto.h"
 #include "../core/timeutil.h"
 #include "../sched/tzif.h"
-#include "authn.h"
+#include "book.h"
 #include "bookings.h"
-#include "util.h"
+#include "dispatch.h"
+#include "query.h"
+#include "respond.h"
+#include "validate.h"
 
 #define NUMBER_ATTEMPTS_PER_MINUTE 10
 
-static const char INVALID_LINK[] = "{\"error\":\"This link is invalid or no longer valid.\",\"code\":\"NOT_FOUND\"}";
-
 typedef struct {
-  transition_t t;
-  const char *title;
+  book_change_t c;
+  const book_presenter_t *p;
+  const char *title; /* a page's heading on success */
+  int html;          /* answer a browser with a small page */
 } link_t;
 
 static int wants_json(http_req_t *req) {
@@ -30,73 +33,93 @@ static int wants_json(http_req_t *req) {
   return a && strstr(a, "application/json") != NULL;
 }
 
-/* Token link answers: JSON as is, or a page for a browser. */
-static void page_done(http_req_t *req, int status, const char *json, size_t len) {
-  link_t *l = api_ctx(req)->flow;
-  if (!l->t.html) {
-    api_respond_text_json(req, status, json, len);
-    return;
+static void html_escaped(buf_t *b, const char *text) {
+  for (const char *p = text ? text : ""; *p; p++) {
+    switch (*p) {
+      case '<': buf_puts(b, "&lt;"); break;
+      case '>': buf_puts(b, "&gt;"); break;
+      case '&': buf_puts(b, "&amp;"); break;
+      case '"': buf_puts(b, "&quot;"); break;
+      default: buf_putc(b, *p);
+    }
   }
-  json_t *doc = json_loadb(json, len, 0, NULL);
-  const char *err = json_string_value(json_object_get(doc, "error"));
-  json_t *bk = json_object_get(doc, "booking");
+}
+
+/* A small page for a browser: a heading and one line. Every dynamic string is escaped. */
+static void page(http_req_t *req, int status, const char *heading, const char *text, const char *when) {
   buf_t b = BUF_INIT;
   buf_puts(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
                "content=\"width=device-width\"><title>slotd</title></head><body style=\"font-family:sans-serif;"
                "max-width:32em;margin:3em auto\"><h1>");
-  /* Every dynamic string is escaped for HTML. */
-  const char *heading = err ? "This link did not work" : l->title;
-  buf_puts(&b, heading);
+  html_escaped(&b, heading);
   buf_puts(&b, "</h1><p>");
-  const char *text = err ? err : json_string_value(json_object_get(bk, "event_name"));
-  for (const char *p = text ? text : ""; *p; p++) {
-    switch (*p) {
-      case '<': buf_puts(&b, "&lt;"); break;
-      case '>': buf_puts(&b, "&gt;"); break;
-      case '&': buf_puts(&b, "&amp;"); break;
-      case '"': buf_puts(&b, "&quot;"); break;
-      default: buf_putc(&b, *p);
-    }
-  }
-  if (!err && bk) {
+  html_escaped(&b, text);
+  if (when) {
     buf_puts(&b, " &middot; ");
-    buf_puts(&b, json_string_value(json_object_get(bk, "start")));
+    html_escaped(&b, when);
   }
   buf_puts(&b, "</p></body></html>\n");
-  json_decref(doc);
   http_set_header(req, "Cache-Control", "no-store");
   http_set_header(req, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
   http_respond(req, status, "text/html; charset=utf-8", b.data, b.len);
   buf_free(&b);
 }
 
+/* The host's confirm/decline links: JSON as the native API answers, or a page for a browser. */
+static void link_done(http_req_t *req, const book_result_t *res) {
+  link_t *l = api_ctx(req)->flow;
+  if (!l->html) {
+    book_native_changed.done(req, res);
+    return;
+  }
+  json_t *bk = json_loadb(res->body, res->len, 0, NULL);
+  page(req, 200, l->title, json_string_value(json_object_get(bk, "event_name")),
+       json_string_value(json_object_get(bk, "start")));
+  json_decref(bk);
+}
+
+static void link_failed(http_req_t *req, const api_failure_t *f) {
+  link_t *l = api_ctx(req)->flow;
+  if (!l->html || f->status == 503) api_fail(req, f);
+  else page(req, f->status, "This link did not work", f->message, NULL);
+}
+
+static const book_presenter_t link_presenter = {link_done, link_failed};
+
+static void invalid_link(http_req_t *req) {
+  link_t *l = api_ctx(req)->flow;
+  api_failure_t f = {.status = 404, .code = E_NOT_FOUND, .message = "This link is invalid or no longer valid."};
+  if (l->p == &link_presenter) link_failed(req, &f);
+  else api_error(req, 404, E_NOT_FOUND, "link is invalid or no longer valid");
+}
+
 static void on_resolved(void *data, const db_result_t *r) {
   http_req_t *req = data;
   link_t *l = api_ctx(req)->flow;
-  if (!r->ok && !r->unavailable && l->t.done) { /* 404 for a page too */
-    page_done(req, 404, INVALID_LINK, sizeof INVALID_LINK - 1);
+  if (!r->ok && !r->unavailable && l->p == &link_presenter) { /* 404 for a page too */
+    invalid_link(req);
     return;
   }
   if (api_db_failed(req, r)) return;
-  snprintf(l->t.booking_id, sizeof l->t.booking_id, "%s", PQgetvalue(r->res, 0, 0));
-  bookings_run_transition(req, &l->t);
+  snprintf(l->c.booking_id, sizeof l->c.booking_id, "%s", PQgetvalue(r->res, 0, 0));
+  book_change(req, &l->c, l->p);
 }
 
 static link_t *new_link(http_req_t *req, const char *action, const char *title) {
   link_t *l = arena_calloc(req->arena, sizeof *l);
-  l->t.action = action;
-  l->t.by = "invitee";
+  l->c.action = action;
+  l->c.by = "invitee";
+  l->p = &book_native_changed;
   l->title = title;
   api_ctx(req)->flow = l;
   return l;
 }
 
-/* Resolves a token of a kind, then runs l's transition. */
-static int by_token(http_req_t *req, link_t *l, const char *kind) {
+/* Resolves a token of a kind, then runs l's change. */
+static int by_token(http_req_t *req, const char *kind) {
   const char *token = http_req_param(req, "token");
   if (!token || strlen(token) != 64) {
-    if (l->t.done) page_done(req, 404, INVALID_LINK, sizeof INVALID_LINK - 1);
-    else api_error(req, 404, E_NOT_FOUND, "link is invalid or no longer valid");
+    invalid_link(req);
     return 0;
   }
   char *hash = arena_alloc(req->arena, 65);
@@ -106,21 +129,16 @@ static int by_token(http_req_t *req, link_t *l, const char *kind) {
   return 0;
 }
 
-int links_confirm(http_req_t *req) {
-  link_t *l = new_link(req, "confirm", "Booking confirmed");
-  l->t.by = "host";
-  l->t.html = !wants_json(req);
-  l->t.done = page_done;
-  return by_token(req, l, "confirm");
+static int host_link(http_req_t *req, const char *action, const char *title) {
+  link_t *l = new_link(req, action, title);
+  l->c.by = "host";
+  l->html = !wants_json(req);
+  l->p = &link_presenter;
+  return by_token(req, "confirm"); /* one token serves both of the host's links */
 }
 
-int links_decline(http_req_t *req) {
-  link_t *l = new_link(req, "decline", "Booking declined");
-  l->t.by = "host";
-  l->t.html = !wants_json(req);
-  l->t.done = page_done;
-  return by_token(req, l, "confirm"); /* one token serves both of the host's links */
-}
+int links_confirm(http_req_t *req) { return host_link(req, "confirm", "Booking confirmed"); }
+int links_decline(http_req_t *req) { return host_link(req, "decline", "Booking declined"); }
 
 /* {reason} for cancel; {start_time, timezone} for reschedule. 0, or -1 after responding. */
 static int read_body(http_req_t *req, link_t *l, int reschedule) {
@@ -128,13 +146,13 @@ static int read_body(http_req_t *req, link_t *l, int reschedule) {
   if (api_body_object(req)) return -1;
   api_v_t v;
   api_v_init(&v, req, api_ctx(req)->body);
-  l->t.reason = api_v_str(&v, "reason", 0, 0, 2000);
+  l->c.reason = api_v_str(&v, "reason", 0, 0, 2000);
   if (reschedule) {
     const char *st = api_v_str(&v, "start_time", 1, 1, 40);
-    if (st && time_parse_rfc3339(st, &l->t.new_start) != 0)
+    if (st && time_parse_rfc3339(st, &l->c.new_start) != 0)
       api_v_fail(&v, "start_time", "start_time must be an RFC 3339 date-time");
-    l->t.new_tz = api_v_str(&v, "timezone", 0, 1, 64);
-    if (l->t.new_tz && !tz_get(l->t.new_tz)) api_v_fail(&v, "timezone", "timezone must be an IANA time zone name");
+    l->c.new_tz = api_v_str(&v, "timezone", 0, 1, 64);
+    if (l->c.new_tz && !tz_get(l->c.new_tz)) api_v_fail(&v, "timezone", "timezone must be an IANA time zone name");
   }
   if (v.failed) {
     api_v_respond(&v);
@@ -146,13 +164,13 @@ static int read_body(http_req_t *req, link_t *l, int reschedule) {
 int links_cancel(http_req_t *req) {
   link_t *l = new_link(req, "cancel", NULL);
   if (read_body(req, l, 0)) return 0;
-  return by_token(req, l, "cancel");
+  return by_token(req, "cancel");
 }
 
 int links_reschedule(http_req_t *req) {
   link_t *l = new_link(req, "reschedule", NULL);
   if (read_body(req, l, 1)) return 0;
-  return by_token(req, l, "reschedule");
+  return by_token(req, "reschedule");
 }
 
 /* Confirmation number + contact, with its own small rate limit against guessing. */
@@ -171,7 +189,7 @@ static int by_number(http_req_t *req) {
     return 0;
   }
   link_t *l = api_ctx(req)->flow;
-  const char *params[3] = {number, contact, strcmp(l->t.action, "get") == 0 ? "f" : "t"};
+  const char *params[3] = {number, contact, strcmp(l->c.action, "get") == 0 ? "f" : "t"};
   api_query(req, "booking_id_for_number", 3, params, on_resolved);
   return 0;
 }

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "query.h"
+#include "respond.h"
+#include "validate.h"
 
 #define TEXT_MAX 2000
 

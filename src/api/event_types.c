@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "../sched/slots.h"
+#include "query.h"
+#include "respond.h"
+#include "validate.h"
 
 static const char *const LOCATION_TYPES[] = {"google_meet", "zoom", "phone", "in_person", "custom", NULL};
 static const char *const QUESTION_TYPES[] = {"text", "textarea", "email", "phone", "select", "checkbox", NULL};
@@ -104,7 +107,7 @@ static json_t *validate(http_req_t *req, int create) {
     if (!api_valid_slug(s)) api_v_fail(&v, "slug", "slug must be 1-60 lower-case letters, digits and inner hyphens");
     json_object_set_new(p, "slug", json_string(s));
   }
-  if (api_v_int(&v, "duration_minutes", 5, 720, 0, NULL, &n)) json_object_set_new(p, "duration_minutes", json_integer(n));
+  if (api_v_int(&v, "duration_minutes", 5, SCHED_MAX_DURATION_MIN, 0, NULL, &n)) json_object_set_new(p, "duration_minutes", json_integer(n));
   s = api_v_str_or_null(&v, "description", 5000, &present);
   if (present && !v.failed) json_object_set_new(p, "description", s ? json_string(s) : json_null());
   if ((s = api_v_str(&v, "color", 0, 7, 7))) {
@@ -124,11 +127,11 @@ static json_t *validate(http_req_t *req, int create) {
   }
   if (api_v_bool(&v, "is_secret", &b)) json_object_set_new(p, "is_secret", json_boolean(b));
   if (api_v_bool(&v, "requires_confirmation", &b)) json_object_set_new(p, "requires_confirmation", json_boolean(b));
-  if (api_v_int(&v, "buffer_before", 0, 720, 0, NULL, &n)) json_object_set_new(p, "buffer_before", json_integer(n));
-  if (api_v_int(&v, "buffer_after", 0, 720, 0, NULL, &n)) json_object_set_new(p, "buffer_after", json_integer(n));
+  if (api_v_int(&v, "buffer_before", 0, SCHED_MAX_BUFFER_MIN, 0, NULL, &n)) json_object_set_new(p, "buffer_before", json_integer(n));
+  if (api_v_int(&v, "buffer_after", 0, SCHED_MAX_BUFFER_MIN, 0, NULL, &n)) json_object_set_new(p, "buffer_after", json_integer(n));
   if (api_v_int(&v, "min_notice_hours", 0, 8760, 0, NULL, &n)) json_object_set_new(p, "min_notice_hours", json_integer(n));
   if (api_v_int(&v, "max_future_days", 1, 3650, 0, NULL, &n)) json_object_set_new(p, "max_future_days", json_integer(n));
-  if (api_v_int(&v, "slot_interval_minutes", 5, 720, 1, &null, &n) || null)
+  if (api_v_int(&v, "slot_interval_minutes", 5, SCHED_MAX_DURATION_MIN, 1, &null, &n) || null)
     json_object_set_new(p, "slot_interval_minutes", null ? json_null() : json_integer(n));
   if (api_v_int(&v, "schedule_id", 1, INT64_MAX / 2, 1, &null, &n) || null)
     json_object_set_new(p, "schedule_id", null ? json_null() : json_integer(n));

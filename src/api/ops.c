@@ -3,7 +3,8 @@
 #include <string.h>
 
 #include "../core/metrics.h"
-#include "app.h"
+#include "../app.h"
+#include "query.h"
 
 static const char HEALTHY[] = "{\"status\":\"ok\"}";
 static const char READY[] = "{\"status\":\"ready\"}";
@@ -45,7 +46,11 @@ void ops_collect(buf_t *out, void *data) {
   buf_printf(out,
              "# TYPE slotd_http_connections_open gauge\nslotd_http_connections_open %d\n"
              "# TYPE slotd_http_connections_rejected_total counter\nslotd_http_connections_rejected_total %llu\n"
-             "# TYPE slotd_draining gauge\nslotd_draining %d\n",
+             "# TYPE slotd_draining gauge\nslotd_draining %d\n"
+             "# TYPE slotd_orphaned_requests_total counter\n"
+             "slotd_orphaned_requests_total{outcome=\"dropped\"} %llu\n"
+             "slotd_orphaned_requests_total{outcome=\"completed\"} %llu\n",
              http_server_open_connections(app->http),
-             (unsigned long long)http_server_rejected_connections(app->http), app->draining);
+             (unsigned long long)http_server_rejected_connections(app->http), app->draining, api_orphans_dropped(),
+             api_orphans_completed());
 }

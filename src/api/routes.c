@@ -1,22 +1,25 @@
-/* routes.c — the API's route table and prepared statements, in one place. */
+/* routes.c — the native API (seed 001 and what README lists): its route table and its
+ * statements, which say whether they write. */
 #include <llhttp.h>
 
 #include "api_keys.h"
-#include "app.h"
+#include "../app.h"
+#include "respond.h"
 #include "auth.h"
 #include "availability.h"
 #include "bookings.h"
 #include "event_types.h"
 #include "schedules.h"
 #include "webhooks.h"
-#include "authn.h"
+#include "dispatch.h"
+#include "query.h"
 #include "booking_page.h"
 #include "ops.h"
 
-#define PUB(fn) api_dispatch, ROUTE_PUBLIC, &(const api_handler_t){fn, API_PUBLIC}
-#define AUTH(fn) api_dispatch, 0, &(const api_handler_t){fn, API_AUTH}
+#define PUB(fn) api_dispatch, ROUTE_PUBLIC, &(const api_handler_t){fn, API_PUBLIC, &api_native_dialect}
+#define AUTH(fn) api_dispatch, 0, &(const api_handler_t){fn, API_AUTH, &api_native_dialect}
 
-const http_route_t api_routes[] = {
+static const http_route_t routes[] = {
     {M(HTTP_GET), "/healthz", ops_healthz, ROUTE_PUBLIC, NULL},
     {M(HTTP_GET), "/readyz", ops_readyz, ROUTE_PUBLIC, NULL},
     {M(HTTP_GET), "/metrics", ops_metrics, 0, NULL},
@@ -41,6 +44,8 @@ const http_route_t api_routes[] = {
     {M(HTTP_GET), "/api/event-types/:id", AUTH(event_types_get)},
     {M(HTTP_PUT), "/api/event-types/:id", AUTH(event_types_update)},
     {M(HTTP_DELETE), "/api/event-types/:id", AUTH(event_types_delete)},
+    {M(HTTP_GET), "/api/event-types/:id/slots", PUB(availability_get_by_id)},
+    {M(HTTP_POST), "/api/event-types/:id/book", PUB(bookings_create_by_id)},
 
     {M(HTTP_GET), "/api/availability-schedules", AUTH(schedules_list)},
     {M(HTTP_POST), "/api/availability-schedules", AUTH(schedules_create)},
@@ -78,63 +83,55 @@ const http_route_t api_routes[] = {
     {M(HTTP_GET), "/api/reservations/:uid", PUB(reservations_get)},
     {M(HTTP_DELETE), "/api/reservations/:uid", PUB(reservations_delete)},
 };
-const int api_nroutes = (int)(sizeof api_routes / sizeof api_routes[0]);
 
-void api_prepare_statements(db_pool_t *db) {
-  db_pool_prepare(db, "ping", "SELECT api.ping()");
-  db_pool_prepare(db, "auth", "SELECT user_id, kind, key_id, expires_in FROM api.auth($1, $2)");
-  db_pool_prepare(db, "register", "SELECT api.register($1, $2, $3, $4, $5)");
-  db_pool_prepare(db, "login_lookup", "SELECT id, password_hash FROM api.login_lookup($1)");
-  db_pool_prepare(db, "session_create", "SELECT api.session_create($1, $2, $3)");
-  db_pool_prepare(db, "logout", "SELECT api.logout($1)");
-  db_pool_prepare(db, "me", "SELECT api.me($1)");
-  db_pool_prepare(db, "update_me", "SELECT api.update_me($1, $2)");
-  db_pool_prepare(db, "password_get", "SELECT api.password_get($1)");
-  db_pool_prepare(db, "password_set", "SELECT api.password_set($1, $2, $3, $4)");
-  db_pool_prepare(db, "api_key_create", "SELECT api.api_key_create($1, $2, $3, $4, $5, $6)");
-  db_pool_prepare(db, "api_keys_list", "SELECT api.api_keys_list($1)");
-  db_pool_prepare(db, "api_key_revoke", "SELECT api.api_key_revoke($1, $2)");
-  db_pool_prepare(db, "booking_page_get", "SELECT api.booking_page_get($1)");
-  db_pool_prepare(db, "booking_page_update", "SELECT api.booking_page_update($1, $2)");
-  db_pool_prepare(db, "public_page", "SELECT api.public_page($1)");
-  db_pool_prepare(db, "sweep_sessions", "SELECT api.sweep_sessions()");
-  db_pool_prepare(db, "event_types_list", "SELECT api.event_types_list($1)");
-  db_pool_prepare(db, "event_type_get", "SELECT api.event_type_get($1, $2)");
-  db_pool_prepare(db, "event_type_create", "SELECT api.event_type_create($1, $3, $2)");
-  db_pool_prepare(db, "event_type_update", "SELECT api.event_type_update($1, $2, $3)");
-  db_pool_prepare(db, "event_type_delete", "SELECT api.event_type_delete($1, $2)");
-  db_pool_prepare(db, "schedules_list", "SELECT api.schedules_list($1)");
-  db_pool_prepare(db, "schedule_get", "SELECT api.schedule_get($1, $2)");
-  db_pool_prepare(db, "schedule_save", "SELECT api.schedule_save($1, $2, $3)");
-  db_pool_prepare(db, "schedule_delete", "SELECT api.schedule_delete($1, $2)");
-  db_pool_prepare(db, "availability_data", "SELECT api.availability_data($1, $2, $3, $4)");
-  db_pool_prepare(db, "availability_data_excl", "SELECT api.availability_data($1, $2, $3, $4, $5)");
-  db_pool_prepare(db, "booking_create", "SELECT api.booking_create($1)");
-  db_pool_prepare(db, "bookings_list", "SELECT api.bookings_list($1, $2, $3, $4, $5, $6, $7)");
-  db_pool_prepare(db, "booking_get_for_host", "SELECT api.booking_get(api.booking_id_for_host($1, $2))");
-  db_pool_prepare(db, "booking_get", "SELECT api.booking_get($1)");
-  db_pool_prepare(db, "booking_data", "SELECT api.booking_data($1, $2, $3, $4)");
-  db_pool_prepare(db, "booking_transition", "SELECT api.booking_transition($1, $2, $3, $4, $5, $6)");
-  db_pool_prepare(db, "booking_reschedule", "SELECT api.booking_reschedule($1, $2, $3, $4, $5)");
-  db_pool_prepare(db, "booking_id_for_token", "SELECT api.booking_id_for_token($1, $2)");
-  db_pool_prepare(db, "booking_id_for_number", "SELECT api.booking_id_for_number($1, $2, $3)");
-  db_pool_prepare(db, "reservation_create", "SELECT api.reservation_create($1, $2, $3, $4, $5, $6)");
-  db_pool_prepare(db, "reservation_get", "SELECT api.reservation_get($1)");
-  db_pool_prepare(db, "reservation_delete", "SELECT api.reservation_delete($1)");
-  db_pool_prepare(db, "idem_begin", "SELECT api.idem_begin($1, $2, $3)");
-  db_pool_prepare(db, "idem_finish", "SELECT api.idem_finish($1, $2, $3, $4)");
-  db_pool_prepare(db, "idem_abort", "SELECT api.idem_abort($1, $2)");
-  db_pool_prepare(db, "idem_unknown", "SELECT api.idem_unknown($1, $2)");
-  db_pool_prepare(db, "sweep_reservations", "SELECT api.sweep_reservations()");
-  db_pool_prepare(db, "webhooks_list", "SELECT api.webhooks_list($1)");
-  db_pool_prepare(db, "webhook_create", "SELECT api.webhook_create($1, $2, $3, $4)");
-  db_pool_prepare(db, "webhook_update", "SELECT api.webhook_update($1, $2, $3)");
-  db_pool_prepare(db, "webhook_delete", "SELECT api.webhook_delete($1, $2)");
-  db_pool_prepare(db, "webhook_ping", "SELECT api.webhook_ping($1, $2)");
-  db_pool_prepare(db, "deliveries_list", "SELECT api.deliveries_list($1, $2, $3, $4)");
-  db_pool_prepare(db, "delivery_redeliver", "SELECT api.delivery_redeliver($1, $2, $3)");
-  db_pool_prepare(db, "webhook_claim", "SELECT id, url, secret, event, payload, attempts FROM api.webhook_claim($1, $2)");
-  db_pool_prepare(db, "webhook_result", "SELECT api.webhook_result($1, $2, $3, $4, $5, $6, $7)");
-  db_pool_prepare(db, "webhook_next_due", "SELECT api.webhook_next_due()");
-  db_pool_prepare(db, "sweep_idempotency", "SELECT api.sweep_idempotency()");
-}
+static const api_stmt_t statements[] = {
+    {"ping", "SELECT api.ping()", 0},
+    {"register", "SELECT api.register($1, $2, $3, $4, $5)", 1},
+    {"login_lookup", "SELECT id, password_hash FROM api.login_lookup($1)", 0},
+    {"session_create", "SELECT api.session_create($1, $2, $3)", 1},
+    {"logout", "SELECT api.logout($1)", 1},
+    {"me", "SELECT api.me($1)", 0},
+    {"update_me", "SELECT api.update_me($1, $2)", 1},
+    {"password_get", "SELECT api.password_get($1)", 0},
+    {"password_set", "SELECT api.password_set($1, $2, $3, $4)", 1},
+    {"api_key_create", "SELECT api.api_key_create($1, $2, $3, $4, $5, $6)", 1},
+    {"api_keys_list", "SELECT api.api_keys_list($1)", 0},
+    {"api_key_revoke", "SELECT api.api_key_revoke($1, $2)", 1},
+    {"booking_page_get", "SELECT api.booking_page_get($1)", 0},
+    {"booking_page_update", "SELECT body, host_ids, stale FROM api.booking_page_update($1, $2)", 1},
+    {"public_page", "SELECT api.public_page($1)", 0},
+    {"event_types_list", "SELECT api.event_types_list($1)", 0},
+    {"event_type_get", "SELECT api.event_type_get($1, $2)", 0},
+    {"event_type_create", "SELECT body, host_ids, stale FROM api.event_type_create($1, $3, $2)", 1},
+    {"event_type_update", "SELECT body, host_ids, stale FROM api.event_type_update($1, $2, $3)", 1},
+    {"event_type_delete", "SELECT body, host_ids, stale FROM api.event_type_delete($1, $2)", 1},
+    {"schedules_list", "SELECT api.schedules_list($1)", 0},
+    {"schedule_get", "SELECT api.schedule_get($1, $2)", 0},
+    {"schedule_save", "SELECT body, host_ids, stale FROM api.schedule_save($1, $2, $3)", 1},
+    {"schedule_delete", "SELECT body, host_ids, stale FROM api.schedule_delete($1, $2)", 1},
+    {"booking_create", "SELECT body, host_ids, stale FROM api.booking_create($1)", 1},
+    {"bookings_list", "SELECT body, total FROM api.bookings_list($1, $2, $3, $4, $5, $6, $7)", 0},
+    {"booking_get_for_host", "SELECT api.booking_get(api.booking_id_for_host($1, $2))", 0},
+    {"booking_get", "SELECT api.booking_get($1)", 0},
+    {"booking_transition", "SELECT body, host_ids, stale FROM api.booking_transition($1, $2, $3, $4, $5, $6)", 1},
+    {"booking_reschedule", "SELECT body, host_ids, stale FROM api.booking_reschedule($1, $2, $3, $4, $5)", 1},
+    {"booking_id_for_token", "SELECT api.booking_id_for_token($1, $2)", 0},
+    {"booking_id_for_number", "SELECT api.booking_id_for_number($1, $2, $3)", 0},
+    {"reservation_create", "SELECT body, host_ids, stale FROM api.reservation_create($1, $2, $3, $4, $5, $6)", 1},
+    {"reservation_get", "SELECT api.reservation_get($1)", 0},
+    {"reservation_delete", "SELECT body, host_ids, stale FROM api.reservation_delete($1)", 1},
+    {"webhooks_list", "SELECT api.webhooks_list($1)", 0},
+    {"webhook_create", "SELECT api.webhook_create($1, $2, $3, $4)", 1},
+    {"webhook_update", "SELECT api.webhook_update($1, $2, $3)", 1},
+    {"webhook_delete", "SELECT api.webhook_delete($1, $2)", 1},
+    {"webhook_ping", "SELECT api.webhook_ping($1, $2)", 1},
+    {"deliveries_list", "SELECT body, total FROM api.deliveries_list($1, $2, $3, $4)", 0},
+    {"delivery_redeliver", "SELECT api.delivery_redeliver($1, $2, $3)", 1},
+    {"engine_inputs", "SELECT * FROM api.engine_inputs($1, $2, $3, $4, $5, $6, $7, $8)", 0},
+    {"booking_inputs", "SELECT * FROM api.booking_inputs($1, $2, $3, $4, $5, $6, $7)", 0},
+    {NULL, NULL, 0},
+};
+
+static void register_statements(void) { api_register_statements(statements); }
+
+const app_module_t api_native_module = {"native", routes, (int)(sizeof routes / sizeof routes[0]), register_statements};

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "../core/timeutil.h"
-#include "util.h"
+#include "query.h"
+#include "respond.h"
+#include "validate.h"
 
 #define MAX_RULES 336
 #define MAX_OVERRIDES 1000

@@ -7,7 +7,9 @@
 
 #include "../core/crypto.h"
 #include "../http/client.h"
-#include "util.h"
+#include "query.h"
+#include "respond.h"
+#include "validate.h"
 
 const char *const webhook_events[] = {"booking.created",   "booking.cancelled", "booking.rescheduled",
                                       "booking.requested", "booking.confirmed", "booking.declined",
@@ -159,30 +161,18 @@ int webhooks_ping(http_req_t *req) {
 
 static void on_deliveries(void *data, const db_result_t *r) {
   http_req_t *req = data;
-  long long total;
-  json_t *items = api_paged_items(req, r, &total);
-  if (items) api_respond_json(req, 200, items);
+  api_respond_list(req, r, api_ctx(req)->flow);
 }
 
 int webhooks_deliveries(http_req_t *req) {
   const char *id = api_id_param(req, "id", "webhook not found");
   if (!id) return 0;
-  const char *ls = api_query_param(req, "limit"), *ps = api_query_param(req, "page");
-  long long limit = 50, page = 1;
-  if (ls && (!api_parse_id(ls) || api_parse_id(ls) > 200)) {
-    api_error_field(req, 400, E_VALIDATION, "limit must be 1 to 200", "limit");
-    return 0;
-  }
-  if (ps && (!api_parse_id(ps) || api_parse_id(ps) > 1000000)) {
-    api_error_field(req, 400, E_VALIDATION, "page must be 1 to 1000000", "page");
-    return 0;
-  }
-  if (ls) limit = api_parse_id(ls);
-  if (ps) page = api_parse_id(ps);
-  char l[24], o[24];
-  snprintf(l, sizeof l, "%lld", limit);
-  snprintf(o, sizeof o, "%lld", (page - 1) * limit);
-  const char *params[4] = {api_ctx(req)->user_id_str, id, l, o};
+  api_v_t v;
+  api_v_init(&v, req, NULL);
+  api_page_t *page = arena_calloc(req->arena, sizeof *page);
+  if (api_page_parse(&v, 50, 200, page) != 0) return api_v_respond(&v);
+  api_ctx(req)->flow = page;
+  const char *params[4] = {api_ctx(req)->user_id_str, id, page->limit_s, page->offset_s};
   api_query(req, "deliveries_list", 4, params, on_deliveries);
   return 0;
 }

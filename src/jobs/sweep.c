@@ -30,6 +30,12 @@ static void on_timer(uv_timer_t *t) {
   }
 }
 
+void jobs_sweep_prepare(db_pool_t *db) {
+  db_pool_prepare(db, "sweep_sessions", "SELECT api.sweep_sessions()");
+  db_pool_prepare(db, "sweep_reservations", "SELECT api.sweep_reservations()");
+  db_pool_prepare(db, "sweep_idempotency", "SELECT api.sweep_idempotency()");
+}
+
 void jobs_sweep_start(app_t *app) {
   sweep_t *s = xcalloc(1, sizeof *s);
   s->app = app;

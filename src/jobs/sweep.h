@@ -4,8 +4,10 @@
 #ifndef SLOTD_JOBS_SWEEP_H
 #define SLOTD_JOBS_SWEEP_H
 
-#include "../api/app.h"
+#include "../app.h"
 
+/* Registers the sweeps' statements (before the pool starts). */
+void jobs_sweep_prepare(db_pool_t *db);
 void jobs_sweep_start(app_t *app);
 void jobs_sweep_stop(app_t *app);
 

@@ -205,6 +205,12 @@ static void collect(buf_t *out, void *data) {
 
 /* ------------------------------------------------------------------ lifecycle */
 
+void jobs_webhooks_prepare(db_pool_t *db) {
+  db_pool_prepare(db, "webhook_claim", "SELECT id, url, secret, event, payload, attempts FROM api.webhook_claim($1, $2)");
+  db_pool_prepare(db, "webhook_result", "SELECT api.webhook_result($1, $2, $3, $4, $5, $6, $7)");
+  db_pool_prepare(db, "webhook_next_due", "SELECT api.webhook_next_due()");
+}
+
 int jobs_webhooks_start(app_t *app, char *err, size_t errlen) {
   disp_t *d = xcalloc(1, sizeof *d);
   d->app = app;

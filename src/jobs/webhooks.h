@@ -11,8 +11,10 @@
 #ifndef SLOTD_JOBS_WEBHOOKS_H
 #define SLOTD_JOBS_WEBHOOKS_H
 
-#include "../api/app.h"
+#include "../app.h"
 
+/* Registers the dispatcher's statements (before the pool starts). */
+void jobs_webhooks_prepare(db_pool_t *db);
 int jobs_webhooks_start(app_t *app, char *err, size_t errlen) WARN_UNUSED;
 /* Stops claiming and aborts what is in flight (unrecorded: the lease expires and the attempt is
  * made again). */

@@ -5,6 +5,11 @@
 
 #include "../core/util.h"
 
+int64_t sched_reach(int with_limits) {
+  if (with_limits) return (int64_t)SCHED_LIMITS_REACH_DAYS * 86400;
+  return (int64_t)(SCHED_MAX_DURATION_MIN + 2 * SCHED_MAX_BUFFER_MIN) * 60 + 3600;
+}
+
 int64_t sched_day_of(int64_t local) { return local >= 0 ? local / 86400 : -((-local + 86399) / 86400); }
 
 int sched_weekday(int64_t day) { return (int)(((day + 4) % 7 + 7) % 7); } /* 1970-01-01: Thursday */

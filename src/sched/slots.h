@@ -16,6 +16,9 @@
 #include "tzif.h"
 
 #define SCHED_MAX_SPANS 48 /* working intervals per weekday or override date */
+#define SCHED_MAX_DURATION_MIN 720 /* an event's duration and slot interval, minutes (validated on write) */
+#define SCHED_MAX_BUFFER_MIN 720   /* each side's buffer, minutes */
+#define SCHED_LIMITS_REACH_DAYS 9  /* an ISO week around a day, plus a day either side for zone offsets */
 
 typedef struct {
   int16_t start, end; /* minutes after local midnight, 0 <= start < end <= 1440 */
@@ -99,6 +102,11 @@ const char *sched_reason_name(int reason);
 void sched_add_span(sched_span_t *spans, int *n, int16_t start, int16_t end);
 /* Weekday (0 = Sunday) of a day number. */
 int sched_weekday(int64_t day);
+/* The engine's reach: busy time further than this (seconds) from a window of slot starts cannot
+ * change the window's slots. Without limits: the longest slot plus both buffers, plus an hour
+ * for a DST shift; with day/week limits: whole weeks around the window, to count bookings. SQL
+ * fetches busy time this far either way (api.engine_inputs' p_reach parameters). */
+int64_t sched_reach(int with_limits);
 /* Floor division for days. */
 int64_t sched_day_of(int64_t local_seconds);
 

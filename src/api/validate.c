@@ -1,4 +1,4 @@
-#include "util.h"
+#include "validate.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -6,34 +6,64 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/log.h"
-#include "../db/link.h"
+#include "respond.h"
+
+/* Nesting depth of a parsed value (iterative bound check: stops as soon as max is passed). */
+static int depth_exceeds(json_t *v, int max) {
+  if (max < 0) return 1;
+  if (json_is_object(v)) {
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x) if (depth_exceeds(x, max - 1)) return 1;
+  } else if (json_is_array(v)) {
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) if (depth_exceeds(x, max - 1)) return 1;
+  }
+  return 0;
+}
 
 /* ------------------------------------------------------------------ bodies */
+
+int api_json_object_parse(const char *data, size_t len, json_t **out, char *err, size_t errlen) {
+  *out = NULL;
+  if (len == 0) {
+    snprintf(err, errlen, "request body must be a JSON object");
+    return -1;
+  }
+  json_error_t jerr;
+  /* jansson rejects invalid UTF-8 and \u0000 (no JSON_ALLOW_NUL) by itself; its parser stops
+   * nesting at JSON_PARSER_MAX_DEPTH (2048), ours at API_JSON_MAX_DEPTH. */
+  json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!v) {
+    snprintf(err, errlen, "malformed JSON body: %s", jerr.text);
+    return -1;
+  }
+  if (!json_is_object(v)) {
+    json_decref(v);
+    snprintf(err, errlen, "request body must be a JSON object");
+    return -1;
+  }
+  if (depth_exceeds(v, API_JSON_MAX_DEPTH)) {
+    json_decref(v);
+    snprintf(err, errlen, "malformed JSON body: nesting deeper than %d", API_JSON_MAX_DEPTH);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
 
 static void free_json(void *p) { json_decref(p); }
 
 int api_body_object(http_req_t *req) {
-  api_ctx_t *ctx = api_ctx(req);
-  if (req->body.len == 0) {
-    api_error(req, 400, E_BAD_REQUEST, "request body must be a JSON object");
-    return -1;
-  }
-  json_error_t jerr;
-  /* jansson rejects invalid UTF-8 and \u0000 (no JSON_ALLOW_NUL) by itself. */
-  json_t *v = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
-  if (!v) {
-    char msg[200];
-    snprintf(msg, sizeof msg, "malformed JSON body: %s", jerr.text);
-    api_error(req, 400, E_BAD_REQUEST, msg);
+  char err[200];
+  json_t *v;
+  if (api_json_object_parse(req->body.data, req->body.len, &v, err, sizeof err) != 0) {
+    api_error(req, 400, E_BAD_REQUEST, err);
     return -1;
   }
   arena_on_destroy(req->arena, free_json, v);
-  if (!json_is_object(v)) {
-    api_error(req, 400, E_BAD_REQUEST, "request body must be a JSON object");
-    return -1;
-  }
-  ctx->body = v;
+  api_ctx(req)->body = v;
   return 0;
 }
 
@@ -269,122 +299,6 @@ const char *api_query_param(http_req_t *req, const char *name) {
   return NULL;
 }
 
-/* ------------------------------------------------------------------ responses */
-
-const char *api_code_for_status(int status) {
-  switch (status) {
-    case 400: return E_VALIDATION;
-    case 401: return E_UNAUTHORIZED;
-    case 403: return E_FORBIDDEN;
-    case 404: return E_NOT_FOUND;
-    case 409: return E_CONFLICT;
-    case 410: return "GONE";
-    case 422: return "UNPROCESSABLE";
-    case 429: return "RATE_LIMIT_EXCEEDED";
-    case 503: return E_UNAVAILABLE;
-    default: return status >= 500 ? E_INTERNAL : E_BAD_REQUEST;
-  }
-}
-
-void api_respond_text_json(http_req_t *req, int status, const char *json, size_t len) {
-  http_respond(req, status, "application/json", json, len);
-}
-
-void api_respond_json(http_req_t *req, int status, json_t *value) {
-  char *s = json_dumps(value, JSON_COMPACT);
-  json_decref(value);
-  if (!s) {
-    api_error(req, 500, E_INTERNAL, "internal error");
-    return;
-  }
-  http_respond(req, status, "application/json", s, strlen(s));
-  free(s);
-}
-
-void api_error_field(http_req_t *req, int status, const char *code, const char *message, const char *field) {
-  buf_t b = BUF_INIT;
-  buf_puts(&b, "{\"error\":");
-  buf_json_str(&b, message);
-  buf_puts(&b, ",\"code\":");
-  buf_json_str(&b, code);
-  if (field && *field) {
-    buf_puts(&b, ",\"field\":");
-    buf_json_str(&b, field);
-  }
-  buf_putc(&b, '}');
-  http_respond(req, status, "application/json", b.data, b.len);
-  buf_free(&b);
-}
-
-void api_error(http_req_t *req, int status, const char *code, const char *message) {
-  api_error_field(req, status, code, message, NULL);
-}
-
-int api_db_failed(http_req_t *req, const db_result_t *r) {
-  if (r->ok) return 0;
-  if (r->unavailable) {
-    http_set_header(req, "Retry-After", "1");
-    api_error(req, 503, E_UNAVAILABLE, "database unavailable");
-    return 1;
-  }
-  const char *st = r->sqlstate;
-  if (st && st[0] == 'S' && st[1] == 'L') {
-    int status = atoi(st + 2);
-    if (status >= 400 && status < 600) {
-      const char *msg = r->res ? PQresultErrorField(r->res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-      const char *hint = r->res ? PQresultErrorField(r->res, PG_DIAG_MESSAGE_HINT) : NULL;
-      if (hint && strncmp(hint, "status:", 7) == 0) { /* an illegal transition: name the current status */
-        json_t *e = json_pack("{s:s, s:s, s:s}", "error", msg ? msg : "conflict", "code",
-                              api_code_for_status(status), "status", hint + 7);
-        api_respond_json(req, status, e);
-        return 1;
-      }
-      api_error_field(req, status, api_code_for_status(status), msg ? msg : "request failed", hint);
-      return 1;
-    }
-  }
-  if (st && strcmp(st, "23505") == 0) { /* a uniqueness race the function did not anticipate */
-    api_error(req, 409, E_CONFLICT, "conflicts with an existing resource");
-    return 1;
-  }
-  char msg[512];
-  db_one_line(r->message, msg, sizeof msg);
-  log_kv(LOG_ERROR, "database error", "request_id", req->request_id, "sqlstate", st ? st : "", "error", msg, NULL);
-  api_error(req, 500, E_INTERNAL, "internal error");
-  return 1;
-}
-
-const char *api_take_host_hint(http_req_t *req, const char *text, size_t *len, char **owned) {
-  *owned = NULL;
-  if (!strstr(text, "\"_host\"")) return text;
-  json_t *doc = json_loadb(text, *len, 0, NULL);
-  json_t *h = doc ? json_object_get(doc, "_host") : NULL;
-  if (!json_is_integer(h)) {
-    json_decref(doc);
-    return text;
-  }
-  app_t *app = api_app(req);
-  if (app->host_changed) app->host_changed(app, json_integer_value(h));
-  json_object_del(doc, "_host");
-  *owned = json_dumps(doc, JSON_COMPACT);
-  json_decref(doc);
-  *len = strlen(*owned);
-  return *owned;
-}
-
-void api_respond_db(http_req_t *req, const db_result_t *r, int status) {
-  if (api_db_failed(req, r)) return;
-  if (PQntuples(r->res) < 1 || PQgetisnull(r->res, 0, 0)) {
-    api_error(req, 404, E_NOT_FOUND, "not found");
-    return;
-  }
-  size_t len = (size_t)PQgetlength(r->res, 0, 0);
-  char *owned;
-  const char *v = api_take_host_hint(req, PQgetvalue(r->res, 0, 0), &len, &owned);
-  api_respond_text_json(req, status, v, len);
-  free(owned);
-}
-
 long long api_parse_id(const char *s) {
   if (!s || !*s || strlen(s) > 18) return 0;
   for (const char *p = s; *p; p++)
@@ -402,53 +316,67 @@ const char *api_id_param(http_req_t *req, const char *name, const char *what) {
   return id;
 }
 
-int api_save_patch(http_req_t *req, api_v_t *v, json_t *patch, const char *stmt, int with_id, const char *id,
-                   db_cb cb) {
-  if (v->failed) {
-    json_decref(patch);
-    return api_v_respond(v);
-  }
-  char *text = json_dumps(patch, JSON_COMPACT);
-  json_decref(patch);
-  const char *params[3] = {api_ctx(req)->user_id_str, with_id ? id : text, text};
-  api_query(req, stmt, with_id ? 3 : 2, params, cb);
-  free(text);
-  return 0;
+
+void api_email_fold(char *email) {
+  for (char *p = email; *p; p++)
+    if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
 }
 
-json_t *api_paged_items(http_req_t *req, const db_result_t *r, long long *total) {
-  if (api_db_failed(req, r)) return NULL;
-  json_t *doc = json_loads(PQgetvalue(r->res, 0, 0), 0, NULL);
-  json_t *items = doc ? json_object_get(doc, "items") : NULL;
-  if (!items) {
-    json_decref(doc);
-    api_error(req, 500, E_INTERNAL, "internal error");
-    return NULL;
+int api_valid_phone(const char *s) {
+  size_t n = strlen(s), digits = 0;
+  if (n < 6 || n > 32) return 0;
+  for (const char *p = s; *p; p++) {
+    if (*p >= '0' && *p <= '9') digits++;
+    else if (!strchr("+-() .", *p)) return 0;
   }
-  *total = json_integer_value(json_object_get(doc, "total"));
+  return digits >= 6;
+}
+
+int api_page_parse(api_v_t *v, long long default_limit, long long max_limit, api_page_t *out) {
+  http_req_t *req = v->req;
+  const char *ls = api_query_param(req, "limit"), *ps = api_query_param(req, "page");
+  out->limit = default_limit;
+  out->page = 1;
+  if (ls && (!api_parse_id(ls) || api_parse_id(ls) > max_limit))
+    api_v_fail(v, "limit", "limit must be 1 to %lld", max_limit);
+  else if (ls) out->limit = api_parse_id(ls);
+  if (ps && (!api_parse_id(ps) || api_parse_id(ps) > API_PAGE_MAX))
+    api_v_fail(v, "page", "page must be 1 to %d", API_PAGE_MAX);
+  else if (ps) out->page = api_parse_id(ps);
+  snprintf(out->limit_s, sizeof out->limit_s, "%lld", out->limit);
+  snprintf(out->offset_s, sizeof out->offset_s, "%lld", (out->page - 1) * out->limit);
+  return v->failed ? -1 : 0;
+}
+
+void api_page_headers(http_req_t *req, const api_page_t *p, long long total) {
   char v[32];
-  snprintf(v, sizeof v, "%lld", *total);
+  snprintf(v, sizeof v, "%lld", total);
   http_set_header(req, "X-Total-Count", v);
-  json_incref(items);
-  json_decref(doc);
-  return items;
-}
-
-/* Statements that only read. Anything else may write: after it was sent, a failure leaves the
- * outcome unknown (an idempotent request must then never run again). */
-static int read_only(const char *stmt) {
-  static const char *const reads[] = {
-      "ping", "auth", "login_lookup", "me", "password_get", "api_keys_list", "booking_page_get", "public_page",
-      "event_types_list", "event_type_get", "schedules_list", "schedule_get", "availability_data",
-      "availability_data_excl", "bookings_list", "booking_get_for_host", "booking_get", "booking_data",
-      "booking_id_for_token", "booking_id_for_number", "reservation_get", "webhooks_list", "deliveries_list", NULL};
-  if (strncmp(stmt, "idem_", 5) == 0) return 1; /* the idempotency bookkeeping itself */
-  for (const char *const *r = reads; *r; r++)
-    if (strcmp(*r, stmt) == 0) return 1;
-  return 0;
-}
-
-void api_query(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb) {
-  if (req->ctx && !read_only(stmt)) api_ctx(req)->wrote = 1;
-  db_query(api_app(req)->db, stmt, n, params, cb, req);
+  /* RFC 8288 links keeping the caller's other query parameters. */
+  buf_t link = BUF_INIT;
+  long long last = total > 0 ? (total + p->limit - 1) / p->limit : 1;
+  const char *rels[4] = {"first", "prev", "next", "last"};
+  long long pages[4] = {1, p->page - 1, p->page + 1, last};
+  for (int i = 0; i < 4; i++) {
+    if (pages[i] < 1 || pages[i] > last || (i == 1 && p->page <= 1) || (i == 2 && p->page >= last)) continue;
+    if (link.len) buf_puts(&link, ", ");
+    buf_printf(&link, "<%s", api_app(req)->cfg->public_url);
+    for (size_t k = 0; k < req->path_len; k++)
+      if (req->path[k] != '<' && req->path[k] != '>' && req->path[k] != '"') buf_putc(&link, req->path[k]);
+    buf_putc(&link, '?');
+    const char *q = req->query ? req->query : "";
+    while (*q) { /* the query without its page parameter */
+      const char *amp = strchr(q, '&');
+      size_t n = amp ? (size_t)(amp - q) : strlen(q);
+      if (n && strncmp(q, "page=", 5) != 0) {
+        for (size_t k = 0; k < n; k++)
+          if (q[k] != '<' && q[k] != '>' && q[k] != '"') buf_putc(&link, q[k]);
+        buf_putc(&link, '&');
+      }
+      q += n + (amp ? 1 : 0);
+    }
+    buf_printf(&link, "page=%lld>; rel=\"%s\"", pages[i], rels[i]);
+  }
+  if (link.len) http_set_header(req, "Link", link.data);
+  buf_free(&link);
 }

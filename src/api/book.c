@@ -1,0 +1,583 @@
+#include "book.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/crypto.h"
+#include "../core/json.h"
+#include "../core/log.h"
+#include "../core/timeutil.h"
+#include "../sched/slots.h"
+#include "query.h"
+#include "validate.h"
+
+#define CONFIRMATION_ALPHABET "23456789ABCDEFGHJKMNPQRSTUVWXYZ" /* no 0/O, 1/I/L */
+
+/* ------------------------------------------------------------------ shared steps */
+
+static void fail(http_req_t *req, const book_presenter_t *p, const api_failure_t *f) {
+  if (p->failed) p->failed(req, f);
+  else api_fail(req, f);
+}
+
+static void fail_simple(http_req_t *req, const book_presenter_t *p, int status, const char *message,
+                        const char *field) {
+  api_failure_t f = {.status = status, .code = api_code_for_status(status), .message = message, .field = field};
+  fail(req, p, &f);
+}
+
+/* A database failure through the presenter. 1 if r failed. */
+static int db_failed(http_req_t *req, const book_presenter_t *p, const db_result_t *r) {
+  if (r->ok) return 0;
+  if (!p->failed) return api_db_failed(req, r);
+  api_failure_t f;
+  char msg[400];
+  api_db_failure(r, &f, msg, sizeof msg);
+  p->failed(req, &f);
+  return 1;
+}
+
+/* The versioned write's row: 1 stale (read and decide again), 0 written (*w), -1 answered. */
+static int written(http_req_t *req, const book_presenter_t *p, const db_result_t *r, int *attempts, api_write_t *w) {
+  if (db_failed(req, p, r)) return -1;
+  if (api_db_write(req, r, w) != 0) return -1;
+  if (!w->stale) return 0;
+  if (++*attempts < BOOK_ATTEMPTS) return 1;
+  api_failure_t f = {.status = 409, .code = E_CONFLICT,
+                     .message = "the host's calendar is changing quickly; try again", .retry_after = 1};
+  fail(req, p, &f);
+  return -1;
+}
+
+static void target_params(const book_target_t *t, char id[24], const char **slug, const char **event_slug) {
+  id[0] = 0;
+  if (t->event_type_id) snprintf(id, 24, "%" PRId64, t->event_type_id);
+  *slug = t->event_type_id ? NULL : t->slug;
+  *event_slug = t->event_type_id ? NULL : t->event_slug;
+}
+
+static void query_inputs(http_req_t *req, const book_target_t *t, int64_t from, int64_t to, const char *exclude_res,
+                         db_cb cb) {
+  char id[24], from_s[32], to_s[32], reach[2][24];
+  const char *slug, *event_slug;
+  target_params(t, id, &slug, &event_slug);
+  time_format_utc(from, from_s, sizeof from_s);
+  time_format_utc(to, to_s, sizeof to_s);
+  inputs_reach_params(reach);
+  const char *params[8] = {id[0] ? id : NULL, slug, event_slug, from_s, to_s, reach[0], reach[1], exclude_res};
+  api_query(req, "engine_inputs", 8, params, cb);
+}
+
+/* ------------------------------------------------------------------ deciding */
+
+enum { DECIDE_OK = 0, DECIDE_INVALID = 400, DECIDE_TAKEN = 409 };
+
+typedef struct {
+  int verdict;     /* DECIDE_* */
+  const char *why; /* message for 400/409 */
+  int64_t end;     /* for DECIDE_OK */
+  json_t *next;    /* for DECIDE_TAKEN: up to 3 next free slots [{start, end}] (new reference) */
+} decision_t;
+
+static json_t *rfc3339_in(const tz_t *tz, int64_t t) {
+  char out[48];
+  tz_format_rfc3339(tz, t, out, sizeof out);
+  return json_string(out);
+}
+
+/* Is `start` (with `seats`) bookable per the engine? busy_only: only conflicts with busy time
+ * count (a host confirming a request). invitee_tz formats the next free slots. */
+static void decide(inputs_t *in, int64_t start, int seats, int busy_only, const char *invitee_tz, decision_t *d) {
+  memset(d, 0, sizeof *d);
+  sched_event_t *e = &in->event;
+  d->end = start + e->duration;
+  int reason = SLOT_OUTSIDE_HOURS, seats_left = 0;
+  int64_t ref = 0;
+  if (busy_only) {
+    reason = sched_conflict(e, in->schedule.tz, in->busy, in->nbusy, start, &seats_left, &ref);
+  } else {
+    sched_slots_t one;
+    sched_compute(&in->schedule, e, in->busy, in->nbusy, (int64_t)time(NULL), start, start + 1, 1, &one);
+    for (size_t i = 0; i < one.n; i++)
+      if (one.v[i].start == start) {
+        reason = one.v[i].reason;
+        seats_left = one.v[i].seats_left;
+      }
+    sched_slots_free(&one);
+  }
+  if (reason == SLOT_FREE && seats_left < seats) reason = SLOT_NO_SEATS;
+  switch (reason) {
+    case SLOT_FREE: d->verdict = DECIDE_OK; break;
+    case SLOT_OUTSIDE_HOURS:
+      d->verdict = DECIDE_INVALID;
+      d->why = "start_time is not a bookable time for this event type (outside working hours or off the slot grid)";
+      break;
+    case SLOT_NOTICE:
+      d->verdict = DECIDE_INVALID;
+      d->why = "start_time is too soon: the event type requires more notice";
+      break;
+    case SLOT_HORIZON:
+      d->verdict = DECIDE_INVALID;
+      d->why = "start_time is too far in the future for this event type";
+      break;
+    case SLOT_NO_SEATS:
+      d->verdict = DECIDE_TAKEN;
+      d->why = seats_left > 0 ? "not enough seats left at this time" : "time slot taken";
+      break;
+    case SLOT_LIMIT_DAY:
+    case SLOT_LIMIT_WEEK:
+      d->verdict = DECIDE_TAKEN;
+      d->why = "the host's booking limit for this period is reached";
+      break;
+    default: d->verdict = DECIDE_TAKEN; d->why = "time slot taken";
+  }
+  if (d->verdict == DECIDE_TAKEN && !busy_only) { /* up to three next free slots */
+    const tz_t *itz = tz_get(invitee_tz);
+    if (!itz) itz = tz_get("UTC");
+    sched_slots_t next;
+    sched_compute(&in->schedule, e, in->busy, in->nbusy, (int64_t)time(NULL), start + 1, start + BOOK_NEXT_WINDOW, 0,
+                  &next);
+    d->next = json_array();
+    for (size_t i = 0; i < next.n && json_array_size(d->next) < 3; i++)
+      if (next.v[i].seats_left >= seats)
+        json_array_append_new(d->next, json_pack("{s:o, s:o}", "start", rfc3339_in(itz, next.v[i].start), "end",
+                                                 rfc3339_in(itz, next.v[i].end)));
+    sched_slots_free(&next);
+  }
+}
+
+/* A refusal: 400 naming start_time, or 409 with the next free slots. Frees d->next. */
+static void refuse(http_req_t *req, const book_presenter_t *p, decision_t *d) {
+  api_failure_t f = {.status = d->verdict, .code = api_code_for_status(d->verdict), .message = d->why};
+  if (d->verdict == DECIDE_INVALID) f.field = "start_time";
+  else f.next_slots = d->next ? d->next : json_array();
+  fail(req, p, &f);
+  if (f.next_slots != d->next) json_decref(f.next_slots);
+  json_decref(d->next);
+  d->next = NULL;
+}
+
+/* ------------------------------------------------------------------ create */
+
+typedef struct {
+  book_request_t r;
+  const book_presenter_t *p;
+  int attempts;
+  int wide; /* reading two weeks, for next free slots after a refusal */
+  char cancel_token[65], reschedule_token[65], confirm_token[65];
+} create_t;
+
+static void create_read(http_req_t *req);
+
+/* Answers against the event type's questions: the validated object, or NULL after responding. */
+static json_t *check_answers(http_req_t *req, const book_presenter_t *p, json_t *questions, json_t *answers) {
+  json_t *out = json_object();
+  char field[96];
+  const char *key;
+  json_t *val;
+  json_object_foreach(answers, key, val) {
+    int known = 0;
+    size_t i;
+    json_t *q;
+    json_array_foreach(questions, i, q) known |= strcmp(json_string_value(json_object_get(q, "id")), key) == 0;
+    if (!known) {
+      snprintf(field, sizeof field, "answers.%.64s", key);
+      json_decref(out);
+      fail_simple(req, p, 400, "answers names a question this event type does not have", field);
+      return NULL;
+    }
+  }
+  size_t i;
+  json_t *q;
+  json_array_foreach(questions, i, q) {
+    const char *id = json_string_value(json_object_get(q, "id"));
+    const char *type = json_string_value(json_object_get(q, "type"));
+    int required = json_is_true(json_object_get(q, "required"));
+    json_t *a = json_object_get(answers, id);
+    snprintf(field, sizeof field, "answers.%s", id);
+    const char *why = NULL;
+    if (!a || json_is_null(a) || (json_is_string(a) && json_string_length(a) == 0) ||
+        (strcmp(type, "checkbox") == 0 && json_is_false(a))) {
+      if (required) why = "this question requires an answer";
+      if (!why && a && !json_is_null(a)) json_object_set(out, id, a);
+    } else if (strcmp(type, "checkbox") == 0) {
+      if (!json_is_boolean(a)) why = "must be true or false";
+    } else if (!json_is_string(a) || json_string_length(a) > 5000) {
+      why = "must be a string of at most 5000 characters";
+    } else if (strcmp(type, "email") == 0 && !api_valid_email(json_string_value(a))) {
+      why = "must be an email address";
+    } else if (strcmp(type, "phone") == 0 && !api_valid_phone(json_string_value(a))) {
+      why = "must be a phone number";
+    } else if (strcmp(type, "select") == 0) {
+      int ok = 0;
+      size_t k;
+      json_t *o;
+      json_array_foreach(json_object_get(q, "options"), k, o) ok |= json_equal(o, a);
+      if (!ok) why = "must be one of the question's options";
+    }
+    if (why) {
+      json_decref(out);
+      fail_simple(req, p, 400, why, field);
+      return NULL;
+    }
+    if (a && !json_is_null(a) && !json_object_get(out, id)) json_object_set(out, id, a);
+  }
+  return out;
+}
+
+static void confirmation_number(char out[9]) {
+  static const char alphabet[] = CONFIRMATION_ALPHABET;
+  for (int i = 0; i < 8; i++) out[i] = alphabet[random_below(sizeof alphabet - 1)];
+  out[8] = 0;
+}
+
+static void on_created(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  create_t *c = api_ctx(req)->core;
+  api_write_t w;
+  switch (written(req, c->p, r, &c->attempts, &w)) {
+    case 1: create_read(req); /* the host changed meanwhile: decide again */
+    /* fall through */
+    case -1: return;
+  }
+  book_result_t res = {w.body, w.len, c->cancel_token, c->reschedule_token, "create"};
+  c->p->done(req, &res);
+}
+
+static void on_create_inputs(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  create_t *c = api_ctx(req)->core;
+  if (db_failed(req, c->p, r)) return;
+  inputs_t in;
+  if (inputs_decode(r->res, &in) != 0) {
+    log_req(req, LOG_ERROR, "booking: unreadable engine inputs", NULL);
+    fail_simple(req, c->p, 500, "internal error", NULL);
+    return;
+  }
+  json_t *questions = json_loads(in.questions ? in.questions : "[]", 0, NULL);
+  json_t *none = json_object();
+  json_t *answers = check_answers(req, c->p, questions ? questions : none, c->r.answers ? c->r.answers : none);
+  json_decref(none);
+  json_decref(questions);
+  if (!answers) {
+    inputs_free(&in);
+    return;
+  }
+  if (c->r.seats > in.event.seats) {
+    inputs_free(&in);
+    json_decref(answers);
+    fail_simple(req, c->p, 400, "seats exceeds the event type's capacity", "seats");
+    return;
+  }
+  decision_t d;
+  decide(&in, c->r.start, c->r.seats, 0, c->r.timezone, &d);
+  if (d.verdict == DECIDE_TAKEN && !c->wide) {
+    /* The first read covers only the requested time; a refusal reads two weeks to offer the
+     * next free slots (and decides again on that fresh data). */
+    json_decref(d.next);
+    inputs_free(&in);
+    json_decref(answers);
+    c->wide = 1;
+    create_read(req);
+    return;
+  }
+  if (d.verdict != DECIDE_OK) {
+    inputs_free(&in);
+    json_decref(answers);
+    refuse(req, c->p, &d);
+    return;
+  }
+  int pending = in.requires_confirmation;
+  char num[9], ch[65], rh[65], fh[65];
+  confirmation_number(num);
+  crypto_sha256_hex(c->cancel_token, 64, ch);
+  crypto_sha256_hex(c->reschedule_token, 64, rh);
+  json_t *p = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:i, s:b, s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "host_id",
+                        (json_int_t)in.host_id, "version", (json_int_t)in.version, "event_type_id",
+                        (json_int_t)in.event.id, "start", (json_int_t)c->r.start, "end", (json_int_t)d.end, "status",
+                        pending ? "pending" : "confirmed", "seats", c->r.seats, "seated", in.event.seats > 1, "name",
+                        c->r.name, "email", c->r.email, "timezone", c->r.timezone, "answers", answers,
+                        "confirmation_number", num, "cancel_hash", ch, "reschedule_hash", rh);
+  if (c->r.notes) json_object_set_new(p, "notes", json_string(c->r.notes));
+  if (c->r.phone) json_object_set_new(p, "phone", json_string(c->r.phone));
+  if (c->r.reservation_uid) json_object_set_new(p, "reservation_uid", json_string(c->r.reservation_uid));
+  if (pending) { /* the host's links, delivered with the booking.requested event */
+    crypto_sha256_hex(c->confirm_token, 64, fh);
+    json_object_set_new(p, "confirm_hash", json_string(fh));
+    const char *base = api_app(req)->cfg->public_url;
+    char url[600];
+    snprintf(url, sizeof url, "%s/api/bookings/%s/confirm", base, c->confirm_token);
+    json_object_set_new(p, "confirm_url", json_string(url));
+    snprintf(url, sizeof url, "%s/api/bookings/%s/decline", base, c->confirm_token);
+    json_object_set_new(p, "decline_url", json_string(url));
+  }
+  inputs_free(&in);
+  char *text = json_dumps(p, JSON_COMPACT);
+  json_decref(p);
+  const char *params[1] = {text};
+  api_query(req, "booking_create", 1, params, on_created);
+  free(text);
+}
+
+static void create_read(http_req_t *req) {
+  create_t *c = api_ctx(req)->core;
+  query_inputs(req, &c->r.target, c->r.start, c->r.start + (c->wide ? BOOK_NEXT_WINDOW : 1), c->r.reservation_uid,
+               on_create_inputs);
+}
+
+static const char *arena_dup(http_req_t *req, const char *s) { return s ? arena_strdup(req->arena, s) : NULL; }
+
+void book_create(http_req_t *req, const book_request_t *r, const book_presenter_t *p) {
+  create_t *c = arena_calloc(req->arena, sizeof *c);
+  c->r = *r;
+  c->p = p;
+  c->r.target.slug = arena_dup(req, r->target.slug);
+  c->r.target.event_slug = arena_dup(req, r->target.event_slug);
+  c->r.name = arena_dup(req, r->name);
+  char *email = arena_strdup(req->arena, r->email);
+  api_email_fold(email);
+  c->r.email = email;
+  c->r.timezone = arena_dup(req, r->timezone ? r->timezone : "UTC");
+  c->r.notes = r->notes && *r->notes ? arena_dup(req, r->notes) : NULL;
+  c->r.phone = arena_dup(req, r->phone);
+  c->r.reservation_uid = arena_dup(req, r->reservation_uid);
+  if (c->r.seats < 1) c->r.seats = 1;
+  crypto_token_hex(32, c->cancel_token);
+  crypto_token_hex(32, c->reschedule_token);
+  crypto_token_hex(32, c->confirm_token);
+  api_ctx(req)->core = c;
+  create_read(req);
+}
+
+/* ------------------------------------------------------------------ changes */
+
+typedef struct {
+  book_change_t c;
+  const book_presenter_t *p;
+  int attempts;
+} change_t;
+
+static void change_read(http_req_t *req);
+
+static void on_changed(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  change_t *t = api_ctx(req)->core;
+  api_write_t w;
+  switch (written(req, t->p, r, &t->attempts, &w)) {
+    case 1: change_read(req);
+    /* fall through */
+    case -1: return;
+  }
+  book_result_t res = {w.body, w.len, NULL, NULL, t->c.action};
+  t->p->done(req, &res);
+}
+
+static void on_change_inputs(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  change_t *t = api_ctx(req)->core;
+  if (db_failed(req, t->p, r)) return;
+  inputs_t in;
+  if (inputs_decode(r->res, &in) != 0) {
+    fail_simple(req, t->p, 500, "internal error", NULL);
+    return;
+  }
+  if (in.refusal) { /* api.transition_refusal: the one copy of the rule */
+    api_failure_t f = {.status = 409, .code = E_CONFLICT, .message = in.refusal, .current_status = in.booking_status};
+    fail(req, t->p, &f);
+    inputs_free(&in);
+    return;
+  }
+  int reschedule = strcmp(t->c.action, "reschedule") == 0;
+  int64_t start = reschedule ? t->c.new_start : in.booking_start;
+  const char *itz = t->c.new_tz ? t->c.new_tz : in.booking_timezone;
+  decision_t d;
+  decide(&in, start, in.booking_seats, !reschedule, itz ? itz : "UTC", &d);
+  int64_t version = in.version;
+  inputs_free(&in);
+  if (d.verdict != DECIDE_OK) {
+    refuse(req, t->p, &d);
+    return;
+  }
+  char v[24], st[24], en[24];
+  snprintf(v, sizeof v, "%" PRId64, version);
+  if (reschedule) {
+    snprintf(st, sizeof st, "%" PRId64, start);
+    snprintf(en, sizeof en, "%" PRId64, d.end);
+    const char *params[5] = {t->c.booking_id, v, st, en, t->c.new_tz};
+    api_query(req, "booking_reschedule", 5, params, on_changed);
+  } else {
+    const char *params[6] = {t->c.booking_id, t->c.user, "confirm", v, NULL, t->c.by};
+    api_query(req, "booking_transition", 6, params, on_changed);
+  }
+}
+
+static void change_read(http_req_t *req) {
+  change_t *t = api_ctx(req)->core;
+  /* The data window: the new time plus the next-free-slots window; for a confirmation none,
+   * which means the booking's own time. */
+  int confirm = strcmp(t->c.action, "confirm") == 0;
+  char from[32], to[32], reach[2][24];
+  time_format_utc(t->c.new_start, from, sizeof from);
+  time_format_utc(t->c.new_start + BOOK_NEXT_WINDOW, to, sizeof to);
+  inputs_reach_params(reach);
+  const char *params[7] = {t->c.booking_id, t->c.user, t->c.action, confirm ? NULL : from, confirm ? NULL : to,
+                           reach[0], reach[1]};
+  api_query(req, "booking_inputs", 7, params, on_change_inputs);
+}
+
+static void on_got(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  change_t *t = api_ctx(req)->core;
+  if (db_failed(req, t->p, r)) return;
+  api_write_t w;
+  if (api_db_write(req, r, &w) != 0) return;
+  book_result_t res = {w.body, w.len, NULL, NULL, "get"};
+  t->p->done(req, &res);
+}
+
+void book_change(http_req_t *req, const book_change_t *c, const book_presenter_t *p) {
+  change_t *t = arena_calloc(req->arena, sizeof *t);
+  t->c = *c;
+  t->p = p;
+  t->c.user = arena_dup(req, c->user);
+  t->c.reason = arena_dup(req, c->reason);
+  t->c.new_tz = arena_dup(req, c->new_tz);
+  api_ctx(req)->core = t;
+  if (strcmp(c->action, "confirm") == 0 || strcmp(c->action, "reschedule") == 0) {
+    change_read(req);
+  } else if (strcmp(c->action, "get") == 0) {
+    const char *params[1] = {t->c.booking_id};
+    api_query(req, "booking_get", 1, params, on_got);
+  } else { /* these only free time: no engine decision, no version */
+    const char *params[6] = {t->c.booking_id, t->c.user, t->c.action, NULL, t->c.reason, t->c.by};
+    api_query(req, "booking_transition", 6, params, on_changed);
+  }
+}
+
+/* ------------------------------------------------------------------ holds */
+
+typedef struct {
+  book_hold_t h;
+  const book_presenter_t *p;
+  int attempts;
+} hold_t;
+
+static void hold_read(http_req_t *req);
+
+static void on_held(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  hold_t *h = api_ctx(req)->core;
+  api_write_t w;
+  switch (written(req, h->p, r, &h->attempts, &w)) {
+    case 1: hold_read(req);
+    /* fall through */
+    case -1: return;
+  }
+  book_result_t res = {w.body, w.len, NULL, NULL, "hold"};
+  h->p->done(req, &res);
+}
+
+static void on_hold_inputs(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  hold_t *h = api_ctx(req)->core;
+  if (db_failed(req, h->p, r)) return;
+  inputs_t in;
+  if (inputs_decode(r->res, &in) != 0) {
+    fail_simple(req, h->p, 500, "internal error", NULL);
+    return;
+  }
+  if (h->h.minutes && api_ctx(req)->user_id != in.host_id) {
+    inputs_free(&in);
+    api_failure_t f = {.status = 403, .code = E_FORBIDDEN, .message = "only the host may choose a reservation's length",
+                       .field = "minutes"};
+    fail(req, h->p, &f);
+    return;
+  }
+  decision_t d;
+  decide(&in, h->h.start, 1, 0, "UTC", &d);
+  char host[24], version[24], et[24], st[24], en[24], mins[16];
+  snprintf(host, sizeof host, "%" PRId64, in.host_id);
+  snprintf(version, sizeof version, "%" PRId64, in.version);
+  snprintf(et, sizeof et, "%" PRId64, in.event.id);
+  inputs_free(&in);
+  if (d.verdict != DECIDE_OK) {
+    refuse(req, h->p, &d);
+    return;
+  }
+  snprintf(st, sizeof st, "%" PRId64, h->h.start);
+  snprintf(en, sizeof en, "%" PRId64, d.end);
+  snprintf(mins, sizeof mins, "%d", h->h.minutes ? h->h.minutes : BOOK_HOLD_MINUTES);
+  const char *params[6] = {host, version, et, st, en, mins};
+  api_query(req, "reservation_create", 6, params, on_held);
+}
+
+static void hold_read(http_req_t *req) {
+  hold_t *h = api_ctx(req)->core;
+  query_inputs(req, &h->h.target, h->h.start, h->h.start + BOOK_NEXT_WINDOW, NULL, on_hold_inputs);
+}
+
+void book_hold(http_req_t *req, const book_hold_t *hr, const book_presenter_t *p) {
+  hold_t *h = arena_calloc(req->arena, sizeof *h);
+  h->h = *hr;
+  h->p = p;
+  h->h.target.slug = arena_dup(req, hr->target.slug);
+  h->h.target.event_slug = arena_dup(req, hr->target.event_slug);
+  api_ctx(req)->core = h;
+  hold_read(req);
+}
+
+/* ------------------------------------------------------------------ native presenters */
+
+/* {"<key>": <body>, extra} where extra is ,"k":"v"... inserted into body's object. */
+static void wrap(buf_t *out, const char *key, const char *body, size_t len, const char *extra) {
+  buf_t compact = BUF_INIT;
+  json_compact_append(&compact, body, len);
+  buf_printf(out, "{\"%s\":", key);
+  if (extra && compact.len > 1) {
+    buf_append(out, compact.data, compact.len - 1); /* without its closing brace */
+    buf_puts(out, extra);
+    buf_putc(out, '}');
+  } else {
+    buf_append(out, compact.data ? compact.data : "null", compact.data ? compact.len : 4);
+  }
+  buf_putc(out, '}');
+  buf_free(&compact);
+}
+
+static void native_created(http_req_t *req, const book_result_t *res) {
+  buf_t b = BUF_INIT;
+  char extra[200];
+  /* The invitee's tokens: shown in this response only; the database has their hashes. */
+  snprintf(extra, sizeof extra, ",\"cancel_token\":\"%s\",\"reschedule_token\":\"%s\"", res->cancel_token,
+           res->reschedule_token);
+  wrap(&b, "booking", res->body, res->len, extra);
+  http_set_header(req, "Cache-Control", "no-store");
+  api_respond_body(req, 201, b.data, b.len);
+  buf_free(&b);
+}
+
+static void native_changed(http_req_t *req, const book_result_t *res) {
+  if (strcmp(res->action, "cancel") == 0) { /* the seed's cancel answer */
+    api_respond_body(req, 200, "{\"ok\":true}", 11);
+    return;
+  }
+  if (strcmp(res->action, "get") == 0) {
+    api_respond_pg(req, 200, res->body, res->len);
+    return;
+  }
+  buf_t b = BUF_INIT;
+  wrap(&b, "booking", res->body, res->len, NULL);
+  api_respond_body(req, 200, b.data, b.len);
+  buf_free(&b);
+}
+
+static void native_plain(http_req_t *req, const book_result_t *res) {
+  api_respond_pg(req, strcmp(res->action, "hold") == 0 ? 201 : 200, res->body, res->len);
+}
+
+const book_presenter_t book_native_created = {native_created, NULL};
+const book_presenter_t book_native_changed = {native_changed, NULL};
+const book_presenter_t book_native_plain = {native_plain, NULL};

@@ -1,0 +1,41 @@
+/* dispatch.h — the API's front door, run before every API handler (api_dispatch):
+ *   1. client IP (socket peer, or the right-most untrusted X-Forwarded-For entry when the peer
+ *      is a trusted proxy);
+ *   2. public routes: rate limit per IP;
+ *   3. authenticated routes: the credential (authn.h), 401 if missing or invalid (counted
+ *      against the IP's public budget), then rate limit per user;
+ *   4. X-RateLimit-* headers on the response, or 429 through the request's dialect;
+ *   5. the handler, through the Idempotency-Key protocol (idempotency.h). */
+#ifndef SLOTD_API_DISPATCH_H
+#define SLOTD_API_DISPATCH_H
+
+#include "../app.h"
+#include "../http/server.h"
+#include "ctx.h"
+
+enum {
+  API_PUBLIC = 1 << 0, /* no credential; per-IP limit */
+  API_AUTH = 1 << 1,   /* credential required; per-user limit */
+};
+
+typedef int (*api_fn)(http_req_t *req);
+typedef struct {
+  api_fn fn;
+  int flags;
+  const api_dialect_t *dialect; /* NULL: native */
+} api_handler_t;
+
+/* The http handler of every API route; route->ctx is its api_handler_t. */
+int api_dispatch(http_req_t *req);
+
+/* Counts one request against key's per-minute limit. 1 to go on; 0 after responding 429.
+ * headers: also set the X-RateLimit-* headers from this limit. */
+int api_rate_limit(http_req_t *req, const char *key, int per_minute, int headers);
+/* The public per-IP limit (with headers). */
+int api_limit_ip(http_req_t *req);
+
+/* The server's answer for unrouted requests: under /api/ they count against the client's
+ * public budget and carry the rate-limit headers like every API response. */
+void api_unrouted(http_req_t *req, int status, const char *allow);
+
+#endif

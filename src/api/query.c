@@ -1,0 +1,88 @@
+#include "query.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "idempotency.h"
+#include "validate.h"
+
+static const api_stmt_t *modules[API_MAX_MODULES];
+static int nmodules;
+static unsigned long long dropped, completed;
+
+void api_register_statements(const api_stmt_t *list) {
+  for (int i = 0; i < nmodules; i++)
+    if (modules[i] == list) return;
+  if (nmodules == API_MAX_MODULES) abort();
+  modules[nmodules++] = list;
+}
+
+void api_prepare_statements(db_pool_t *db) {
+  for (int i = 0; i < nmodules; i++)
+    for (const api_stmt_t *s = modules[i]; s->name; s++) db_pool_prepare(db, s->name, s->sql);
+}
+
+int api_stmt_writes(const char *name) {
+  for (int i = 0; i < nmodules; i++)
+    for (const api_stmt_t *s = modules[i]; s->name; s++)
+      if (strcmp(s->name, name) == 0) return s->writes;
+  return 1;
+}
+
+unsigned long long api_orphans_dropped(void) { return dropped; }
+unsigned long long api_orphans_completed(void) { return completed; }
+
+/* One query of a request: the handler's callback, reached through on_result. Lives in the
+ * request's arena, which outlives the query (an orphaned request waits for its callbacks). */
+typedef struct {
+  http_req_t *req;
+  db_cb cb;
+} api_op_t;
+
+static void on_released(void *data, const db_result_t *r) {
+  (void)r;
+  http_req_t *req = data;
+  req->respond_hook = NULL; /* nothing is stored for a request that did nothing */
+  http_respond(req, 499, NULL, NULL, 0); /* discarded: frees the orphaned request */
+}
+
+static void on_result(void *data, const db_result_t *r) {
+  api_op_t *op = data;
+  http_req_t *req = op->req;
+  api_ctx_t *ctx = req->ctx;
+  if (req->orphaned && ctx && !ctx->wrote) {
+    /* The orphan policy for reads: no further work for a client that has gone. An
+     * Idempotency-Key placeholder is released so that a retry runs at once. */
+    dropped++;
+    ctx->wrote = 1; /* what follows is the request's last statement */
+    idem_release(req, on_released);
+    return;
+  }
+  if (req->orphaned && op->cb != on_released) completed++;
+  op->cb(req, r);
+}
+
+int api_save_patch(http_req_t *req, api_v_t *v, json_t *patch, const char *stmt, int with_id, const char *id,
+                   db_cb cb) {
+  if (v->failed) {
+    json_decref(patch);
+    return api_v_respond(v);
+  }
+  /* Reals (a price) with 17 significant digits: numeric(12,2) rounds them back exactly. */
+  char *text = json_dumps(patch, JSON_COMPACT);
+  json_decref(patch);
+  const char *params[3] = {api_ctx(req)->user_id_str, with_id ? id : text, text};
+  api_query(req, stmt, with_id ? 3 : 2, params, cb);
+  free(text);
+  return 0;
+}
+
+void api_query(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb) {
+  api_ctx_t *ctx = req->ctx;
+  if (ctx && api_stmt_writes(stmt)) ctx->wrote = 1;
+  api_op_t *op = arena_alloc(req->arena, sizeof *op);
+  op->req = req;
+  op->cb = cb;
+  db_query(api_app(req)->db, stmt, n, params, on_result, op);
+}

@@ -1,0 +1,31 @@
+#include "app.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/authn.h"
+#include "api/idempotency.h"
+#include "core/util.h"
+
+extern const app_module_t api_native_module;
+
+/* Matching order: the router prefers static segments and then the first pattern added, so
+ * dialect modules (whose paths start with their own prefixes) may come in any order. */
+const app_module_t *const app_modules[] = {&api_native_module, NULL};
+
+const http_route_t *app_routes(int *n) {
+  int total = 0;
+  for (const app_module_t *const *m = app_modules; *m; m++) total += (*m)->nroutes;
+  static http_route_t all[APP_MAX_ROUTES];
+  if (total > APP_MAX_ROUTES) abort();
+  int k = 0;
+  for (const app_module_t *const *m = app_modules; *m; m++) {
+    memcpy(all + k, (*m)->routes, (size_t)(*m)->nroutes * sizeof *all);
+    k += (*m)->nroutes;
+    if ((*m)->register_statements) (*m)->register_statements();
+  }
+  api_authn_register();
+  api_idempotency_register();
+  *n = total;
+  return all;
+}
