@@ -25,7 +25,7 @@ typedef enum {
   CONN_IDLE,      /* between requests: idle timer (header timer on a fresh connection) */
   CONN_READ_HEAD, /* first byte of a request seen: header timer, not reset by more bytes */
   CONN_READ_BODY, /* head complete: body timer, reset by every read */
-  CONN_HANDLING,  /* a handler owns the request: no timer, not reading */
+  CONN_HANDLING,  /* a handler owns the request: no timer; reading only to notice a client that has gone */
   CONN_WRITING,   /* response queued: write timer */
   CONN_CLOSING    /* uv_close issued; freed in the last close callback */
 } conn_state_t;
@@ -676,11 +676,7 @@ static void conn_dispatch(http_conn_t *c) {
   http_req_t *r = c->req;
   r->keep_alive = llhttp_should_keep_alive(&c->parser) && !c->parser.upgrade && !c->srv->draining;
   req_assign_id(r);
-  conn_set_state(c, CONN_HANDLING);
-  if (c->reading) {
-    uv_read_stop((uv_stream_t *)&c->tcp);
-    c->reading = 0;
-  }
+  conn_set_state(c, CONN_HANDLING); /* reading goes on: see update_reading */
   int rc = router_match(c->srv->router, r->method, r->path, r->path_len, r->arena, &r->match);
   char allow[96];
   router_allow_string(r->match.allow, allow, sizeof allow);
@@ -741,7 +737,11 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
 }
 
 static void update_reading(http_conn_t *c) {
-  int want = (c->state == CONN_IDLE || c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY) &&
+  /* While a handler works, reading goes on (pipelined bytes wait in the buffer, unparsed) so
+   * that a client's FIN or RST orphans the request at once (server.h's orphan policy) instead of
+   * being noticed only when the response is written. */
+  int want = (c->state == CONN_IDLE || c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY ||
+              c->state == CONN_HANDLING) &&
              c->rlen < RBUF_SIZE;
   if (want && !c->reading) {
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = 1;

@@ -6,7 +6,19 @@
  * written). A request owns an arena that dies with it. A handler gets the request, returns 0
  * and calls http_respond*() exactly once, now or from a later callback. If the connection dies
  * while a handler is working, the request is marked orphaned and stays alive until the handler
- * responds; that response is then discarded and the request freed (STYLE.md habit 5). */
+ * responds; that response is then discarded and the request freed (STYLE.md habit 5).
+ *
+ * The orphan policy (the API follows it in api/query.c, the one place that sends its queries):
+ *   - Reads: a result that arrives after the client has gone, while the request has not sent
+ *     anything that writes, is dropped: the handler's callback is not called, no further work is
+ *     done (no slot computation, no next query), an Idempotency-Key placeholder the request owns
+ *     is released, and the request is freed. (slotd_orphaned_requests_total{outcome="dropped"})
+ *   - Writes: once a statement that may write has been sent, the request runs to completion
+ *     through every step (stale re-reads and re-decisions included) and its Idempotency-Key
+ *     stores the outcome, so a client that retries with the same key gets the answer it missed;
+ *     only the final response is discarded. (slotd_orphaned_requests_total{outcome="completed"})
+ *   - Password hashing and idempotency waits finish on their own timers; the server drains only
+ *     when no orphan is left. */
 #ifndef SLOTD_HTTP_SERVER_H
 #define SLOTD_HTTP_SERVER_H
 
