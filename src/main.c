@@ -12,6 +12,7 @@
 #include "api/authn.h"
 #include "api/dispatch.h"
 #include "api/query.h"
+#include "api/respond.h"
 #include "api/availability.h"
 #include "sched/tzif.h"
 #include "core/crypto.h"
@@ -119,6 +120,7 @@ static int serve(const config_t *cfg) {
   if (cfg->password_concurrency) crypto_password_concurrency(cfg->password_concurrency);
   app->http = http_server_new(&loop, cfg, routes, nroutes, app);
   http_server_on_unrouted(app->http, api_unrouted);
+  http_server_on_error_body(app->http, api_server_error_body); /* every error body through api/respond.c */
   const router_t *router = http_server_router(app->http);
   metrics_init(router_npatterns(router), router_patterns(router));
   metrics_add_collector(ops_collect, app);

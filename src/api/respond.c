@@ -77,6 +77,11 @@ void api_render_error(const api_dialect_t *d, int status, const char *code, cons
   (d ? d : &api_native_dialect)->error(&f, out);
 }
 
+void api_server_error_body(http_req_t *req, int status, const char *code, const char *message, buf_t *out) {
+  api_failure_t f = {.status = status, .code = code, .message = message};
+  (req ? dialect_of(req) : &api_native_dialect)->error(&f, out);
+}
+
 void api_fail(http_req_t *req, const api_failure_t *f) {
   buf_t b = BUF_INIT;
   dialect_of(req)->error(f, &b);

@@ -55,6 +55,8 @@ void api_error_field(http_req_t *req, int status, const char *code, const char *
 void api_rate_limited(http_req_t *req, int retry_after);
 /* A body for an error the HTTP layer answers itself (no request, or none routed yet). */
 void api_render_error(const api_dialect_t *d, int status, const char *code, const char *message, buf_t *out);
+/* The server's error-body hook (http_server_on_error_body): the request's dialect, else native. */
+void api_server_error_body(http_req_t *req, int status, const char *code, const char *message, buf_t *out);
 const char *api_code_for_status(int status);
 
 /* Success bodies. json is compact JSON (slotd's byte format). */

@@ -104,6 +104,8 @@ struct http_server_s {
   int closes_pending;     /* handles still to close in http_server_close */
   http_drained_cb on_drained;
   http_unrouted_fn on_unrouted;
+  http_error_body_fn error_body; /* NULL: {"error", "code"} */
+  buf_t reject_body;             /* the 503 for connections over the limit */
   char reqid_prefix[17];
   uint64_t reqid_counter;
 };
@@ -423,15 +425,28 @@ void http_respond_json_raw(http_req_t *req, int status, const char *json, size_t
   http_respond(req, status, "application/json", json, len);
 }
 
+static void default_error_body(http_req_t *req, int status, const char *code, const char *message, buf_t *b) {
+  UNUSED(req);
+  UNUSED(status);
+  buf_puts(b, "{\"error\":");
+  buf_json_str(b, message);
+  buf_puts(b, ",\"code\":");
+  buf_json_str(b, code);
+  buf_puts(b, "}");
+}
+
 void http_respond_error(http_req_t *req, int status, const char *code, const char *message) {
   buf_t b = BUF_INIT;
-  buf_puts(&b, "{\"error\":");
-  buf_json_str(&b, message);
-  buf_puts(&b, ",\"code\":");
-  buf_json_str(&b, code);
-  buf_puts(&b, "}");
+  http_error_body_fn render = req->server && req->server->error_body ? req->server->error_body : default_error_body;
+  render(req, status, code, message, &b);
   http_respond(req, status, "application/json", b.data, b.len);
   buf_free(&b);
+}
+
+void http_server_on_error_body(http_server_t *srv, http_error_body_fn fn) {
+  srv->error_body = fn;
+  buf_reset(&srv->reject_body); /* the over-limit answer, rendered once */
+  (fn ? fn : default_error_body)(NULL, 503, "SERVICE_UNAVAILABLE", "too many connections", &srv->reject_body);
 }
 
 static void on_write(uv_write_t *w, int status) {
@@ -852,7 +867,6 @@ typedef struct {
   char sink[512];
 } reject_t;
 
-static const char REJECT_BODY[] = "{\"error\":\"too many connections\",\"code\":\"SERVICE_UNAVAILABLE\"}";
 
 static void on_reject_closed(uv_handle_t *h) {
   reject_t *r = h->data;
@@ -913,8 +927,8 @@ static void reject_connection(http_server_t *s) {
   int n = snprintf(r->head, sizeof r->head,
                    "HTTP/1.1 503 Service Unavailable\r\nDate: %s\r\nContent-Type: application/json\r\n"
                    "Content-Length: %zu\r\nX-Request-Id: %s%016llx\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
-                   http_date(), sizeof REJECT_BODY - 1, s->reqid_prefix, (unsigned long long)++s->reqid_counter);
-  uv_buf_t bufs[2] = {uv_buf_init(r->head, (unsigned)n), uv_buf_init((char *)REJECT_BODY, sizeof REJECT_BODY - 1)};
+                   http_date(), s->reject_body.len, s->reqid_prefix, (unsigned long long)++s->reqid_counter);
+  uv_buf_t bufs[2] = {uv_buf_init(r->head, (unsigned)n), uv_buf_init(s->reject_body.data, (unsigned)s->reject_body.len)};
   if (uv_write(&r->wreq, (uv_stream_t *)&r->tcp, bufs, 2, on_reject_written) != 0 ||
       uv_read_start((uv_stream_t *)&r->tcp, on_reject_alloc, on_reject_read) != 0) {
     reject_close(r);
@@ -973,6 +987,7 @@ http_server_t *http_server_new(uv_loop_t *loop, const config_t *cfg, const http_
   hex_encode(rnd, sizeof rnd, s->reqid_prefix);
   uv_tcp_init(loop, &s->listener);
   uv_timer_init(loop, &s->drain_timer);
+  http_server_on_error_body(s, NULL);
   return s;
 }
 
@@ -1039,6 +1054,7 @@ static void on_server_handle_closed(uv_handle_t *h) {
   http_server_t *s = h->data;
   if (--s->closes_pending > 0) return;
   router_free(s->router);
+  buf_free(&s->reject_body);
   free(s);
 }
 

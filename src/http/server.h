@@ -103,6 +103,12 @@ uint64_t http_server_rejected_connections(const http_server_t *srv);
 typedef void (*http_unrouted_fn)(http_req_t *req, int status, const char *allow);
 void http_server_on_unrouted(http_server_t *srv, http_unrouted_fn fn);
 
+/* Optional: writes the body of the errors the server answers itself (400, 404, 405, 408, 413,
+ * 431, 503 over the connection limit) and of http_respond_error. req is NULL for the over-limit
+ * answer, which is rendered once when the function is set. */
+typedef void (*http_error_body_fn)(http_req_t *req, int status, const char *code, const char *message, buf_t *out);
+void http_server_on_error_body(http_server_t *srv, http_error_body_fn fn);
+
 /* Request accessors. */
 const char *http_req_header(const http_req_t *req, const char *name); /* first match or NULL */
 const char *http_req_param(const http_req_t *req, const char *name);  /* path parameter or NULL */
