@@ -44,6 +44,9 @@ typedef struct {
   app_t app;
   uv_signal_t sigterm, sigint;
   uv_timer_t log_timer;
+  http_server_t *metrics_http; /* SLOTD_METRICS_LISTEN's listener (only /metrics, /healthz), or NULL */
+  config_t metrics_cfg;        /* a copy of the configuration with that address: borrowed pointers, never freed */
+  int undrained;               /* servers still draining after a signal */
 } process_t;
 
 static const char *env_get(const char *name) { return getenv(name); }
@@ -66,10 +69,16 @@ static void on_pool_closed(void *data) {
 
 static process_t *g_proc; /* for the drained callback, which only gets the server */
 
+/* Both servers drain at once (one SLOTD_SHUTDOWN_TIMEOUT bounds the stop); the database side
+ * closes once neither has a connection left, and /metrics (ops_collect reads app->http) cannot
+ * run after the main server is gone. */
 static void on_server_drained(http_server_t *srv) {
+  (void)srv;
   process_t *p = g_proc;
+  if (--p->undrained > 0) return;
   log_kv(LOG_INFO, "drained: closing database connections", NULL);
-  http_server_close(srv);
+  http_server_close(p->app.http);
+  if (p->metrics_http) http_server_close(p->metrics_http);
   jobs_sweep_stop(&p->app);
   jobs_webhooks_stop(&p->app);
   db_listen_close(p->app.listen);
@@ -81,6 +90,8 @@ static void on_signal(uv_signal_t *s, int signum) {
   if (p->app.draining) return;
   log_kv(LOG_INFO, "shutting down", "signal", signum == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
   p->app.draining = 1;
+  p->undrained = p->metrics_http ? 2 : 1; /* before draining: the callback may fire at once */
+  if (p->metrics_http) http_server_drain(p->metrics_http, on_server_drained);
   http_server_drain(p->app.http, on_server_drained);
 }
 
@@ -127,11 +138,26 @@ static int serve(const config_t *cfg) {
   metrics_add_collector(db_pool_metrics, app->db);
   if (api_authn_init(app) != 0 || availability_init(app) != 0) return 1;
 
+  if (cfg->metrics_host) {
+    proc.metrics_cfg = *cfg;
+    proc.metrics_cfg.listen_host = cfg->metrics_host;
+    proc.metrics_cfg.listen_port = cfg->metrics_port;
+    proc.metrics_http = http_server_new(&loop, &proc.metrics_cfg, ops_metrics_routes(routes, nroutes), nroutes, app);
+    http_server_on_error_body(proc.metrics_http, api_server_error_body);
+  }
+
   int rc = http_server_listen(app->http);
   if (rc != 0) {
     char addr[128];
     snprintf(addr, sizeof addr, "%s:%d", cfg->listen_host, cfg->listen_port);
     log_kv(LOG_ERROR, "cannot listen", "addr", addr, "error", uv_strerror(rc), NULL);
+    return 1;
+  }
+  if (proc.metrics_http && (rc = http_server_listen(proc.metrics_http)) != 0) {
+    char addr[128];
+    snprintf(addr, sizeof addr, "%s:%d", cfg->metrics_host, cfg->metrics_port);
+    log_kv(LOG_ERROR, "cannot listen", "addr", addr, "variable", "SLOTD_METRICS_LISTEN", "error", uv_strerror(rc),
+           NULL);
     return 1;
   }
   db_pool_start(app->db);
@@ -155,6 +181,11 @@ static int serve(const config_t *cfg) {
   snprintf(addr, sizeof addr, strchr(cfg->listen_host, ':') ? "[%s]:%d" : "%s:%d", cfg->listen_host,
            cfg->listen_port);
   log_kv(LOG_INFO, "listening", "addr", addr, "version", SLOTD_VERSION, NULL);
+  if (proc.metrics_http) {
+    snprintf(addr, sizeof addr, strchr(cfg->metrics_host, ':') ? "[%s]:%d" : "%s:%d", cfg->metrics_host,
+             http_server_port(proc.metrics_http));
+    log_kv(LOG_INFO, "metrics listening", "addr", addr, NULL);
+  }
   log_flush();
 
   uv_run(&loop, UV_RUN_DEFAULT);

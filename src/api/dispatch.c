@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "authn.h"
 #include "idempotency.h"
 #include "ratelimit.h"
 #include "respond.h"
+#include "validate.h"
 
 /* ------------------------------------------------------------------ client IP */
 
@@ -30,6 +32,23 @@ static int parse_ip(const char *s, size_t n, int *family, unsigned char *addr) {
   return 0;
 }
 
+/* Every X-Forwarded-For header, in order, joined with commas (RFC 7230 3.2.2: the same list
+ * as one header), or NULL if there is none. A proxy such as haproxy's `option forwardfor`
+ * appends its own header line after the ones the client wrote, so the first header alone is
+ * the client's to choose. In the request arena. */
+static const char *forwarded_for(http_req_t *req) {
+  buf_t b = BUF_INIT;
+  int found = 0;
+  for (int i = 0; i < req->nheaders; i++) {
+    if (strcasecmp(req->headers[i].name, "X-Forwarded-For") != 0) continue;
+    if (found++) buf_putc(&b, ',');
+    buf_append(&b, req->headers[i].value, req->headers[i].value_len);
+  }
+  const char *joined = found ? arena_strndup(req->arena, b.data ? b.data : "", b.len) : NULL;
+  buf_free(&b);
+  return joined;
+}
+
 static void client_ip(http_req_t *req, char *out, size_t outlen) {
   const config_t *cfg = api_app(req)->cfg;
   int family = req->peer_addr.ss_family;
@@ -40,8 +59,12 @@ static void client_ip(http_req_t *req, char *out, size_t outlen) {
     snprintf(out, outlen, "unknown");
     return;
   }
-  const char *xff = http_req_header(req, "X-Forwarded-For");
-  if (xff && config_cidr_match(cfg->trusted_proxies, cfg->n_trusted_proxies, family, addr)) {
+  if (!config_cidr_match(cfg->trusted_proxies, cfg->n_trusted_proxies, family, addr)) {
+    inet_ntop(family, addr, out, (socklen_t)outlen);
+    return;
+  }
+  const char *xff = forwarded_for(req);
+  if (xff) {
     /* Walk from the right: the first address that is not one of our proxies is the client. */
     const char *end = xff + strlen(xff);
     while (end > xff) {
@@ -83,15 +106,90 @@ int api_limit_ip(http_req_t *req) {
   return api_rate_limit(req, key, api_app(req)->cfg->rate_limit_public, 1);
 }
 
+/* ------------------------------------------------------------------ request shape */
+
+#define E_MEDIA_TYPE "UNSUPPORTED_MEDIA_TYPE"
+
+/* application/json, case-insensitive, with optional parameters; a charset, if given, must be
+ * UTF-8 (RFC 8259: JSON exchanged between systems is UTF-8). */
+static int is_json_media_type(const char *v) {
+  static const char type[] = "application/json";
+  while (*v == ' ' || *v == '\t') v++;
+  if (strncasecmp(v, type, sizeof type - 1) != 0) return 0;
+  v += sizeof type - 1;
+  for (;;) {
+    while (*v == ' ' || *v == '\t') v++;
+    if (!*v) return 1;
+    if (*v++ != ';') return 0; /* "application/jsonx", "application/json/x" */
+    while (*v == ' ' || *v == '\t') v++;
+    if (!*v || *v == ';') continue; /* an empty parameter */
+    const char *name = v;
+    while (*v && *v != '=' && *v != ';' && *v != ' ' && *v != '\t') v++;
+    size_t nlen = (size_t)(v - name);
+    if (*v++ != '=') return 0;
+    const char *val = v;
+    size_t vlen;
+    if (*v == '"') {
+      val = ++v;
+      while (*v && *v != '"') v++;
+      if (*v != '"') return 0;
+      vlen = (size_t)(v++ - val);
+    } else {
+      while (*v && *v != ';' && *v != ' ' && *v != '\t') v++;
+      vlen = (size_t)(v - val);
+    }
+    int utf8 = (vlen == 5 && strncasecmp(val, "utf-8", 5) == 0) || (vlen == 4 && strncasecmp(val, "utf8", 4) == 0);
+    if (nlen == 7 && strncasecmp(name, "charset", 7) == 0 && !utf8) return 0;
+  }
+}
+
+/* A request that carries a body must say it is JSON: every API body is, and a form post or a
+ * text/plain "simple request" (which a browser sends cross-site with the session cookie and
+ * no preflight) is then refused before any handler acts on it. An empty body needs no type. */
+static int body_type_ok(const http_req_t *req) {
+  if (req->body.len == 0) return 1;
+  const char *type = NULL;
+  for (int i = 0; i < req->nheaders; i++) {
+    if (strcasecmp(req->headers[i].name, "Content-Type") != 0) continue;
+    if (type) return 0; /* two Content-Types: which one would the handler believe? */
+    type = req->headers[i].value;
+  }
+  return type && is_json_media_type(type);
+}
+
+/* What every API route refuses before it authenticates or runs a handler: a malformed query
+ * parameter (400 naming it) and a body that is not declared JSON (415). Returns 1 after
+ * responding. Authenticated routes count the refusal against the client IP's public budget,
+ * as they do a failed authentication (public routes were counted already). */
+static int refuse_malformed(http_req_t *req, int counted) {
+  const char *bad;
+  char msg[160];
+  if (api_query_check(req, &bad) != 0) {
+    if (!counted && !api_limit_ip(req)) return 1;
+    snprintf(msg, sizeof msg, "%s%s is malformed (bad percent-encoding, a control character or invalid UTF-8)",
+             bad ? "query parameter " : "the query string", bad ? bad : "");
+    api_error_field(req, 400, E_VALIDATION, msg, bad);
+    return 1;
+  }
+  if (!body_type_ok(req)) {
+    if (!counted && !api_limit_ip(req)) return 1;
+    api_error(req, 415, E_MEDIA_TYPE, "Content-Type must be application/json");
+    return 1;
+  }
+  return 0;
+}
+
 int api_dispatch(http_req_t *req) {
   api_ctx_t *ctx = api_ctx_ensure(req);
   client_ip(req, ctx->client_ip, sizeof ctx->client_ip);
   const api_handler_t *h = req->match.route->ctx;
   if (!(h->flags & API_AUTH)) {
     if (!api_limit_ip(req)) return 0;
+    if (refuse_malformed(req, 1)) return 0;
     api_run_handler(req);
     return 0;
   }
+  if (refuse_malformed(req, 0)) return 0;
   api_auth_start(req);
   return 0;
 }

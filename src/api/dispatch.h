@@ -1,11 +1,15 @@
 /* dispatch.h — the API's front door, run before every API handler (api_dispatch):
- *   1. client IP (socket peer, or the right-most untrusted X-Forwarded-For entry when the peer
- *      is a trusted proxy);
+ *   1. client IP (socket peer, or, when the peer is a trusted proxy, the right-most untrusted
+ *      entry of all X-Forwarded-For headers joined in order: a proxy appends its own line after
+ *      the client's);
  *   2. public routes: rate limit per IP;
- *   3. authenticated routes: the credential (authn.h), 401 if missing or invalid (counted
+ *   3. the request's shape: a malformed query parameter is 400 naming it (api_query_check), a
+ *      body not declared application/json is 415 (on authenticated routes counted against the
+ *      IP's public budget, like a failed authentication);
+ *   4. authenticated routes: the credential (authn.h), 401 if missing or invalid (counted
  *      against the IP's public budget), then rate limit per user;
- *   4. X-RateLimit-* headers on the response, or 429 through the request's dialect;
- *   5. the handler, through the Idempotency-Key protocol (idempotency.h). */
+ *   5. X-RateLimit-* headers on the response, or 429 through the request's dialect;
+ *   6. the handler, through the Idempotency-Key protocol (idempotency.h). */
 #ifndef SLOTD_API_DISPATCH_H
 #define SLOTD_API_DISPATCH_H
 

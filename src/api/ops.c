@@ -1,5 +1,6 @@
 #include "ops.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/metrics.h"
@@ -34,11 +35,34 @@ int ops_readyz(http_req_t *req) {
 }
 
 int ops_metrics(http_req_t *req) {
+  app_t *app = req->app;
+  if (app->cfg->metrics_host && req->server == app->http) { /* served on the metrics listener only */
+    http_respond_error(req, 404, "NOT_FOUND", "no such resource");
+    return 0;
+  }
   buf_t out = BUF_INIT;
   metrics_render(&out);
   http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
   buf_free(&out);
   return 0;
+}
+
+static int not_here(http_req_t *req) {
+  http_respond_error(req, 404, "NOT_FOUND", "no such resource");
+  return 0;
+}
+
+const http_route_t *ops_metrics_routes(const http_route_t *routes, int n) {
+  static http_route_t table[APP_MAX_ROUTES];
+  if (n > APP_MAX_ROUTES) abort();
+  for (int i = 0; i < n; i++) {
+    table[i] = routes[i];
+    if (routes[i].handler == ops_metrics || routes[i].handler == ops_healthz) continue;
+    table[i].handler = not_here;
+    table[i].flags = 0; /* no CORS either */
+    table[i].ctx = NULL;
+  }
+  return table;
 }
 
 void ops_collect(buf_t *out, void *data) {

@@ -281,6 +281,72 @@ void api_slugify(const char *name, char *out, size_t outlen) {
   if (o == 0) snprintf(out, outlen, "user");
 }
 
+/* Length of the well-formed UTF-8 sequence at s (n bytes left), or 0: no overlong forms, no
+ * surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+  unsigned char c = s[0];
+  if (c < 0x80) return 1;
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+  if (c >= 0xC2 && c <= 0xDF) len = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;      /* overlong */
+    else if (c == 0xED) hi = 0x9F; /* surrogates */
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;      /* overlong */
+    else if (c == 0xF4) hi = 0x8F; /* above U+10FFFF */
+  } else {
+    return 0;
+  }
+  if (n < len || s[1] < lo || s[1] > hi) return 0;
+  for (size_t i = 2; i < len; i++)
+    if ((s[i] & 0xC0) != 0x80) return 0;
+  return len;
+}
+
+/* One name or value of the query string, as api_query_param decodes it ('+' is a space, then
+ * percent-decoding), into the arena: NULL unless every escape is complete and the result is
+ * UTF-8 without control characters (NUL, C0, DEL). */
+static char *query_part(arena_t *arena, const char *s, size_t n) {
+  char *tmp = arena_strndup(arena, s, n);
+  for (char *p = tmp; *p; p++)
+    if (*p == '+') *p = ' ';
+  char *out = router_decode(arena, tmp, n); /* NULL on a bad escape or a NUL byte */
+  if (!out) return NULL;
+  const unsigned char *u = (const unsigned char *)out;
+  size_t len = strlen(out);
+  for (size_t k = 0; k < len;) {
+    size_t step = utf8_seq(u + k, len - k);
+    if (!step || u[k] < 0x20 || u[k] == 0x7f) return NULL;
+    k += step;
+  }
+  return out;
+}
+
+int api_query_check(http_req_t *req, const char **bad) {
+  *bad = NULL;
+  const char *q = req->query;
+  while (q && *q) {
+    const char *amp = strchr(q, '&');
+    size_t len = amp ? (size_t)(amp - q) : strlen(q);
+    const char *eq = memchr(q, '=', len);
+    size_t nlen = eq ? (size_t)(eq - q) : len;
+    const char *name = query_part(req->arena, q, nlen);
+    if (!name || (eq && !query_part(req->arena, eq + 1, len - nlen - 1))) {
+      /* Name the parameter; if the name itself is what is malformed, as the client wrote it
+       * when that is short printable ASCII (the error body must be valid UTF-8), else not. */
+      int printable = nlen > 0 && nlen <= 64;
+      for (size_t i = 0; printable && i < nlen; i++) printable = q[i] > 0x20 && q[i] < 0x7f;
+      *bad = name ? name : printable ? arena_strndup(req->arena, q, nlen) : NULL;
+      return -1;
+    }
+    q = amp ? amp + 1 : NULL;
+  }
+  return 0;
+}
+
 const char *api_query_param(http_req_t *req, const char *name) {
   const char *q = req->query;
   size_t nlen = strlen(name);

@@ -63,8 +63,15 @@ int api_valid_uuid(const char *s);         /* 8-4-4-4-12 hex */
 /* Slug from a display name: lower-case ASCII letters and digits, '-' between words. */
 void api_slugify(const char *name, char *out, size_t outlen);
 
-/* A query-string parameter, percent-decoded ('+' is a space) into the arena; NULL if absent
- * or malformed. */
+/* The whole query string, checked once before any API handler runs (api_dispatch): every
+ * name and value must percent-decode ('+' is a space) to UTF-8 without control characters (so
+ * no %00, no bad escape). 0, or -1 with *bad the first offending parameter's name (decoded;
+ * as written if the name itself is malformed; NULL if that is not printable ASCII), in the
+ * arena. A malformed parameter is refused, never mistaken for an absent one. */
+int api_query_check(http_req_t *req, const char **bad) WARN_UNUSED;
+/* A query-string parameter, percent-decoded ('+' is a space) into the arena; NULL if absent.
+ * (A malformed one cannot reach a handler: api_query_check refused the request first; outside
+ * the API front door it would read as NULL too.) */
 const char *api_query_param(http_req_t *req, const char *name);
 
 /* A positive database id (1..10^18-1) from text; 0 if it is not one. */

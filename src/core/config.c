@@ -14,6 +14,7 @@
 const char config_help[] =
     "  SLOTD_DATABASE_URL        libpq conninfo or URI            (dbname=slotd)\n"
     "  SLOTD_LISTEN              host:port to serve on            (127.0.0.1:8080)\n"
+    "  SLOTD_METRICS_LISTEN      host:port for /metrics alone     (none: /metrics on SLOTD_LISTEN)\n"
     "  SLOTD_DB_POOL             PostgreSQL connections           (4)\n"
     "  SLOTD_LOG_LEVEL           debug|info|warn|error            (info)\n"
     "  SLOTD_MAX_BODY            request body limit in bytes      (1048576)\n"
@@ -169,24 +170,24 @@ static int add_origin(void *ctx, const char *item) {
   return 0;
 }
 
-static int parse_listen(config_t *c, const char *s) {
+/* "IP:PORT" or "[IPv6]:PORT" into a new *host (no brackets; freed by config_free) and *port. */
+static int parse_addr(const char *s, char **host, int *port) {
   const char *colon;
   if (s[0] == '[') {
     const char *close = strchr(s, ']');
     if (!close || close[1] != ':') return -EINVAL;
-    c->listen_host = xstrndup(s + 1, (size_t)(close - s - 1));
+    *host = xstrndup(s + 1, (size_t)(close - s - 1));
     colon = close + 1;
   } else {
     colon = strrchr(s, ':');
     if (!colon || colon == s) return -EINVAL;
-    c->listen_host = xstrndup(s, (size_t)(colon - s));
+    *host = xstrndup(s, (size_t)(colon - s));
   }
   unsigned char tmp[16];
-  if (inet_pton(AF_INET, c->listen_host, tmp) != 1 && inet_pton(AF_INET6, c->listen_host, tmp) != 1)
-    return -EINVAL;
-  long port;
-  if (parse_int(colon + 1, 0, 65535, &port)) return -EINVAL;
-  c->listen_port = (int)port;
+  if (inet_pton(AF_INET, *host, tmp) != 1 && inet_pton(AF_INET6, *host, tmp) != 1) return -EINVAL;
+  long p;
+  if (parse_int(colon + 1, 0, 65535, &p)) return -EINVAL;
+  *port = (int)p;
   return 0;
 }
 
@@ -199,8 +200,13 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   c->database_url = xstrdup(v ? v : "dbname=slotd");
 
   v = getv(get, "SLOTD_LISTEN");
-  if (parse_listen(c, v ? v : "127.0.0.1:8080"))
+  if (parse_addr(v ? v : "127.0.0.1:8080", &c->listen_host, &c->listen_port))
     return fail(err, errlen, "SLOTD_LISTEN", "expected IP:PORT or [IPv6]:PORT", v);
+
+  v = getv(get, "SLOTD_METRICS_LISTEN");
+  if (v && (parse_addr(v, &c->metrics_host, &c->metrics_port) != 0 ||
+            (c->metrics_port == c->listen_port && c->metrics_port && !strcmp(c->metrics_host, c->listen_host))))
+    return fail(err, errlen, "SLOTD_METRICS_LISTEN", "expected IP:PORT or [IPv6]:PORT other than SLOTD_LISTEN", v);
 
 #define INT_VAR(name, field, def, lo, hi)                                          \
   v = getv(get, name);                                                             \
@@ -301,6 +307,7 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
 void config_free(config_t *c) {
   free(c->database_url);
   free(c->listen_host);
+  free(c->metrics_host);
   free(c->public_url);
   free(c->migrations_dir);
   free(c->webhook_ca_file);

@@ -22,6 +22,8 @@ typedef struct {
   char *database_url;
   char *listen_host; /* "127.0.0.1" or "::1" (no brackets) */
   int listen_port;
+  char *metrics_host; /* SLOTD_METRICS_LISTEN: /metrics served only there; NULL: on the main address */
+  int metrics_port;
   int db_pool;
   int log_level;
   size_t max_body;

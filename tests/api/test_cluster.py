@@ -47,13 +47,13 @@ def _bindable(port):
     return True
 
 
-def _ports(n):
-    """A haproxy port and a base port B with B+1..B+n free (outside the ephemeral range)."""
+def _ports(n, extra=0):
+    """A haproxy port and a base port B with B+1..B+n (+ extra more) free (outside the ephemeral range)."""
     rnd = random.Random()
     while True:
         base = rnd.randrange(20000, 30000)
-        lb = base  # haproxy on B, instances on B+1..B+n
-        if all(_bindable(p) for p in range(lb, base + n + 1)):
+        lb = base  # haproxy on B, instances on B+1..B+n, then the extra ports
+        if all(_bindable(p) for p in range(lb, base + n + extra + 1)):
             return lb, base
 
 
@@ -102,9 +102,13 @@ def _wait(pred, timeout, what):
 
 
 class Cluster:
-    def __init__(self, n):
+    def __init__(self, n, env=None, metrics=False):
+        """env: more SLOTD_* for every instance; metrics: each instance serves /metrics on a
+        port of its own (SLOTD_CLUSTER_METRICS_BASE_PORT = B + n, so instance I's is B + n + I)."""
         self.n = n
-        self.lb_port, self.base = _ports(n)
+        self.extra_env = dict(env or {})
+        self.metrics = metrics
+        self.lb_port, self.base = _ports(n, n if metrics else 0)
         self.state = Path(tempfile.mkdtemp(prefix="slotd-cluster-"))
         os.chmod(self.state, 0o755)  # user postgres must reach state/pgdata
         self.log_path = self.state / "run-cluster.log"
@@ -113,6 +117,10 @@ class Cluster:
 
     def instance_port(self, i):
         return self.base + i
+
+    def metrics_port(self, i):
+        """Where instance i serves /metrics."""
+        return self.base + self.n + i if self.metrics else self.instance_port(i)
 
     def start(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLOTD_")}
@@ -129,6 +137,9 @@ class Cluster:
             "SLOTD_LOG_LEVEL": "info",
             "SLOTD_SHUTDOWN_TIMEOUT": "10",
         })
+        if self.metrics:
+            env["SLOTD_CLUSTER_METRICS_BASE_PORT"] = str(self.base + self.n)
+        env.update(self.extra_env)
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([str(RUN_CLUSTER), str(self.n)], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -292,3 +303,69 @@ def test_balancing_and_rolling_stop(cluster):
     for name, pid in cluster.pids.items():
         assert not _pid_alive(pid), f"{name} (pid {pid}) still running after run-cluster exited"
     assert not (cluster.state / "pgdata" / "postmaster.pid").exists(), "PostgreSQL still running"
+
+
+def _get_from(source_ip, port, path, headers=None, timeout=15):
+    """A GET from another loopback source address: haproxy sees (and forwards) that client."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(source_ip, 0))
+    try:
+        c.request("GET", path, headers=headers or {})
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def limited_cluster():
+    c = Cluster(2, env={"SLOTD_RATE_LIMIT_PUBLIC": "5", "SLOTD_RATE_LIMIT_AUTH": "1000"}, metrics=True)
+    try:
+        c.start()
+        yield c
+    finally:
+        c.destroy()
+
+
+def test_forwarded_for_and_metrics_through_haproxy(limited_cluster):
+    """Issue 10: behind haproxy (trusted: 127.0.0.1, the address it connects from) a client's
+    own X-Forwarded-For header cannot pick its rate-limit budget: haproxy appends the address it
+    saw as a second header, and slotd reads the headers from the right. And haproxy does not
+    forward /metrics, which the instances serve on their own metrics ports."""
+    c = limited_cluster
+    # Rate limits are counted per instance: two instances allow up to 2 x 5 per window.
+    now = time.time()
+    if 60 - now % 60 < 20:
+        time.sleep(60 - now % 60 + 0.05)
+    statuses = []
+    for n in range(30):
+        status, body = _get_from("127.0.0.2", c.lb_port, "/api/public/nobody",
+                                 {"X-Forwarded-For": f"6.6.6.{n + 1}"})
+        statuses.append(status)
+    assert set(statuses) <= {404, 429}, statuses
+    assert statuses.count(404) <= 10 and statuses.count(429) >= 20, \
+        f"a spoofed X-Forwarded-For escaped the per-IP limit: {statuses}"
+    # another client (another source address) has its own budget
+    status, body = _get_from("127.0.0.3", c.lb_port, "/api/public/nobody", {"X-Forwarded-For": "6.6.6.1"})
+    assert status == 404, body
+
+    # /metrics: not through the balancer, not on the instances' service ports, only on their
+    # metrics ports
+    status, body = _get(c.lb_port, "/metrics")
+    assert status == 404 and b"slotd_" not in body, body
+    status, body = _get(c.lb_port, "/metrics?format=prometheus")
+    assert status == 404 and b"slotd_" not in body, body
+    for i in (1, 2):
+        status, body = _get(c.instance_port(i), "/metrics")
+        assert status == 404, body
+        status, body = _get(c.metrics_port(i), "/metrics")
+        assert status == 200 and b"slotd_http_requests_total" in body, body
+    served = sum(float(v) for labels, v in _SAMPLE.findall(_get(c.metrics_port(1), "/metrics")[1].decode()
+                                                          + _get(c.metrics_port(2), "/metrics")[1].decode())
+                 if 'route="/api/public/:slug"' in labels)
+    assert served == 31, f"the instances counted {served} of the 31 requests sent through haproxy"
+
+    rc = c.stop()
+    log = c.log_path.read_text(errors="replace")
+    assert rc == 0, f"run-cluster exit status {rc}:\n{log[-6000:]}"
+    found = [m for m in SANITIZER_MARKERS if m in log]
+    assert not found, f"sanitizer report in the instances' stderr:\n{log[-8000:]}"
