@@ -1,5 +1,6 @@
 #include "availability.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,35 +19,56 @@
 #include "validate.h"
 
 #define MAX_DAYS 62
-#define CACHE_MAX 50000
+#define CACHE_BODY_SHARE 64 /* a body over budget / 64 is not cached */
+#define CACHE_MIN_ENTRY 256 /* bytes an entry costs at least: budget / this caps the count */
+#define CACHE_MAX_ENTRIES (1u << 21)
+#define BODY_OVERHEAD 16 /* the allocator's per-block overhead of a body (core/map.c counts its own) */
+#define CHANGED_MAX 100000
+/* Estimated work (engine_cost(), in "times" slots) above which the engine and the formatting
+ * leave the loop thread. A release build spends about 45 ns of loop time per "times" slot
+ * (engine, text, ETag) and 165 per "range" one (counted as 4), so this is about 0.25 ms: a
+ * week of working hours stays inline, 62 days of 5-minute slots around the clock (17856 slots)
+ * go to the threadpool. Below it a handoff would cost more than it saves. */
+#define OFFLOOP_COST 5000
 
 typedef struct {
   int64_t host_id;
   uint64_t epoch;     /* the invalidation epoch when its data was read */
   int64_t expires_ms; /* wall clock */
   char etag[24];
-  char *body;
+  char *body; /* owned */
   size_t len;
 } entry_t;
+
+typedef struct job_s job_t;
 
 /* Invalidation is O(1): a host's change records the (incremented) global epoch for that host;
  * an entry is valid only if its data was read at or after that epoch. This also discards a
  * response whose read started before a concurrent change and finished after it. */
 typedef struct avail_state_s {
-  map_t *cache;
+  map_t *cache;   /* key -> entry_t, in recency order */
   map_t *changed; /* host id -> epoch of its last change */
   uint64_t epoch;
   uint64_t floor; /* reads before this epoch are stale for every host (after forget_all) */
   uint64_t hits, misses;
+  size_t budget;      /* SLOTD_CACHE_MAX_BYTES; 0: no cache */
+  size_t max_body;    /* budget / CACHE_BODY_SHARE */
+  size_t max_entries; /* the map's cap, never reached: entries are evicted first */
+  uint64_t evicted_budget, evicted_expired, evicted_stale, refused;
+  /* Engine jobs on the threadpool: at most `threads` queued to libuv, the rest wait here. */
+  uv_loop_t *loop;
+  int threads, running;
+  job_t *head, *tail; /* FIFO of jobs not yet handed to libuv */
+  size_t waiting;
+  uint64_t jobs_inline, jobs_pool, jobs_dropped;
 } avail_state_t;
 
 static avail_state_t *st(app_t *app) { return app->avail_state; }
 
 static void entry_free(void *v) { free(((entry_t *)v)->body); }
 
-#define CHANGED_MAX 100000
-
 static void forget_all(avail_state_t *s) {
+  s->evicted_stale += map_size(s->cache);
   map_clear(s->cache);
   map_clear(s->changed);
   s->floor = ++s->epoch; /* reads still in flight must not come back as valid */
@@ -60,11 +82,12 @@ static void forget_host(void *data, long long host) {
   *(uint64_t *)map_put(s->changed, key, NULL) = ++s->epoch;
 }
 
-static int entry_valid(avail_state_t *s, const entry_t *e) {
+/* Was data of host read at epoch still current? */
+static int fresh(avail_state_t *s, int64_t host, uint64_t epoch) {
   char key[24];
-  snprintf(key, sizeof key, "%" PRId64, e->host_id);
+  snprintf(key, sizeof key, "%" PRId64, host);
   uint64_t *changed = map_get(s->changed, key);
-  return e->epoch >= s->floor && (!changed || e->epoch >= *changed) && e->expires_ms > now_wall_ms();
+  return epoch >= s->floor && (!changed || epoch >= *changed);
 }
 
 static void on_host_notify(void *data, const char *channel, const char *payload) {
@@ -77,20 +100,116 @@ static void on_host_notify(void *data, const char *channel, const char *payload)
   forget_host(app, strtoll(payload, NULL, 10));
 }
 
+/* ------------------------------------------------------------------ the cache */
+
+/* Frees the expired entries at the old end of the recency list. An entry lives at most until
+ * the minute boundary after it was stored, and using a dead entry removes it, so every entry
+ * not used since the last boundary is dead and lies behind every live one: after a boundary,
+ * the first sweep frees them all, each in O(1). (Entries dead earlier, by a hold's expiry or a
+ * host's change, are freed when met or at that boundary.) */
+static void sweep(avail_state_t *s, int64_t now_ms) {
+  entry_t *e;
+  while ((e = map_oldest(s->cache)) && e->expires_ms <= now_ms) {
+    map_remove(s->cache, e);
+    s->evicted_expired++;
+  }
+}
+
+/* The live entry for key (now the most recently used), or NULL; a dead one is freed. */
+static entry_t *cache_get(avail_state_t *s, const char *key) {
+  if (!s->budget) return NULL;
+  int64_t now = now_wall_ms();
+  sweep(s, now);
+  entry_t *e = map_get(s->cache, key);
+  if (!e) return NULL;
+  if (e->expires_ms <= now || !fresh(s, e->host_id, e->epoch)) {
+    if (e->expires_ms <= now) s->evicted_expired++;
+    else s->evicted_stale++;
+    map_remove(s->cache, e);
+    return NULL;
+  }
+  map_touch(s->cache, e);
+  return e;
+}
+
+/* Stores body (malloc'd, len bytes) under key and takes it, evicting the least recently used
+ * entries to stay within the budget; returns the body as stored (answer from that: it may have
+ * moved). Or returns NULL and leaves body to the caller: no cache, a body over its share of the
+ * budget, or data already dead. */
+static const char *cache_put(avail_state_t *s, const char *key, int64_t host, uint64_t epoch, int64_t expires_ms,
+                             const char *etag, char *body, size_t len) {
+  if (!s->budget) return NULL;
+  if (len > s->max_body) {
+    s->refused++;
+    return NULL;
+  }
+  int64_t now = now_wall_ms();
+  if (expires_ms <= now || !fresh(s, host, epoch)) return NULL;
+  sweep(s, now);
+  entry_t *old = map_get(s->cache, key);
+  if (old) map_remove(s->cache, old); /* a concurrent miss of the same key got here first */
+  size_t cost = map_entry_bytes(s->cache, key) + len + BODY_OVERHEAD;
+  while (map_size(s->cache) && (map_bytes(s->cache) + cost > s->budget || map_size(s->cache) + 2 > s->max_entries)) {
+    map_remove(s->cache, map_oldest(s->cache));
+    s->evicted_budget++;
+  }
+  if (map_bytes(s->cache) + cost > s->budget) return NULL; /* a budget smaller than the table itself */
+  entry_t *e = map_put(s->cache, key, NULL);
+  e->host_id = host;
+  e->epoch = epoch;
+  e->expires_ms = expires_ms;
+  memcpy(e->etag, etag, sizeof e->etag);
+  e->body = len ? xrealloc(body, len) : body; /* no slack from the buffer's doubling */
+  e->len = len;
+  map_set_weight(s->cache, e, len + BODY_OVERHEAD);
+  return e->body;
+}
+
 static void collect(buf_t *out, void *data) {
-  app_t *app = data;
+  avail_state_t *s = st(data);
+  if (s->budget) sweep(s, now_wall_ms()); /* a scrape frees what expired while idle */
   buf_printf(out,
              "# TYPE slotd_availability_cache_hits_total counter\nslotd_availability_cache_hits_total %" PRIu64
              "\n# TYPE slotd_availability_cache_misses_total counter\nslotd_availability_cache_misses_total %" PRIu64
              "\n# TYPE slotd_availability_cache_entries gauge\nslotd_availability_cache_entries %zu\n",
-             st(app)->hits, st(app)->misses, map_size(st(app)->cache));
+             s->hits, s->misses, map_size(s->cache));
+  buf_printf(out,
+             "# TYPE slotd_availability_cache_bytes gauge\nslotd_availability_cache_bytes %zu\n"
+             "# TYPE slotd_availability_cache_max_bytes gauge\nslotd_availability_cache_max_bytes %zu\n",
+             s->budget ? map_bytes(s->cache) : 0, s->budget);
+  buf_printf(out,
+             "# TYPE slotd_availability_cache_evictions_total counter\n"
+             "slotd_availability_cache_evictions_total{reason=\"budget\"} %" PRIu64 "\n"
+             "slotd_availability_cache_evictions_total{reason=\"expired\"} %" PRIu64 "\n"
+             "slotd_availability_cache_evictions_total{reason=\"stale\"} %" PRIu64 "\n"
+             "# TYPE slotd_availability_cache_refused_total counter\nslotd_availability_cache_refused_total %" PRIu64
+             "\n",
+             s->evicted_budget, s->evicted_expired, s->evicted_stale, s->refused);
+  buf_printf(out,
+             "# TYPE slotd_availability_engine_jobs_total counter\n"
+             "slotd_availability_engine_jobs_total{where=\"loop\"} %" PRIu64 "\n"
+             "slotd_availability_engine_jobs_total{where=\"threadpool\"} %" PRIu64 "\n"
+             "# TYPE slotd_availability_engine_dropped_total counter\nslotd_availability_engine_dropped_total %" PRIu64
+             "\n# TYPE slotd_availability_engine_running gauge\nslotd_availability_engine_running %d\n"
+             "# TYPE slotd_availability_engine_waiting gauge\nslotd_availability_engine_waiting %zu\n",
+             s->jobs_inline, s->jobs_pool, s->jobs_dropped, s->running, s->waiting);
 }
 
 int availability_init(app_t *app) {
   avail_state_t *s = xcalloc(1, sizeof *s);
-  s->cache = map_new(sizeof(entry_t), CACHE_MAX);
+  s->budget = app->cfg->cache_max_bytes;
+  s->max_body = s->budget / CACHE_BODY_SHARE;
+  s->max_entries = s->budget / CACHE_MIN_ENTRY + 2;
+  if (s->max_entries > CACHE_MAX_ENTRIES) s->max_entries = CACHE_MAX_ENTRIES;
+  s->cache = map_new(sizeof(entry_t), s->max_entries);
   s->changed = map_new(sizeof(uint64_t), CHANGED_MAX + 1);
   map_set_destructor(s->cache, entry_free);
+  s->loop = app->loop;
+  s->threads = app->cfg->engine_threads;
+  if (s->threads <= 0) {
+    int n = (int)uv_available_parallelism() - 1;
+    s->threads = n < 1 ? 1 : n;
+  }
   app->avail_state = s;
   app->host_changed = forget_host;
   metrics_add_collector(collect, app);
@@ -100,92 +219,304 @@ int availability_init(app_t *app) {
 void availability_free(app_t *app) {
   avail_state_t *s = st(app);
   if (!s) return;
+  assert(!s->head && !s->running); /* each job holds a uv_work_t: the loop ran until they ended */
   map_free(s->cache);
   map_free(s->changed);
   free(s);
   app->avail_state = NULL;
 }
 
-/* ------------------------------------------------------------------ formatting */
+/* ------------------------------------------------------------------ formatting
+ *
+ * Pure: runs on the loop thread or on a worker, and reads only zones already loaded. The
+ * writers below produce what time_format_utc() and tz_format_rfc3339() print, byte for byte,
+ * without printf: a slot's local date is formatted once per day and a zone offset's text once
+ * per offset; an instant whose year has other than four digits goes through those functions. */
 
-/* "2026-03-10" and "09:00" of instant t in zone tz. */
-static void local_parts(const tz_t *tz, int64_t t, char date[11], char hm[6]) {
-  char iso[32];
-  time_format_utc(t + tz_offset(tz, t), iso, sizeof iso);
-  memcpy(date, iso, 10);
-  date[10] = 0;
-  memcpy(hm, iso + 11, 5);
-  hm[5] = 0;
+#define RFC_ROOM 52 /* a quoted RFC 3339 instant, at most (tz_format_rfc3339's 48 + quotes) */
+
+typedef struct {
+  const tz_t *tz;
+  int64_t memo_t; /* the last instant looked up (a slot's end is often the next one's start) */
+  int32_t memo_off;
+  int memo;
+  int64_t day; /* the last local date formatted */
+  char date[11];
+  int have_day, date_ok; /* date_ok: a four-digit year, the fast path applies */
+  int32_t off; /* the last offset formatted */
+  char offs[32];
+  size_t offlen;
+  int have_off;
+} fmt_t;
+
+static int32_t fmt_offset(fmt_t *f, int64_t t) {
+  if (!f->memo || f->memo_t != t) {
+    f->memo_t = t;
+    f->memo_off = tz_offset(f->tz, t);
+    f->memo = 1;
+  }
+  return f->memo_off;
 }
 
-static void rfc3339_local(buf_t *b, const tz_t *tz, int64_t t) {
-  char s[48];
-  tz_format_rfc3339(tz, t, s, sizeof s);
-  buf_printf(b, "\"%s\"", s);
+/* "YYYY-MM-DD" of a local day, as time_format_utc prints it; 1 if its year has four digits. */
+static int fmt_date(fmt_t *f, int64_t day) {
+  if (!f->have_day || f->day != day) {
+    char iso[48];
+    time_format_utc(day * 86400, iso, sizeof iso);
+    f->date_ok = strlen(iso) == 20 && iso[10] == 'T';
+    memcpy(f->date, iso, 10);
+    f->date[10] = '\0';
+    f->day = day;
+    f->have_day = 1;
+  }
+  return f->date_ok;
+}
+
+/* tz_format_rfc3339's offset: "Z", or "+05:45" (seconds dropped). */
+static void fmt_offtext(fmt_t *f, int32_t off) {
+  if (f->have_off && f->off == off) return;
+  f->off = off;
+  f->have_off = 1;
+  int32_t a = off < 0 ? -off : off;
+  if (off == 0) snprintf(f->offs, sizeof f->offs, "Z");
+  else snprintf(f->offs, sizeof f->offs, "%c%02d:%02d", off < 0 ? '-' : '+', (int)(a / 3600), (int)(a / 60 % 60));
+  f->offlen = strlen(f->offs);
+}
+
+static char *put2(char *p, int v) {
+  p[0] = (char)('0' + v / 10);
+  p[1] = (char)('0' + v % 10);
+  return p + 2;
+}
+
+static char *put_str(char *p, const char *s, size_t n) {
+  memcpy(p, s, n);
+  return p + n;
+}
+#define PUT_LIT(p, lit) put_str(p, lit, sizeof lit - 1)
+
+static char *put_int(char *p, int64_t v) { /* as printf's %d / PRId64 */
+  char tmp[24];
+  int n = 0;
+  uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) *p++ = '-';
+  while (n) *p++ = tmp[--n];
+  return p;
+}
+
+/* "\"" RFC 3339 of t on f's zone, whose offset there is off "\"" (RFC_ROOM bytes at most). */
+static char *put_rfc3339(fmt_t *f, char *p, int64_t t, int32_t off) {
+  int64_t local = t + off, day = sched_day_of(local);
+  *p++ = '"';
+  if (fmt_date(f, day)) {
+    int sod = (int)(local - day * 86400);
+    p = put_str(p, f->date, 10);
+    *p++ = 'T';
+    p = put2(p, sod / 3600);
+    *p++ = ':';
+    p = put2(p, sod / 60 % 60);
+    *p++ = ':';
+    p = put2(p, sod % 60);
+    fmt_offtext(f, off);
+    p = put_str(p, f->offs, f->offlen);
+  } else {
+    char s[48];
+    tz_format_rfc3339(f->tz, t, s, sizeof s);
+    p = put_str(p, s, strlen(s));
+  }
+  *p++ = '"';
+  return p;
+}
+
+/* Makes room for n more bytes and returns where they go; buf_end() sets the length. */
+static char *buf_at(buf_t *b, size_t n) {
+  buf_reserve(b, n);
+  return b->data + b->len;
+}
+
+static void buf_end(buf_t *b, char *p) {
+  b->len = (size_t)(p - b->data);
+  b->data[b->len] = '\0';
 }
 
 typedef struct {
-  char date[11];
-  char hm[6]; /* the slot's local start, formatted once */
-  size_t idx;
+  int64_t day; /* the slot's local date in the invitee's zone (days since 1970-01-01) */
+  size_t idx;  /* into the slots */
+  int32_t sod; /* its local start, seconds after midnight */
+  int32_t off; /* the zone's offset at its start */
 } dated_t;
 
 static int cmp_dated(const void *a, const void *b) {
   const dated_t *x = a, *y = b;
-  int c = strcmp(x->date, y->date);
-  return c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx);
+  if (x->day != y->day) return x->day < y->day ? -1 : 1;
+  return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* {"slots": {date: [...]}} in the invitee's zone; format 0: "HH:MM", 1: {start, end, seats_remaining}. */
+/* {"slots": {date: [...]}} in the invitee's zone; format 0: "HH:MM", 1: {start, end, seats_remaining}.
+ * Starts lie within the requested dates (years 1970-9999) give or take a DST night, so their
+ * dates have four digits, and ordering them as numbers orders their text. */
 static void format_slots(buf_t *b, const sched_slots_t *slots, const tz_t *itz, int range) {
+  fmt_t f = {.tz = itz};
   dated_t *d = xcalloc(slots->n ? slots->n : 1, sizeof *d);
   size_t n = 0;
+  int sorted = 1;
   for (size_t i = 0; i < slots->n; i++) {
     if (slots->v[i].reason != SLOT_FREE) continue;
-    local_parts(itz, slots->v[i].start, d[n].date, d[n].hm);
-    d[n].idx = i;
+    int64_t t = slots->v[i].start;
+    int32_t off = fmt_offset(&f, t);
+    int64_t local = t + off;
+    d[n] = (dated_t){sched_day_of(local), i, 0, off};
+    d[n].sod = (int32_t)(local - d[n].day * 86400);
+    if (n && d[n].day < d[n - 1].day) sorted = 0;
     n++;
   }
-  qsort(d, n, sizeof *d, cmp_dated); /* stable by index: local dates can step back on a DST night */
-  buf_puts(b, "{\"slots\":{");
+  if (!sorted) qsort(d, n, sizeof *d, cmp_dated); /* stable by index: local dates can step back on a DST night */
+  size_t room = range ? 24 + 2 * RFC_ROOM + 48 : 32; /* one slot's text at most, with its date's */
+  buf_reserve(b, 16 + n * (room - 16));
+  char *p = buf_at(b, 16);
+  p = PUT_LIT(p, "{\"slots\":{");
+  buf_end(b, p);
   for (size_t i = 0; i < n; i++) {
-    int first_of_day = i == 0 || strcmp(d[i].date, d[i - 1].date) != 0;
-    if (first_of_day) buf_printf(b, "%s\"%s\":[", i ? "]," : "", d[i].date);
-    else buf_putc(b, ',');
     const sched_slot_t *s = &slots->v[d[i].idx];
-    if (range) {
-      buf_puts(b, "{\"start\":");
-      rfc3339_local(b, itz, s->start);
-      buf_puts(b, ",\"end\":");
-      rfc3339_local(b, itz, s->end);
-      buf_printf(b, ",\"seats_remaining\":%d}", s->seats_left);
+    p = buf_at(b, room);
+    if (i == 0 || d[i].day != d[i - 1].day) {
+      if (i) p = PUT_LIT(p, "],");
+      fmt_date(&f, d[i].day);
+      *p++ = '"';
+      p = put_str(p, f.date, 10);
+      p = PUT_LIT(p, "\":[");
     } else {
-      buf_printf(b, "\"%s\"", d[i].hm);
+      *p++ = ',';
     }
+    if (range) {
+      p = PUT_LIT(p, "{\"start\":");
+      p = put_rfc3339(&f, p, s->start, d[i].off);
+      p = PUT_LIT(p, ",\"end\":");
+      /* the end's offset: the next slot's start when they meet, else looked up */
+      int32_t end_off = i + 1 < n && slots->v[d[i + 1].idx].start == s->end ? d[i + 1].off : fmt_offset(&f, s->end);
+      p = put_rfc3339(&f, p, s->end, end_off);
+      p = PUT_LIT(p, ",\"seats_remaining\":");
+      p = put_int(p, s->seats_left);
+      *p++ = '}';
+    } else if (fmt_date(&f, d[i].day)) {
+      *p++ = '"';
+      p = put2(p, d[i].sod / 3600);
+      *p++ = ':';
+      p = put2(p, d[i].sod / 60 % 60);
+      *p++ = '"';
+    } else { /* as it was: the "HH:MM" at offset 11 of time_format_utc's text */
+      char iso[48];
+      time_format_utc(s->start + d[i].off, iso, sizeof iso);
+      *p++ = '"';
+      p = put_str(p, iso + 11, 5);
+      *p++ = '"';
+    }
+    buf_end(b, p);
   }
-  buf_puts(b, n ? "]}}" : "}}");
+  p = buf_at(b, 4);
+  p = n ? PUT_LIT(p, "]}}") : PUT_LIT(p, "}}");
+  buf_end(b, p);
   free(d);
 }
 
 static void format_explain(buf_t *b, const sched_slots_t *slots, const tz_t *itz) {
-  buf_puts(b, ",\"explain\":[");
+  fmt_t f = {.tz = itz};
+  buf_reserve(b, 16 + slots->n * (2 * RFC_ROOM + 112));
+  char *p = buf_at(b, 16);
+  p = PUT_LIT(p, ",\"explain\":[");
+  buf_end(b, p);
   for (size_t i = 0; i < slots->n; i++) {
     const sched_slot_t *s = &slots->v[i];
-    buf_puts(b, i ? ",{\"start\":" : "{\"start\":");
-    rfc3339_local(b, itz, s->start);
-    buf_puts(b, ",\"end\":");
-    rfc3339_local(b, itz, s->end);
-    buf_printf(b, ",\"offered\":%s,\"reason\":\"%s\"", s->reason == SLOT_FREE ? "true" : "false",
-               sched_reason_name(s->reason));
-    if (s->reason == SLOT_BOOKED || s->reason == SLOT_BUFFER) buf_printf(b, ",\"booking_id\":%" PRId64, s->ref);
-    if (s->reason == SLOT_RESERVED) buf_printf(b, ",\"reservation_id\":%" PRId64, s->ref);
-    if (s->reason == SLOT_FREE || s->reason == SLOT_NO_SEATS) buf_printf(b, ",\"seats_remaining\":%d", s->seats_left);
-    buf_putc(b, '}');
+    const char *reason = sched_reason_name(s->reason);
+    p = buf_at(b, 2 * RFC_ROOM + 112 + strlen(reason));
+    p = i ? PUT_LIT(p, ",{\"start\":") : PUT_LIT(p, "{\"start\":");
+    p = put_rfc3339(&f, p, s->start, fmt_offset(&f, s->start));
+    p = PUT_LIT(p, ",\"end\":");
+    p = put_rfc3339(&f, p, s->end, fmt_offset(&f, s->end));
+    p = s->reason == SLOT_FREE ? PUT_LIT(p, ",\"offered\":true,\"reason\":\"")
+                               : PUT_LIT(p, ",\"offered\":false,\"reason\":\"");
+    p = put_str(p, reason, strlen(reason));
+    *p++ = '"';
+    if (s->reason == SLOT_BOOKED || s->reason == SLOT_BUFFER) {
+      p = PUT_LIT(p, ",\"booking_id\":");
+      p = put_int(p, s->ref);
+    }
+    if (s->reason == SLOT_RESERVED) {
+      p = PUT_LIT(p, ",\"reservation_id\":");
+      p = put_int(p, s->ref);
+    }
+    if (s->reason == SLOT_FREE || s->reason == SLOT_NO_SEATS) {
+      p = PUT_LIT(p, ",\"seats_remaining\":");
+      p = put_int(p, s->seats_left);
+    }
+    *p++ = '}';
+    buf_end(b, p);
   }
   buf_putc(b, ']');
 }
 
-/* ------------------------------------------------------------------ handler */
+static void etag_of(const char *body, size_t len, char out[24]) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned char)body[i];
+    h *= 1099511628211ull;
+  }
+  snprintf(out, 24, "\"%016" PRIx64 "\"", h);
+}
+
+/* ------------------------------------------------------------------ engine jobs */
+
+/* One computation: handed everything it reads, so it can run on a worker thread. */
+struct job_s {
+  uv_work_t work;   /* libuv's request while on the threadpool */
+  job_t *next;      /* waiting in the state's FIFO */
+  avail_state_t *s;
+  http_req_t *req;  /* alive until finish() responds: an orphan waits for its handler (server.h) */
+  inputs_t in;      /* owned; its text columns are not read (they point into the freed PGresult) */
+  const tz_t *itz;  /* resolved on the loop thread */
+  int64_t now;      /* Unix seconds, read on the loop thread */
+  int64_t now_ms;
+  int64_t from, to; /* window of slot starts */
+  int range, explain;
+  buf_t body;       /* the answer, made by compute() */
+  char etag[24];
+};
+
+/* Slot-formatting units (a "times" slot is 1) the job will cost, estimated from the schedule
+ * before computing: days x (working seconds a day / interval), every grid time for explain=1. */
+static uint64_t engine_cost(const job_t *j) {
+  const sched_schedule_t *sc = &j->in.schedule;
+  int64_t week = 0, most = 0; /* working seconds a week; the longest override day */
+  for (int d = 0; d < 7; d++)
+    for (int k = 0; k < sc->nweek[d]; k++) week += (int64_t)(sc->week[d][k].end - sc->week[d][k].start) * 60;
+  for (int o = 0; o < sc->noverrides; o++) {
+    int64_t day = 0;
+    for (int k = 0; k < sc->overrides[o].nspans; k++)
+      day += (int64_t)(sc->overrides[o].spans[k].end - sc->overrides[o].spans[k].start) * 60;
+    if (day > most) most = day;
+  }
+  int64_t per_day = j->explain ? 86400 : (week / 7 > most ? week / 7 : most);
+  uint64_t days = (uint64_t)((j->to - j->from) / 86400 + 2);
+  uint64_t slots = days * (uint64_t)(per_day / j->in.event.interval + 1);
+  return slots * (j->range || j->explain ? 4 : 1);
+}
+
+static void compute(job_t *j) { /* any thread */
+  sched_slots_t slots;
+  sched_compute(&j->in.schedule, &j->in.event, j->in.busy, j->in.nbusy, j->now, j->from, j->to, j->explain, &slots);
+  format_slots(&j->body, &slots, j->itz, j->range);
+  if (j->explain) {
+    j->body.data[--j->body.len] = '\0'; /* reopen the outer object */
+    format_explain(&j->body, &slots, j->itz);
+    buf_putc(&j->body, '}');
+  }
+  etag_of(j->body.data, j->body.len, j->etag);
+  sched_slots_free(&slots);
+}
 
 typedef struct {
   const char *event_type_id; /* addressed by id, or (NULL) by the slug pair */
@@ -198,15 +529,6 @@ typedef struct {
   uint64_t epoch; /* when the read started */
 } avail_req_t;
 
-static void etag_of(const char *body, size_t len, char out[24]) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < len; i++) {
-    h ^= (unsigned char)body[i];
-    h *= 1099511628211ull;
-  }
-  snprintf(out, 24, "\"%016" PRIx64 "\"", h);
-}
-
 static void respond_body(http_req_t *req, const char *etag, const char *body, size_t len) {
   http_set_header(req, "ETag", etag);
   http_set_header(req, "Cache-Control", "no-cache");
@@ -218,50 +540,104 @@ static void respond_body(http_req_t *req, const char *etag, const char *body, si
   api_respond_body(req, 200, body, len);
 }
 
+/* Loop thread: caches and sends the answer (to nobody if the client has gone: the response of
+ * an orphan is discarded and the request freed), then frees the job. */
+static void finish(job_t *j) {
+  http_req_t *req = j->req;
+  avail_req_t *a = api_ctx(req)->flow;
+  const char *kept = NULL;
+  if (!j->explain) {
+    int64_t expires = (j->now_ms / 60000 + 1) * 60000; /* the minute boundary after the engine's `now` */
+    if (j->in.next_expiry && j->in.next_expiry * 1000 < expires) expires = j->in.next_expiry * 1000;
+    kept = cache_put(j->s, a->key, j->in.host_id, a->epoch, expires, j->etag, j->body.data, j->body.len);
+  }
+  respond_body(req, j->etag, kept ? kept : j->body.data, j->body.len);
+  if (!kept) buf_free(&j->body);
+  inputs_free(&j->in);
+  free(j);
+}
+
+static void work_cb(uv_work_t *w) { compute(container_of(w, job_t, work)); } /* threadpool */
+
+static void start_waiting(avail_state_t *s);
+
+static void after_work_cb(uv_work_t *w, int status) { /* loop thread */
+  job_t *j = container_of(w, job_t, work);
+  avail_state_t *s = j->s;
+  s->running--;
+  start_waiting(s);
+  if (status != 0) { /* cancelled (nothing cancels today): no answer was made */
+    buf_free(&j->body);
+    api_error(j->req, 503, E_UNAVAILABLE, "service unavailable");
+    inputs_free(&j->in);
+    free(j);
+    return;
+  }
+  finish(j);
+}
+
+/* Hands waiting jobs to libuv while fewer than s->threads run. A job whose client left while
+ * it waited is not computed (server.h's policy for reads): its orphaned request is released. */
+static void start_waiting(avail_state_t *s) {
+  while (s->head && s->running < s->threads) {
+    job_t *j = s->head;
+    s->head = j->next;
+    if (!s->head) s->tail = NULL;
+    s->waiting--;
+    if (j->req->orphaned) {
+      s->jobs_dropped++;
+      j->req->respond_hook = NULL; /* nothing to store for a request that did nothing */
+      http_respond(j->req, 499, NULL, NULL, 0); /* discarded: frees the orphaned request */
+      inputs_free(&j->in);
+      free(j);
+      continue;
+    }
+    s->running++;
+    if (uv_queue_work(s->loop, &j->work, work_cb, after_work_cb) != 0) abort(); /* fails only for a NULL work_cb */
+  }
+}
+
+/* ------------------------------------------------------------------ handler */
+
 static void on_data(void *data, const db_result_t *r) {
   http_req_t *req = data;
   avail_req_t *a = api_ctx(req)->flow;
   if (api_db_failed(req, r)) return;
-  inputs_t in;
-  if (inputs_decode(r->res, &in) != 0) {
+  job_t *j = xcalloc(1, sizeof *j);
+  if (inputs_decode(r->res, &j->in) != 0) {
+    free(j);
     log_req(req, LOG_ERROR, "availability: unreadable engine inputs", NULL);
     api_error(req, 500, E_INTERNAL, "internal error");
     return;
   }
-  if (a->explain && api_ctx(req)->user_id != in.host_id) {
-    inputs_free(&in);
+  if (a->explain && api_ctx(req)->user_id != j->in.host_id) {
+    inputs_free(&j->in);
+    free(j);
     api_error(req, 403, E_FORBIDDEN, "explain=1 is for the host of this event type");
     return;
   }
-  int64_t now = (int64_t)time(NULL);
-  sched_slots_t slots;
-  sched_compute(&in.schedule, &in.event, in.busy, in.nbusy, now, a->from, a->to, a->explain, &slots);
-  buf_t body = BUF_INIT;
-  format_slots(&body, &slots, a->itz, a->range);
-  if (a->explain) {
-    body.data[--body.len] = '\0'; /* reopen the outer object */
-    format_explain(&body, &slots, a->itz);
-    buf_putc(&body, '}');
+  avail_state_t *s = st(api_app(req));
+  j->s = s;
+  j->req = req;
+  j->itz = a->itz;
+  j->now_ms = now_wall_ms();
+  j->now = j->now_ms / 1000;
+  j->from = a->from;
+  j->to = a->to;
+  j->range = a->range;
+  j->explain = a->explain;
+  if (engine_cost(j) < OFFLOOP_COST) {
+    s->jobs_inline++;
+    compute(j);
+    finish(j);
+    return;
   }
-  char etag[24];
-  etag_of(body.data, body.len, etag);
-  if (!a->explain) {
-    entry_t *en = map_put(st(api_app(req))->cache, a->key, NULL);
-    free(en->body);
-    en->host_id = in.host_id;
-    en->epoch = a->epoch;
-    int64_t wall = now_wall_ms();
-    en->expires_ms = (wall / 60000 + 1) * 60000; /* next minute boundary */
-    if (in.next_expiry && in.next_expiry * 1000 < en->expires_ms) en->expires_ms = in.next_expiry * 1000;
-    memcpy(en->etag, etag, sizeof etag);
-    en->body = xmalloc(body.len);
-    memcpy(en->body, body.data, body.len);
-    en->len = body.len;
-  }
-  respond_body(req, etag, body.data, body.len);
-  buf_free(&body);
-  sched_slots_free(&slots);
-  inputs_free(&in);
+  s->jobs_pool++;
+  if (s->tail) s->tail->next = j;
+  else s->head = j;
+  s->tail = j;
+  s->waiting++;
+  start_waiting(s);
 }
 
 static void fetch(http_req_t *req) {
@@ -289,7 +665,7 @@ static int run(http_req_t *req, avail_req_t *a) {
   if (!v.failed && d1 < d0) api_v_fail(&v, "end", "end must not be before start");
   if (!v.failed && d1 - d0 + 1 > MAX_DAYS) api_v_fail(&v, "end", "the range may span at most %d days", MAX_DAYS);
   if (!a->tzname || !*a->tzname) a->tzname = "UTC";
-  a->itz = tz_get(a->tzname);
+  a->itz = tz_get(a->tzname); /* loaded here, on the loop thread: the engine's work only reads it */
   if (!a->itz) api_v_fail(&v, "timezone", "timezone must be an IANA time zone name");
   if (format && strcmp(format, "range") != 0 && strcmp(format, "times") != 0)
     api_v_fail(&v, "format", "format must be range or times");
@@ -315,9 +691,9 @@ static int run(http_req_t *req, avail_req_t *a) {
     snprintf(a->key, sizeof a->key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d", a->slug, a->event_slug, start, end,
              a->tzname, a->range);
   avail_state_t *s = st(api_app(req));
-  entry_t *en = map_get(s->cache, a->key);
+  entry_t *en = cache_get(s, a->key);
   a->epoch = s->epoch;
-  if (en && entry_valid(s, en)) {
+  if (en) {
     s->hits++;
     respond_body(req, en->etag, en->body, en->len);
     return 0;

@@ -35,6 +35,8 @@ const char config_help[] =
     "  SLOTD_COOKIE_SECURE       0 drops Secure from the cookie   (1)\n"
     "  SLOTD_SESSION_TTL         session lifetime in seconds      (2592000)\n"
     "  SLOTD_PASSWORD_CONCURRENCY argon2 hashes at once (0: CPUs-1) (0)\n"
+    "  SLOTD_CACHE_MAX_BYTES     availability cache budget, bytes (67108864; 0: off)\n"
+    "  SLOTD_ENGINE_THREADS      slot computations off the loop at once (0: CPUs-1) (0)\n"
     "  SLOTD_WEBHOOK_ALLOW_HTTP  1 accepts http:// webhook URLs   (0)\n"
     "  SLOTD_WEBHOOK_ALLOW_PRIVATE 1 delivers to private addresses (0)\n"
     "  SLOTD_WEBHOOK_CA_FILE     extra CA (PEM) for webhook TLS   (none)\n"
@@ -222,6 +224,8 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   INT_VAR("SLOTD_COOKIE_SECURE", cookie_secure, 1, 0, 1)
   INT_VAR("SLOTD_SESSION_TTL", session_ttl, 2592000, 60, 31536000)
   INT_VAR("SLOTD_PASSWORD_CONCURRENCY", password_concurrency, 0, 0, 64)
+  INT_VAR("SLOTD_CACHE_MAX_BYTES", cache_max_bytes, 67108864, 0, 1099511627776)
+  INT_VAR("SLOTD_ENGINE_THREADS", engine_threads, 0, 0, 64)
   INT_VAR("SLOTD_WEBHOOK_ALLOW_HTTP", webhook_allow_http, 0, 0, 1)
   INT_VAR("SLOTD_WEBHOOK_ALLOW_PRIVATE", webhook_allow_private, 0, 0, 1)
   INT_VAR("SLOTD_WEBHOOK_CONCURRENCY", webhook_concurrency, 16, 1, 1000)

@@ -48,6 +48,8 @@ typedef struct {
   int cookie_secure;      /* Secure attribute on the session cookie */
   int session_ttl;        /* seconds */
   int password_concurrency; /* argon2 hashes at once; 0 = CPUs - 1 */
+  size_t cache_max_bytes;   /* availability cache budget in bytes; 0 = no cache */
+  int engine_threads;       /* slot computations on the threadpool at once; 0 = CPUs - 1 */
   int webhook_allow_http;    /* accept http:// webhook URLs */
   int webhook_allow_private; /* deliver to loopback/private addresses */
   char *webhook_ca_file;     /* an extra CA for webhook TLS, or NULL */

@@ -270,7 +270,12 @@ void sched_compute(const sched_schedule_t *s, const sched_event_t *e, sched_busy
         while (grid_t < span_end) grid_t += e->interval; /* the grid resumes after the span */
     }
   }
-  if (ncand) qsort(cand, ncand, sizeof *cand, cmp_cand);
+  /* Spans come out day by day in ascending order almost always: sort only when they do not
+   * (a span reaching into the next day's, a DST night). Equal elements are identical, so
+   * skipping the sort of an ordered array changes nothing. */
+  size_t unsorted = 1;
+  while (unsorted < ncand && cmp_cand(&cand[unsorted - 1], &cand[unsorted]) <= 0) unsorted++;
+  if (unsorted < ncand) qsort(cand, ncand, sizeof *cand, cmp_cand);
   for (size_t i = 0; i < ncand; i++) {
     if (i && cand[i].start == cand[i - 1].start) continue; /* a working-hours twin sorts first */
     int64_t t = cand[i].start;
