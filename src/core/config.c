@@ -19,9 +19,13 @@ const char config_help[] =
     "  SLOTD_LOG_LEVEL           debug|info|warn|error            (info)\n"
     "  SLOTD_MAX_BODY            request body limit in bytes      (1048576)\n"
     "  SLOTD_MAX_CONNECTIONS     open client connections          (1024)\n"
+    "  SLOTD_MAX_CONNECTIONS_PER_IP open connections per client IP (64)\n"
     "  SLOTD_IDLE_TIMEOUT        keep-alive idle seconds          (60)\n"
     "  SLOTD_HEADER_TIMEOUT      seconds to send a header block   (10)\n"
     "  SLOTD_BODY_TIMEOUT        body/write inactivity seconds    (30)\n"
+    "  SLOTD_REQUEST_TIMEOUT     seconds for a whole request      (60)\n"
+    "  SLOTD_MIN_BODY_RATE       body bytes/second, 0: off        (1024)\n"
+    "  SLOTD_MIN_BODY_RATE_GRACE seconds before the rate counts   (5)\n"
     "  SLOTD_SHUTDOWN_TIMEOUT    graceful stop seconds            (10)\n"
     "  SLOTD_DB_CONNECT_TIMEOUT  database connect seconds         (5)\n"
     "  SLOTD_DB_QUERY_TIMEOUT    database query seconds           (5)\n"
@@ -219,6 +223,8 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   INT_VAR("SLOTD_DB_POOL", db_pool, 4, 1, 256)
   INT_VAR("SLOTD_MAX_BODY", max_body, 1048576, 1024, 1073741824)
   INT_VAR("SLOTD_MAX_CONNECTIONS", max_connections, 1024, 1, 1000000)
+  INT_VAR("SLOTD_MAX_CONNECTIONS_PER_IP", max_connections_per_ip, 64, 1, 1000000)
+  INT_VAR("SLOTD_MIN_BODY_RATE", min_body_rate, 1024, 0, 1073741824)
   INT_VAR("SLOTD_RATE_LIMIT_PUBLIC", rate_limit_public, 60, 1, 1000000)
   INT_VAR("SLOTD_RATE_LIMIT_AUTH", rate_limit_auth, 300, 1, 1000000)
   INT_VAR("SLOTD_COOKIE_SECURE", cookie_secure, 1, 0, 1)
@@ -239,6 +245,8 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   SEC_VAR("SLOTD_IDLE_TIMEOUT", idle_timeout_ms, 60)
   SEC_VAR("SLOTD_HEADER_TIMEOUT", header_timeout_ms, 10)
   SEC_VAR("SLOTD_BODY_TIMEOUT", body_timeout_ms, 30)
+  SEC_VAR("SLOTD_REQUEST_TIMEOUT", request_timeout_ms, 60)
+  SEC_VAR("SLOTD_MIN_BODY_RATE_GRACE", min_body_rate_grace_ms, 5)
   SEC_VAR("SLOTD_SHUTDOWN_TIMEOUT", shutdown_timeout_ms, 10)
   SEC_VAR("SLOTD_DB_CONNECT_TIMEOUT", db_connect_timeout_ms, 5)
   SEC_VAR("SLOTD_DB_QUERY_TIMEOUT", db_query_timeout_ms, 5)

@@ -28,9 +28,13 @@ typedef struct {
   int log_level;
   size_t max_body;
   int max_connections;
+  int max_connections_per_ip; /* open connections per peer address (SLOTD_TRUSTED_PROXIES exempt) */
   uint64_t idle_timeout_ms;
   uint64_t header_timeout_ms;
   uint64_t body_timeout_ms;
+  uint64_t request_timeout_ms;     /* first byte of a request to its last */
+  int min_body_rate;               /* bytes per second a body must average after the grace; 0: off */
+  uint64_t min_body_rate_grace_ms;
   uint64_t shutdown_timeout_ms;
   uint64_t db_connect_timeout_ms;
   uint64_t db_query_timeout_ms;

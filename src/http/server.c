@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../core/log.h"
+#include "../core/map.h"
 #include "../core/metrics.h"
 #include "../core/util.h"
 
@@ -20,13 +21,15 @@
 
 /* Connection states (STYLE.md habit 7); conn_set_state() is the only place that changes them:
  * it checks the move against conn_moves[] (asserting on an illegal one) and arms the timer that
- * belongs to the new state. A new connection starts zeroed, i.e. IDLE. */
+ * belongs to the new state (conn_due() says when it fires). A new connection starts zeroed, i.e.
+ * IDLE. */
 typedef enum {
-  CONN_IDLE,      /* between requests: idle timer (header timer on a fresh connection) */
-  CONN_READ_HEAD, /* first byte of a request seen: header timer, not reset by more bytes */
-  CONN_READ_BODY, /* head complete: body timer, reset by every read */
+  CONN_IDLE,      /* between requests: idle timer (a fresh connection: header timer from accept) */
+  CONN_READ_HEAD, /* first byte of a request seen: header timer and request deadline, not reset by reads */
+  CONN_READ_BODY, /* head complete: body inactivity timer, request deadline, minimum body rate */
   CONN_HANDLING,  /* a handler owns the request: no timer; reading only to notice a client that has gone */
-  CONN_WRITING,   /* response queued: write timer */
+  CONN_WRITING,   /* response queued: write timer; after an error, input is read and discarded */
+  CONN_LINGER,    /* answered and FIN sent; input discarded until EOF, LINGER_MS or LINGER_MAX_BYTES */
   CONN_CLOSING    /* uv_close issued; freed in the last close callback */
 } conn_state_t;
 #define CONN_NSTATES (CONN_CLOSING + 1)
@@ -35,14 +38,18 @@ typedef enum {
 /* conn_moves[from] has bit `to` set when from -> to is legal. Who makes each move:
  *   IDLE -> IDLE            on_connection arms the first (header) timer of a fresh connection
  *   IDLE -> READ_HEAD       on_message_begin: first byte of the next (possibly pipelined) request
- *   IDLE -> WRITING         conn_fail: the parser refused bytes before a message began
+ *   IDLE -> WRITING         conn_fail: bytes refused before a message began; conn_reject: the
+ *                           peer's address is over SLOTD_MAX_CONNECTIONS_PER_IP (503)
  *   READ_HEAD -> READ_BODY  on_headers_complete (every request, body or not; 100-continue too)
- *   READ_HEAD -> WRITING    conn_fail: bad or oversized head, header timeout
- *   READ_BODY -> READ_BODY  on_read re-arms the body timer on every read
+ *   READ_HEAD -> WRITING    conn_fail: bad or oversized head, header timeout, request deadline
+ *   READ_BODY -> READ_BODY  on_read re-arms the body timer after every read
  *   READ_BODY -> HANDLING   conn_dispatch after on_message_complete paused the parser
- *   READ_BODY -> WRITING    conn_fail: bad or oversized body, body timeout
+ *   READ_BODY -> WRITING    conn_fail: bad or oversized body, body timeout, deadline, too slow
  *   HANDLING -> WRITING     http_respond (synchronously from the handler, or later)
  *   WRITING -> IDLE         conn_after_write on a keep-alive connection
+ *   WRITING -> LINGER       conn_finish: a closing connection whose input may be unread (an
+ *                           error, a 503, pipelined bytes): lingering close, so the client reads
+ *                           the answer instead of a reset
  *   any but CLOSING -> CLOSING   conn_close: EOF, read or write error, timeouts, no keep-alive,
  *                                draining (a HANDLING request is orphaned first)
  * CLOSING is final. */
@@ -51,7 +58,8 @@ static const unsigned conn_moves[CONN_NSTATES] = {
     [CONN_READ_HEAD] = CM(CONN_READ_BODY) | CM(CONN_WRITING) | CM(CONN_CLOSING),
     [CONN_READ_BODY] = CM(CONN_READ_BODY) | CM(CONN_HANDLING) | CM(CONN_WRITING) | CM(CONN_CLOSING),
     [CONN_HANDLING] = CM(CONN_WRITING) | CM(CONN_CLOSING),
-    [CONN_WRITING] = CM(CONN_IDLE) | CM(CONN_CLOSING),
+    [CONN_WRITING] = CM(CONN_IDLE) | CM(CONN_LINGER) | CM(CONN_CLOSING),
+    [CONN_LINGER] = CM(CONN_CLOSING),
     [CONN_CLOSING] = 0,
 };
 #undef CM
@@ -62,11 +70,41 @@ __attribute__((unused)) static int conn_move_ok(conn_state_t from, conn_state_t 
   return (unsigned)from < CONN_NSTATES && (unsigned)to < CONN_NSTATES && (conn_moves[from] >> to & 1u);
 }
 
+/* Lingering close (nginx's): after answering a connection that closes with input possibly unread,
+ * send FIN, then read and drop what the client still sends, until it closes, LINGER_MS pass or
+ * LINGER_MAX_BYTES were dropped, and only then close; closing a socket with unread input makes
+ * the kernel send RST, and a client that is still uploading loses the answer. Both the
+ * connections over SLOTD_MAX_CONNECTIONS (reject_t) and http_conn_t use these bounds. */
+#define LINGER_MS 2000
+#define LINGER_MAX_BYTES (8u << 20)
+/* Connections of one address being answered 503 for SLOTD_MAX_CONNECTIONS_PER_IP at once; more
+ * are closed without an answer. */
+#define MAX_REJECTING_PER_IP 16
+/* Wire bytes of a head (or of trailers), whatever llhttp reports through its callbacks: llhttp
+ * 8.1 skips runs of spaces in the request line and before header values without a callback, so
+ * the callbacks' counts (414, 431) alone do not bound a head. */
+#define HEAD_WIRE_MAX (HTTP_MAX_URL + HTTP_MAX_HEAD + 1024)
+
+/* The edge check (conn_guard): llhttp 8.1 is lenient where a proxy in front may not be, so every
+ * byte outside body data passes here before llhttp sees it. It follows the message framing as
+ * llhttp will see it and stops at each point where only llhttp knows what comes next (the end of
+ * a head, of a chunk-size line, of a message); llhttp's callbacks then set the next state. */
+typedef enum {
+  G_HEAD,       /* request line and header lines, up to the empty line */
+  G_WAIT,       /* llhttp has yet to parse up to here: on_headers_complete or on_chunk_header decides */
+  G_BODY,       /* Content-Length body: g_left bytes */
+  G_CHUNK_LINE, /* chunk size [; extensions] CRLF */
+  G_CHUNK_DATA, /* g_left bytes of chunk data */
+  G_CHUNK_END,  /* the CRLF after chunk data (g_line: bytes of it seen) */
+  G_TRAILERS    /* trailer lines, up to the empty line */
+} guard_state_t;
+
 struct http_conn_s {
   uv_tcp_t tcp;           /* first: uv handles get back to us with container_of */
   uv_timer_t timer;
   uv_write_t wreq;        /* the response write */
   uv_write_t creq;        /* a "100 Continue" write that did not go out at once */
+  uv_shutdown_t sreq;     /* FIN before lingering */
   llhttp_t parser;
   http_server_t *srv;
   http_conn_t *prev, *next; /* server's list of open connections */
@@ -74,13 +112,33 @@ struct http_conn_s {
   http_req_t *req;        /* request being read, handled or written; owned */
   buf_t scratch;          /* span being assembled across reads (url, header name or value) */
   const char *cur_name;   /* header name waiting for its value (in req arena) */
-  size_t head_bytes;      /* bytes of url + headers of the current request */
-  int err_status;         /* set by a parser callback that rejects the request */
+  size_t head_bytes;      /* bytes of url + headers + chunk extensions + trailers of the current request */
+  int err_status;         /* set by a parser callback or the edge check that rejects the request */
   const char *err_code, *err_msg;
   buf_t wbuf;             /* response bytes; reused across requests */
   size_t wdone;           /* bytes of wbuf already written synchronously */
   int closes_pending;     /* handles still to close before the memory may be freed */
   unsigned in_drive : 1, reading : 1, fresh : 1;
+  unsigned linger : 1;    /* input is no longer parsed: read and dropped (after an error or a 503) */
+  unsigned peer_eof : 1;  /* the client has sent FIN while being answered: answer, then close */
+  unsigned ip_counted : 2; /* IP_NONE, IP_OPEN or IP_REJECTING: which per-address count holds us */
+  size_t discarded;       /* bytes dropped since linger was set; LINGER_MAX_BYTES caps them */
+  int ntrailers;          /* trailer fields of the current request (counted, never stored) */
+  /* timers (loop time, ms) */
+  uint64_t accepted_at;   /* the header timer of a fresh connection runs from here */
+  uint64_t phase_start;   /* when the current state was entered */
+  uint64_t msg_start;     /* first byte of the current request */
+  uint64_t body_start;    /* head complete */
+  uint64_t last_read;     /* last bytes from the client */
+  /* edge check (conn_guard) */
+  guard_state_t g_state;
+  uint64_t g_left;        /* G_BODY, G_CHUNK_DATA: bytes still to pass */
+  size_t g_line;          /* bytes in the current line (G_CHUNK_LINE: size digits; G_CHUNK_END: CRLF bytes) */
+  size_t g_lines;         /* complete lines in this head or trailer section */
+  size_t g_blank;         /* empty lines before a request line */
+  size_t g_bytes;         /* wire bytes of this head or trailer section (HEAD_WIRE_MAX) */
+  unsigned g_ext : 1;     /* G_CHUNK_LINE: inside the extensions */
+  char ipkey[48];         /* the peer's address (no port), the per-address count's key */
   char peer[64];
   struct sockaddr_storage peer_addr;
   size_t rpos, rlen;      /* unparsed bytes rbuf[rpos..rlen) (kept while a request is handled) */
@@ -106,6 +164,7 @@ struct http_server_s {
   http_unrouted_fn on_unrouted;
   http_error_body_fn error_body; /* NULL: {"error", "code"} */
   buf_t reject_body;             /* the 503 for connections over the limit */
+  map_t *per_ip;                 /* ipkey -> ip_count_t, for SLOTD_MAX_CONNECTIONS_PER_IP */
   char reqid_prefix[17];
   uint64_t reqid_counter;
 };
@@ -121,32 +180,72 @@ static void conn_fail(http_conn_t *c, int status, const char *code, const char *
 
 static void on_timer(uv_timer_t *t);
 
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* When the current request must be complete: SLOTD_REQUEST_TIMEOUT after its first byte. */
+static uint64_t conn_request_due(const http_conn_t *c) { return c->msg_start + c->srv->cfg->request_timeout_ms; }
+
+/* When the body falls below SLOTD_MIN_BODY_RATE: after the grace period the body must have
+ * averaged that rate since the head was complete, i.e. each `rate` bytes buy one more second.
+ * UINT64_MAX when the rate is off. */
+static uint64_t conn_rate_due(const http_conn_t *c) {
+  const config_t *cfg = c->srv->cfg;
+  if (cfg->min_body_rate <= 0) return UINT64_MAX;
+  size_t got = c->req ? c->req->body.len : 0;
+  return c->body_start + cfg->min_body_rate_grace_ms + (uint64_t)got * 1000 / (uint64_t)cfg->min_body_rate;
+}
+
+/* When the current state's timer fires (loop time, ms), or UINT64_MAX for none. */
+static uint64_t conn_due(const http_conn_t *c) {
+  const config_t *cfg = c->srv->cfg;
+  switch (c->state) {
+    case CONN_IDLE: return c->phase_start + (c->fresh ? cfg->header_timeout_ms : cfg->idle_timeout_ms);
+    case CONN_READ_HEAD: /* a fresh connection's header timer runs from accept, not from its first byte */
+      return min_u64((c->fresh ? c->accepted_at : c->msg_start) + cfg->header_timeout_ms, conn_request_due(c));
+    case CONN_READ_BODY:
+      return min_u64(min_u64(c->last_read + cfg->body_timeout_ms, conn_request_due(c)), conn_rate_due(c));
+    case CONN_WRITING: return c->phase_start + cfg->body_timeout_ms;
+    case CONN_LINGER: return c->phase_start + LINGER_MS;
+    case CONN_HANDLING:
+    case CONN_CLOSING: break;
+  }
+  return UINT64_MAX;
+}
+
+static void conn_arm(http_conn_t *c) {
+  uint64_t due = conn_due(c), now = uv_now(c->srv->loop);
+  if (due == UINT64_MAX) uv_timer_stop(&c->timer);
+  else uv_timer_start(&c->timer, on_timer, due > now ? due - now : 0, 0);
+}
+
 static void conn_set_state(http_conn_t *c, conn_state_t s) {
   assert(conn_move_ok(c->state, s));
-  const config_t *cfg = c->srv->cfg;
+  uint64_t now = uv_now(c->srv->loop);
+  if (s != c->state) c->phase_start = now;
+  if (s == CONN_READ_HEAD) c->msg_start = now;
+  if (s == CONN_READ_BODY && c->state == CONN_READ_HEAD) c->body_start = c->last_read = now;
   c->state = s;
-  switch (s) {
-    case CONN_IDLE:
-      uv_timer_start(&c->timer, on_timer, c->fresh ? cfg->header_timeout_ms : cfg->idle_timeout_ms, 0);
-      break;
-    case CONN_READ_HEAD: uv_timer_start(&c->timer, on_timer, cfg->header_timeout_ms, 0); break;
-    case CONN_READ_BODY:
-    case CONN_WRITING: uv_timer_start(&c->timer, on_timer, cfg->body_timeout_ms, 0); break;
-    case CONN_HANDLING:
-    case CONN_CLOSING: uv_timer_stop(&c->timer); break;
-  }
+  conn_arm(c);
 }
 
 static void on_timer(uv_timer_t *t) {
   http_conn_t *c = container_of(t, http_conn_t, timer);
+  uint64_t now = uv_now(c->srv->loop);
+  if (now < conn_due(c)) { /* armed before the last bytes moved a deadline: not yet */
+    conn_arm(c);
+    return;
+  }
   switch (c->state) {
     case CONN_READ_HEAD:
-      conn_fail(c, 408, "REQUEST_TIMEOUT", "request header not received in time");
+      if (now >= conn_request_due(c)) conn_fail(c, 408, "REQUEST_TIMEOUT", "request not received in time");
+      else conn_fail(c, 408, "REQUEST_TIMEOUT", "request header not received in time");
       break;
     case CONN_READ_BODY:
-      conn_fail(c, 408, "REQUEST_TIMEOUT", "request body not received in time");
+      if (now >= conn_request_due(c)) conn_fail(c, 408, "REQUEST_TIMEOUT", "request not received in time");
+      else if (now >= conn_rate_due(c)) conn_fail(c, 408, "REQUEST_TIMEOUT", "request body sent too slowly");
+      else conn_fail(c, 408, "REQUEST_TIMEOUT", "request body not received in time");
       break;
-    default: conn_close(c); /* idle, or a client that does not read its response */
+    default: conn_close(c); /* idle, a client that does not read its response, the end of lingering */
   }
 }
 
@@ -364,6 +463,8 @@ void http_set_header(http_req_t *req, const char *name, const char *value) {
 static void on_write(uv_write_t *w, int status);
 static void conn_after_write(http_conn_t *c);
 
+static void update_reading(http_conn_t *c);
+
 static void conn_write(http_conn_t *c) {
   conn_set_state(c, CONN_WRITING);
   uv_buf_t b = uv_buf_init(c->wbuf.data, (unsigned)c->wbuf.len);
@@ -459,15 +560,38 @@ static void on_write(uv_write_t *w, int status) {
   conn_after_write(c);
 }
 
+static void on_shutdown(uv_shutdown_t *sr, int status) { UNUSED(sr), UNUSED(status); } /* the timer ends lingering */
+
+/* A connection that closes after its last response: lingering close when input may be unread
+ * (an error or a 503 left the client's bytes unread, or pipelined bytes wait in the buffer),
+ * else close at once. */
+static void conn_finish(http_conn_t *c) {
+  if (c->rpos < c->rlen) c->linger = 1; /* pipelined after the last request: never parsed */
+  if (!c->linger || c->peer_eof) {
+    conn_close(c);
+    return;
+  }
+  c->rpos = c->rlen = 0;
+  conn_set_state(c, CONN_LINGER);
+  c->sreq.data = c;
+  if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+    conn_close(c);
+    return;
+  }
+  update_reading(c);
+}
+
 static void conn_after_write(http_conn_t *c) {
   http_req_t *r = c->req;
-  int keep = r->keep_alive;
+  int keep = r ? r->keep_alive : 0; /* no request: conn_reject's 503 */
   c->req = NULL;
-  req_account(r);
-  req_free(r);
+  if (r) {
+    req_account(r);
+    req_free(r);
+  }
   if (c->wbuf.cap > 65536) buf_free(&c->wbuf);
   if (!keep || c->srv->draining) {
-    conn_close(c);
+    conn_finish(c);
     return;
   }
   c->fresh = 0;
@@ -483,17 +607,19 @@ static http_req_t *conn_failed_req(http_conn_t *c) {
   return c->req;
 }
 
-/* Responds to the request being read (creating one if the failure came before any) and closes. */
+/* Responds to the request being read (creating one if the failure came before any) and closes
+ * with a lingering close: from here on the client's bytes are read and dropped, not parsed. */
 static void conn_fail(http_conn_t *c, int status, const char *code, const char *msg) {
-  if (c->state == CONN_CLOSING || c->state == CONN_WRITING || c->state == CONN_HANDLING) return;
+  if (c->state == CONN_CLOSING || c->state == CONN_WRITING || c->state == CONN_HANDLING ||
+      c->state == CONN_LINGER)
+    return;
   http_req_t *r = conn_failed_req(c);
   r->keep_alive = 0;
   c->rpos = c->rlen = 0; /* nothing after a bad request can be trusted */
-  if (c->reading) {
-    uv_read_stop((uv_stream_t *)&c->tcp);
-    c->reading = 0;
-  }
+  c->linger = 1;
+  c->discarded = 0;
   http_respond_error(r, status, code, msg);
+  if (c->state != CONN_CLOSING) update_reading(c);
 }
 
 /* ------------------------------------------------------------------ llhttp callbacks */
@@ -512,6 +638,7 @@ static int on_message_begin(llhttp_t *p) {
   assert(c->req == NULL);
   c->req = req_new(c);
   c->head_bytes = 0;
+  c->ntrailers = 0;
   c->cur_name = NULL;
   buf_reset(&c->scratch);
   conn_set_state(c, CONN_READ_HEAD);
@@ -532,6 +659,10 @@ static int on_url_complete(llhttp_t *p) {
   const char *url = c->scratch.data ? c->scratch.data : "";
   size_t n = c->scratch.len;
   if (n == 0 || url[0] != '/') return reject(c, 400, "BAD_REQUEST", "request target must be an absolute path");
+  /* llhttp 8.1 lets a tab and other control bytes into the target (RFC 9112 3.2 allows none). */
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)url[i] < 0x21 || url[i] == 0x7f)
+      return reject(c, 400, "BAD_REQUEST", "control character in request target");
   const char *q = memchr(url, '?', n);
   size_t plen = q ? (size_t)(q - url) : n;
   const char *hash = memchr(url, '#', n);
@@ -556,7 +687,8 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len) { return hea
 static int on_header_field_complete(llhttp_t *p) {
   http_conn_t *c = pconn(p);
   http_req_t *r = c->req;
-  if (r->nheaders >= HTTP_MAX_HEADERS) return reject(c, 431, "HEADERS_TOO_LARGE", "too many request headers");
+  if (r->nheaders + c->ntrailers >= HTTP_MAX_HEADERS)
+    return reject(c, 431, "HEADERS_TOO_LARGE", "too many request headers");
   c->head_bytes += c->scratch.len + 4; /* ": " and CRLF */
   /* A field name is a token (RFC 9110 5.1); llhttp 8 lets "Host : x" through as "Host ", and
    * such names are a request-smuggling vector: refuse them. */
@@ -581,6 +713,13 @@ static int on_header_value_complete(llhttp_t *p) {
   const char *v = c->scratch.data ? c->scratch.data : "";
   if (memchr(v, '\0', n)) return reject(c, 400, "BAD_REQUEST", "NUL byte in a header value");
   while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--; /* trailing OWS */
+  if (c->state == CONN_READ_BODY) { /* a trailer: checked and counted, never merged into the headers
+                                     * (a trailing X-Request-Id or credential is not the client's header) */
+    c->ntrailers++;
+    c->cur_name = NULL;
+    buf_reset(&c->scratch);
+    return 0;
+  }
   if (r->nheaders == r->headers_cap) {
     int cap = r->headers_cap ? r->headers_cap * 2 : 16;
     http_header_t *h = arena_alloc(r->arena, (size_t)cap * sizeof *h);
@@ -612,6 +751,17 @@ static int on_headers_complete(llhttp_t *p) {
   http_req_t *r = c->req;
   r->method = llhttp_get_method(p);
   r->method_name = llhttp_method_name((llhttp_method_t)r->method);
+  /* What the edge check expects next: exactly what llhttp will parse next. */
+  if (p->flags & F_CHUNKED) {
+    c->g_state = G_CHUNK_LINE;
+    c->g_line = 0;
+    c->g_ext = 0;
+  } else if ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0) {
+    c->g_state = G_BODY;
+    c->g_left = p->content_length;
+  } else {
+    c->g_state = G_HEAD; /* no body: the message ends here */
+  }
   if (p->http_major != 1) return reject(c, 505, "HTTP_VERSION_NOT_SUPPORTED", "only HTTP/1.x is supported");
   size_t max = c->srv->cfg->max_body;
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > max)
@@ -635,6 +785,19 @@ static int on_body(llhttp_t *p, const char *at, size_t len) {
   return 0;
 }
 
+/* After a chunk-size line; content_length holds the chunk's size (0: the last chunk, trailers follow). */
+static int on_chunk_header(llhttp_t *p) {
+  http_conn_t *c = pconn(p);
+  if (p->content_length > 0) {
+    c->g_state = G_CHUNK_DATA;
+    c->g_left = p->content_length;
+  } else {
+    c->g_state = G_TRAILERS;
+    c->g_line = c->g_lines = c->g_bytes = 0;
+  }
+  return 0;
+}
+
 static int on_message_complete(llhttp_t *p) {
   UNUSED(p);
   return HPE_PAUSED; /* one request at a time; conn_drive dispatches it */
@@ -654,6 +817,7 @@ static void settings_init(void) {
   g_settings.on_header_value_complete = on_header_value_complete;
   g_settings.on_headers_complete = on_headers_complete;
   g_settings.on_body = on_body;
+  g_settings.on_chunk_header = on_chunk_header;
   g_settings.on_message_complete = on_message_complete;
 }
 
@@ -742,22 +906,42 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   UNUSED(b);
   http_conn_t *c = container_of((uv_tcp_t *)s, http_conn_t, tcp);
   if (n == 0) return;
+  if (n == UV_EOF && c->state == CONN_WRITING && c->linger) {
+    /* The client has sent all it will while its error goes out: finish the answer, then close. */
+    c->peer_eof = 1;
+    update_reading(c);
+    return;
+  }
   if (n < 0) { /* EOF or error: a half-received request is abandoned with the connection */
     conn_close(c);
     return;
   }
+  if (c->linger) { /* answered with an error or a 503: drop the bytes, up to a cap */
+    c->rpos = c->rlen = 0;
+    c->discarded += (size_t)n;
+    if (c->discarded > LINGER_MAX_BYTES) conn_close(c);
+    return;
+  }
   c->rlen += (size_t)n;
-  if (c->state == CONN_READ_BODY) conn_set_state(c, CONN_READ_BODY); /* inactivity timer */
+  c->last_read = uv_now(c->srv->loop);
   conn_drive(c);
+  if (c->state == CONN_READ_BODY) conn_set_state(c, CONN_READ_BODY); /* inactivity timer, rate */
 }
 
 static void update_reading(http_conn_t *c) {
   /* While a handler works, reading goes on (pipelined bytes wait in the buffer, unparsed) so
    * that a client's FIN or RST orphans the request at once (server.h's orphan policy) instead of
    * being noticed only when the response is written. */
-  int want = (c->state == CONN_IDLE || c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY ||
-              c->state == CONN_HANDLING) &&
-             c->rlen < RBUF_SIZE;
+  int want = 0;
+  switch (c->state) {
+    case CONN_IDLE:
+    case CONN_READ_HEAD:
+    case CONN_READ_BODY:
+    case CONN_HANDLING: want = c->rlen < RBUF_SIZE && !c->peer_eof; break;
+    case CONN_WRITING: want = c->linger && !c->peer_eof; break; /* an error's answer: drop what still comes */
+    case CONN_LINGER: want = !c->peer_eof; break;
+    case CONN_CLOSING: break;
+  }
   if (want && !c->reading) {
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = 1;
   } else if (!want && c->reading) {
@@ -766,25 +950,165 @@ static void update_reading(http_conn_t *c) {
   }
 }
 
-/* Feeds buffered bytes to the parser and dispatches complete requests, one at a time.
- * Re-entry (a handler that responds synchronously) only marks progress: the loop here
- * continues with the next pipelined request, so the stack never grows with pipelining. */
+/* Refuses what llhttp 8.1 would accept and a proxy in front may read differently (STYLE.md,
+ * llhttp facts): a CR not followed by LF anywhere outside body data (llhttp ends the header block
+ * or trailers at "\r\n\rX", and takes any byte after a chunk size's CR), a header or trailer
+ * line starting with a space or tab (obsolete line folding: llhttp glues it to the previous
+ * field, so an indented Content-Length is no Content-Length), anything but CRLF after chunk data
+ * (llhttp skips any two bytes), chunk sizes of more than 16 digits; and it counts chunk
+ * extensions (the wire bytes from ';' to CR) against the head limit. Returns how many bytes of
+ * data llhttp may parse now: fewer than len when a CR waits for its next byte, at the end of a
+ * section after which only llhttp knows what follows (head, chunk-size line, message), or at a
+ * refused byte (then c->err_status is set through reject). */
+static size_t conn_guard(http_conn_t *c, const char *data, size_t len) {
+  size_t i = 0;
+  while (i < len) {
+    unsigned char ch = (unsigned char)data[i];
+    switch (c->g_state) {
+      case G_HEAD:
+      case G_TRAILERS: {
+        if (++c->g_bytes > HEAD_WIRE_MAX) {
+          reject(c, 431, "HEADERS_TOO_LARGE", "request header block too large");
+          return i;
+        }
+        if (ch == '\r') {
+          if (i + 1 == len) return i; /* its LF has not arrived */
+          if (data[i + 1] != '\n') {
+            reject(c, 400, "BAD_REQUEST", "CR not followed by LF in the request head");
+            return i;
+          }
+          i++;
+          ch = '\n';
+        }
+        if (ch == '\n') {
+          i++;
+          if (c->g_line > 0) { /* the end of a line */
+            c->g_lines++;
+            c->g_line = 0;
+            continue;
+          }
+          if (c->g_state == G_HEAD && c->g_lines == 0) { /* empty lines before a request line (RFC 9112 2.2) */
+            if (++c->g_blank > 8) {
+              reject(c, 400, "BAD_REQUEST", "too many empty lines before the request line");
+              return i - 1;
+            }
+            continue;
+          }
+          /* The empty line: the head ends (llhttp says what follows) or the trailers and message do. */
+          c->g_state = c->g_state == G_HEAD ? G_WAIT : G_HEAD;
+          c->g_line = c->g_lines = c->g_blank = c->g_bytes = 0;
+          return i;
+        }
+        if (c->g_line == 0 && (ch == ' ' || ch == '\t')) {
+          reject(c, 400, "BAD_REQUEST", "obsolete line folding in the request head");
+          return i;
+        }
+        c->g_line++;
+        i++;
+        break;
+      }
+      case G_WAIT: /* llhttp parsed past a section end without saying what follows: never trust it */
+        reject(c, 400, "BAD_REQUEST", "malformed HTTP request");
+        return i;
+      case G_BODY: {
+        size_t take = len - i < c->g_left ? len - i : (size_t)c->g_left;
+        i += take;
+        c->g_left -= take;
+        if (c->g_left == 0) { /* the message ends: the next one starts with a head */
+          c->g_state = G_HEAD;
+          return i;
+        }
+        break;
+      }
+      case G_CHUNK_LINE:
+        if (ch == '\r') {
+          if (i + 1 == len) return i;
+          if (data[i + 1] != '\n') {
+            reject(c, 400, "BAD_REQUEST", "CR not followed by LF in a chunk size line");
+            return i;
+          }
+          c->g_state = G_WAIT; /* on_chunk_header: data, or the trailers after the last chunk */
+          return i + 2;
+        }
+        if (ch == '\n') {
+          reject(c, 400, "BAD_REQUEST", "LF without CR in a chunk size line");
+          return i;
+        }
+        if (!c->g_ext && ch == ';') c->g_ext = 1;
+        if (c->g_ext) {
+          if (++c->head_bytes > HTTP_MAX_HEAD) {
+            reject(c, 413, "PAYLOAD_TOO_LARGE", "chunk extensions too large");
+            return i;
+          }
+        } else if (++c->g_line > 16) { /* 16 hex digits hold any 64-bit size: the rest are padding */
+          reject(c, 400, "BAD_REQUEST", "chunk size too long");
+          return i;
+        }
+        i++;
+        break;
+      case G_CHUNK_DATA: {
+        size_t take = len - i < c->g_left ? len - i : (size_t)c->g_left;
+        i += take;
+        c->g_left -= take;
+        if (c->g_left == 0) {
+          c->g_state = G_CHUNK_END;
+          c->g_line = 0;
+        }
+        break;
+      }
+      case G_CHUNK_END:
+        if (ch != (c->g_line == 0 ? '\r' : '\n')) {
+          reject(c, 400, "BAD_REQUEST", "chunk data not followed by CRLF");
+          return i;
+        }
+        i++;
+        if (++c->g_line == 2) {
+          c->g_state = G_CHUNK_LINE;
+          c->g_line = 0;
+          c->g_ext = 0;
+        }
+        break;
+    }
+  }
+  return i;
+}
+
+/* Feeds buffered bytes to the parser, each piece checked by conn_guard first, and dispatches
+ * complete requests, one at a time. Re-entry (a handler that responds synchronously) only marks
+ * progress: the loop here continues with the next pipelined request, so the stack never grows
+ * with pipelining. */
 static void conn_drive(http_conn_t *c) {
   if (c->in_drive || c->state == CONN_CLOSING) return;
   c->in_drive = 1;
   while (c->rpos < c->rlen &&
          (c->state == CONN_IDLE || c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY)) {
     const char *data = c->rbuf + c->rpos;
-    size_t len = c->rlen - c->rpos;
-    llhttp_errno_t err = llhttp_execute(&c->parser, data, len);
-    if (err == HPE_OK) {
-      c->rpos = c->rlen;
+    size_t len = conn_guard(c, data, c->rlen - c->rpos);
+    if (c->err_status) {
+      conn_fail(c, c->err_status, c->err_code, c->err_msg);
       break;
     }
+    if (len == 0) break; /* a CR waits for its LF */
+    llhttp_errno_t err = llhttp_execute(&c->parser, data, len);
+    if (err == HPE_OK) {
+      c->rpos += len;
+      continue;
+    }
     if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
-      c->rpos += (size_t)(llhttp_get_error_pos(&c->parser) - data);
-      if (err == HPE_PAUSED) llhttp_resume(&c->parser);
-      else c->rpos = c->rlen; /* bytes after an Upgrade are not HTTP: answer, then close */
+      size_t used = (size_t)(llhttp_get_error_pos(&c->parser) - data);
+      if (err == HPE_PAUSED && used != len) {
+        /* conn_guard stops at every message end, so the parser pauses exactly there; one that
+         * stopped elsewhere disagrees with the check about where a message ends: refuse. */
+        conn_fail(c, 400, "BAD_REQUEST", "malformed HTTP request");
+        break;
+      }
+      c->rpos += used;
+      if (err == HPE_PAUSED) {
+        llhttp_resume(&c->parser);
+      } else {
+        c->rpos = c->rlen; /* bytes after an Upgrade are not HTTP: answer, then close */
+        c->linger = 1;     /* and drop what else comes, so the client still reads the answer */
+      }
       conn_dispatch(c);
       continue;
     }
@@ -803,10 +1127,34 @@ static void conn_drive(http_conn_t *c) {
 
 /* ------------------------------------------------------------------ connections */
 
+/* Open connections per peer address (SLOTD_MAX_CONNECTIONS_PER_IP). Entries live while a count
+ * is above zero, so there are never more than open connections and the map's clear-at-cap rule
+ * (sized above SLOTD_MAX_CONNECTIONS) never fires. */
+enum { IP_NONE, IP_OPEN, IP_REJECTING };
+
+typedef struct {
+  int open;      /* connections served */
+  int rejecting; /* connections being answered 503 */
+} ip_count_t;
+
+static void ip_release(http_conn_t *c) {
+  if (c->ip_counted == IP_NONE) return;
+  ip_count_t *n = map_get(c->srv->per_ip, c->ipkey);
+  if (n) {
+    if (c->ip_counted == IP_OPEN) n->open--;
+    else n->rejecting--;
+    if (n->open <= 0 && n->rejecting <= 0) map_del(c->srv->per_ip, c->ipkey);
+  }
+  c->ip_counted = IP_NONE;
+}
+
 static void on_conn_closed(uv_handle_t *h) {
   http_conn_t *c = h->data;
   if (--c->closes_pending > 0) return;
   http_server_t *s = c->srv;
+  if (c->ip_counted == IP_REJECTING) s->nrejecting--; /* conn_reject moved it from nconns */
+  else s->nconns--;
+  ip_release(c);
   if (c->req) { /* failed mid-read or mid-write: account for it, then free */
     if (c->req->responded) req_account(c->req);
     req_free(c->req);
@@ -816,7 +1164,6 @@ static void on_conn_closed(uv_handle_t *h) {
   if (c->prev) c->prev->next = c->next;
   else s->conns = c->next;
   if (c->next) c->next->prev = c->prev;
-  s->nconns--;
   free(c);
   if (s->draining && s->nconns == 0 && s->nrejecting == 0 && s->norphans == 0 && s->on_drained) drained(s);
 }
@@ -850,10 +1197,20 @@ static void format_peer(const struct sockaddr_storage *ss, char *out, size_t out
   }
 }
 
-/* A connection over SLOTD_MAX_CONNECTIONS gets a 503 and a clean close: write, send FIN, and
- * discard what the client sends until it closes (or a second passes), so the client reads the
- * answer instead of a reset caused by its unread request. */
+/* A connection over SLOTD_MAX_CONNECTIONS gets a 503 and a lingering close: write, send FIN, and
+ * discard what the client sends until it closes, LINGER_MS pass or LINGER_MAX_BYTES came, so the
+ * client reads the answer instead of a reset caused by its unread request. A small reject_t, not
+ * an http_conn_t: these do not count as open connections. */
 #define MAX_REJECTING 256
+
+/* The head of the 503 for a connection over a limit (its body is s->reject_body); the same
+ * bytes for SLOTD_MAX_CONNECTIONS (reject_t) and SLOTD_MAX_CONNECTIONS_PER_IP (conn_reject). */
+static int reject_head(http_server_t *s, char *out, size_t cap) {
+  return snprintf(out, cap,
+                  "HTTP/1.1 503 Service Unavailable\r\nDate: %s\r\nContent-Type: application/json\r\n"
+                  "Content-Length: %zu\r\nX-Request-Id: %s%016llx\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
+                  http_date(), s->reject_body.len, s->reqid_prefix, (unsigned long long)++s->reqid_counter);
+}
 
 typedef struct {
   uv_tcp_t tcp;
@@ -863,8 +1220,9 @@ typedef struct {
   http_server_t *srv;
   void *prev, *next;      /* server's list of rejecting connections */
   int closes_pending;
+  size_t discarded;       /* bytes dropped; over LINGER_MAX_BYTES the connection is closed */
   char head[320];
-  char sink[512];
+  char sink[2048];
 } reject_t;
 
 
@@ -896,7 +1254,8 @@ static void on_reject_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
 
 static void on_reject_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
   UNUSED(b);
-  if (n < 0) reject_close(st->data);
+  reject_t *r = st->data;
+  if (n < 0 || (r->discarded += (size_t)n) > LINGER_MAX_BYTES) reject_close(r);
 }
 
 static void on_reject_shutdown(uv_shutdown_t *sr, int status) { UNUSED(sr), UNUSED(status); }
@@ -924,17 +1283,73 @@ static void reject_connection(http_server_t *s) {
     reject_close(r);
     return;
   }
-  int n = snprintf(r->head, sizeof r->head,
-                   "HTTP/1.1 503 Service Unavailable\r\nDate: %s\r\nContent-Type: application/json\r\n"
-                   "Content-Length: %zu\r\nX-Request-Id: %s%016llx\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
-                   http_date(), s->reject_body.len, s->reqid_prefix, (unsigned long long)++s->reqid_counter);
+  int n = reject_head(s, r->head, sizeof r->head);
   uv_buf_t bufs[2] = {uv_buf_init(r->head, (unsigned)n), uv_buf_init(s->reject_body.data, (unsigned)s->reject_body.len)};
   if (uv_write(&r->wreq, (uv_stream_t *)&r->tcp, bufs, 2, on_reject_written) != 0 ||
       uv_read_start((uv_stream_t *)&r->tcp, on_reject_alloc, on_reject_read) != 0) {
     reject_close(r);
     return;
   }
-  uv_timer_start(&r->timer, on_reject_timer, 1000, 0);
+  uv_timer_start(&r->timer, on_reject_timer, LINGER_MS, 0);
+}
+
+/* An accepted connection whose address is at SLOTD_MAX_CONNECTIONS_PER_IP: the same 503 as over
+ * SLOTD_MAX_CONNECTIONS, then a lingering close (conn_finish). Like a reject_t it counts among
+ * the rejecting connections (MAX_REJECTING), not the open ones: an address at its cap cannot
+ * fill SLOTD_MAX_CONNECTIONS with answers to its own excess. */
+static void conn_reject(http_conn_t *c) {
+  http_server_t *s = c->srv;
+  s->nconns--;
+  s->nrejecting++;
+  if (s->nrejecting > MAX_REJECTING) {
+    conn_close(c);
+    return;
+  }
+  char head[320];
+  int n = reject_head(s, head, sizeof head);
+  s->rejected++;
+  c->linger = 1;
+  buf_reset(&c->wbuf);
+  buf_append(&c->wbuf, head, (size_t)n);
+  buf_append(&c->wbuf, s->reject_body.data, s->reject_body.len);
+  conn_write(c); /* conn_after_write sees no request: no keep-alive */
+  if (c->state != CONN_CLOSING) update_reading(c);
+}
+
+/* Counts c against its address's limit; 0, or -1 when it is over (the caller answers 503, or
+ * closes at once when the address already has MAX_REJECTING_PER_IP answers in flight: -2).
+ * SLOTD_TRUSTED_PROXIES are not counted: they carry many clients, and limit them themselves. */
+static int ip_admit(http_conn_t *c) {
+  http_server_t *s = c->srv;
+  const struct sockaddr_storage *ss = &c->peer_addr;
+  unsigned char addr[16];
+  int family = ss->ss_family;
+  if (family == AF_INET) {
+    memcpy(addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+  } else if (family == AF_INET6) {
+    memcpy(addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (memcmp(addr, v4mapped, 12) == 0) { /* ::ffff:a.b.c.d is a.b.c.d */
+      memmove(addr, addr + 12, 4);
+      family = AF_INET;
+    }
+  } else {
+    return 0;
+  }
+  const config_t *cfg = s->cfg;
+  if (config_cidr_match(cfg->trusted_proxies, cfg->n_trusted_proxies, family, addr)) return 0;
+  if (!inet_ntop(family, addr, c->ipkey, sizeof c->ipkey)) return 0;
+  int created;
+  ip_count_t *n = map_put(s->per_ip, c->ipkey, &created);
+  if (n->open < cfg->max_connections_per_ip) {
+    n->open++;
+    c->ip_counted = IP_OPEN;
+    return 0;
+  }
+  if (n->rejecting >= MAX_REJECTING_PER_IP) return -2;
+  n->rejecting++;
+  c->ip_counted = IP_REJECTING;
+  return -1;
 }
 
 static void on_connection(uv_stream_t *l, int status) {
@@ -968,7 +1383,17 @@ static void on_connection(uv_stream_t *l, int status) {
   llhttp_init(&c->parser, HTTP_REQUEST, &g_settings);
   c->parser.data = c;
   c->fresh = 1;
+  c->accepted_at = c->phase_start = uv_now(s->loop);
   conn_set_state(c, CONN_IDLE);
+  int rc = ip_admit(c);
+  if (rc == -2) {
+    conn_close(c);
+    return;
+  }
+  if (rc == -1) {
+    conn_reject(c);
+    return;
+  }
   update_reading(c);
 }
 
@@ -988,6 +1413,7 @@ http_server_t *http_server_new(uv_loop_t *loop, const config_t *cfg, const http_
   uv_tcp_init(loop, &s->listener);
   uv_timer_init(loop, &s->drain_timer);
   http_server_on_error_body(s, NULL);
+  s->per_ip = map_new(sizeof(ip_count_t), (size_t)cfg->max_connections + MAX_REJECTING + 16);
   return s;
 }
 
@@ -1029,6 +1455,10 @@ void http_server_drain(http_server_t *s, http_drained_cb cb) {
     if (c->state == CONN_IDLE && c->rlen == c->rpos) conn_close(c);
   }
   for (reject_t *r = s->rejecting; r; r = r->next) reject_close(r);
+  for (http_conn_t *c = s->conns, *next; c; c = next) { /* conn_reject's: answered already */
+    next = c->next;
+    if (c->ip_counted == IP_REJECTING) conn_close(c);
+  }
   if (s->nconns == 0 && s->nrejecting == 0 && s->norphans == 0) {
     drained(s);
     return;
@@ -1055,6 +1485,7 @@ static void on_server_handle_closed(uv_handle_t *h) {
   if (--s->closes_pending > 0) return;
   router_free(s->router);
   buf_free(&s->reject_body);
+  map_free(s->per_ip);
   free(s);
 }
 

@@ -1,6 +1,16 @@
 /* server.h — HTTP/1.1 server on one libuv loop: keep-alive, pipelining, chunked bodies,
  * Expect: 100-continue, limits and a timer for every phase.
  *
+ * The edge (server.c has the details): every byte outside body data is checked before llhttp
+ * 8.1 sees it (a CR without LF, obsolete line folding, chunk framing other than CRLF: 400; chunk
+ * extensions count against the head limit: 413); a request must be complete within
+ * SLOTD_REQUEST_TIMEOUT of its first byte and its body must keep SLOTD_MIN_BODY_RATE (408); a
+ * peer address may hold SLOTD_MAX_CONNECTIONS_PER_IP connections (the same 503 as over
+ * SLOTD_MAX_CONNECTIONS); a connection closed with input unread (an error, a 503, pipelined
+ * bytes) gets a lingering close (FIN, input dropped for at most 2 s or 8 MiB), so the client
+ * reads the answer instead of a reset. Trailers are checked and counted, never merged into the
+ * request's headers.
+ *
  * Ownership: the server owns its connections; a connection owns at most one request at a time
  * (pipelined requests wait in the connection's read buffer until the previous response is
  * written). A request owns an arena that dies with it. A handler gets the request, returns 0
@@ -95,7 +105,9 @@ int http_server_port(const http_server_t *srv);
  * the last close callback, so run the loop afterwards. */
 void http_server_close(http_server_t *srv);
 const router_t *http_server_router(const http_server_t *srv);
+/* Connections being served (not those being answered 503 over a limit). */
 int http_server_open_connections(const http_server_t *srv);
+/* 503s over SLOTD_MAX_CONNECTIONS or SLOTD_MAX_CONNECTIONS_PER_IP since start. */
 uint64_t http_server_rejected_connections(const http_server_t *srv);
 
 /* Optional: answers requests no route matched (status 404, or 405 with allow) instead of the

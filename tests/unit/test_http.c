@@ -147,14 +147,15 @@ static void *client(void *arg) {
 
 /* ------------------------------------------------------------------ transition table */
 
-static const char *const state_names[CONN_NSTATES] = {"IDLE",     "READ_HEAD", "READ_BODY",
-                                                      "HANDLING", "WRITING",   "CLOSING"};
+static const char *const state_names[CONN_NSTATES] = {"IDLE",    "READ_HEAD", "READ_BODY", "HANDLING",
+                                                      "WRITING", "LINGER",    "CLOSING"};
 
 /* The moves documented above conn_moves[] in server.c, written out independently. */
 static const char *const legal_moves[] = {
     "IDLE>IDLE",         "IDLE>READ_HEAD",    "IDLE>WRITING",        "IDLE>CLOSING",       "READ_HEAD>READ_BODY",
     "READ_HEAD>WRITING", "READ_HEAD>CLOSING", "READ_BODY>READ_BODY", "READ_BODY>HANDLING", "READ_BODY>WRITING",
     "READ_BODY>CLOSING", "HANDLING>WRITING",  "HANDLING>CLOSING",    "WRITING>IDLE",       "WRITING>CLOSING",
+    "WRITING>LINGER",    "LINGER>CLOSING",
 };
 
 static int documented(int from, int to) {
@@ -184,7 +185,92 @@ static void check_table(void) {
   CHECK(!conn_move_ok(CONN_HANDLING, CONN_READ_HEAD)); /* no reading while a handler works */
   CHECK(!conn_move_ok(CONN_WRITING, CONN_READ_HEAD));  /* back to IDLE first */
   CHECK(!conn_move_ok(CONN_CLOSING, CONN_CLOSING) && !conn_move_ok(CONN_CLOSING, CONN_IDLE));
+  /* lingering ends in a close */
+  CHECK(!conn_move_ok(CONN_LINGER, CONN_IDLE) && !conn_move_ok(CONN_LINGER, CONN_READ_HEAD));
   CHECK(!conn_move_ok((conn_state_t)CONN_NSTATES, CONN_IDLE));
+}
+
+/* ------------------------------------------------------------------ the edge check */
+
+static http_conn_t *guard_conn(guard_state_t st, uint64_t left) {
+  static http_conn_t *c;
+  if (!c) c = malloc(sizeof *c);
+  memset(c, 0, offsetof(http_conn_t, rbuf));
+  c->g_state = st;
+  c->g_left = left;
+  return c;
+}
+
+static size_t guard_str(http_conn_t *c, const char *s) { return conn_guard(c, s, strlen(s)); }
+
+/* conn_guard alone: where it stops, what it refuses, with the states llhttp's callbacks would set
+ * written by hand. */
+static void check_guard(void) {
+  http_conn_t *c = guard_conn(G_HEAD, 0);
+  /* a head passes up to its empty line, then waits for llhttp to say what follows */
+  CHECK_EQ(guard_str(c, "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\nGET /next"), 29);
+  CHECK(c->g_state == G_WAIT && c->err_status == 0);
+  c = guard_conn(G_HEAD, 0);
+  CHECK_EQ(guard_str(c, "GET / HTTP/1.1\r\nHost: a\r\n\n"), 26); /* a bare LF ends it too, as in llhttp */
+  CHECK(c->g_state == G_WAIT);
+  /* CVE-2025-23167: "\r\n\rX" ends nothing, it is refused at the CR */
+  c = guard_conn(G_HEAD, 0);
+  CHECK_EQ(guard_str(c, "GET / HTTP/1.1\r\nHost: a\r\n\rXGET /m HTTP/1.1\r\n\r\n"), 25);
+  CHECK_EQ(c->err_status, 400);
+  /* a CR that ends the bytes waits for the next one */
+  c = guard_conn(G_HEAD, 0);
+  CHECK_EQ(guard_str(c, "GET / HTTP/1.1\r"), 14);
+  CHECK(c->err_status == 0 && c->g_state == G_HEAD);
+  CHECK_EQ(guard_str(c, "\r\nHost: a\r\n\r\n"), 13);
+  CHECK(c->g_state == G_WAIT && c->err_status == 0);
+  /* obsolete line folding, in the head and in trailers */
+  c = guard_conn(G_HEAD, 0);
+  CHECK_EQ(guard_str(c, "POST / HTTP/1.1\r\nX: 1\r\n Content-Length: 3\r\n\r\n"), 23);
+  CHECK_EQ(c->err_status, 400);
+  c = guard_conn(G_TRAILERS, 0);
+  CHECK_EQ(guard_str(c, "T: 1\r\n\tmore\r\n\r\n"), 6);
+  CHECK_EQ(c->err_status, 400);
+  /* trailers end the message: the next head starts */
+  c = guard_conn(G_TRAILERS, 0);
+  CHECK_EQ(guard_str(c, "T: 1\r\n\r\nGET"), 8);
+  CHECK(c->g_state == G_HEAD && c->err_status == 0);
+  /* a Content-Length body passes whole, CRs and all, and ends the message */
+  c = guard_conn(G_BODY, 5);
+  CHECK_EQ(guard_str(c, "\rX\r\rGET"), 5);
+  CHECK(c->g_state == G_HEAD && c->err_status == 0);
+  /* chunk data, its CRLF, the next size line (then llhttp's on_chunk_header decides) */
+  c = guard_conn(G_CHUNK_DATA, 3);
+  CHECK_EQ(guard_str(c, "a\rc\r\n5;x=\"y z\"\r\nhello"), 16);
+  CHECK(c->g_state == G_WAIT && c->err_status == 0);
+  CHECK_EQ(c->head_bytes, 8); /* ";x=\"y z\"" counts against the head limit */
+  c = guard_conn(G_CHUNK_DATA, 3);
+  CHECK_EQ(guard_str(c, "abcXY0\r\n\r\n"), 3); /* llhttp skips any two bytes after chunk data */
+  CHECK_EQ(c->err_status, 400);
+  c = guard_conn(G_CHUNK_LINE, 0);
+  CHECK_EQ(guard_str(c, "5\rXhello"), 1);
+  CHECK_EQ(c->err_status, 400);
+  c = guard_conn(G_CHUNK_LINE, 0);
+  CHECK_EQ(guard_str(c, "00000000000000005\r\n"), 16); /* 17 digits */
+  CHECK_EQ(c->err_status, 400);
+  /* chunk extensions share the head limit: 413 */
+  c = guard_conn(G_CHUNK_LINE, 0);
+  c->head_bytes = HTTP_MAX_HEAD - 10;
+  CHECK_EQ(guard_str(c, "1;eeeeeeeeeeeeeeeeeeee"), 11);
+  CHECK_EQ(c->err_status, 413);
+  /* a head padded where llhttp reports nothing */
+  c = guard_conn(G_HEAD, 0);
+  char *pad = malloc(HEAD_WIRE_MAX + 64);
+  memset(pad, ' ', HEAD_WIRE_MAX + 63);
+  memcpy(pad, "GET", 3);
+  pad[HEAD_WIRE_MAX + 63] = 0;
+  CHECK_EQ(guard_str(c, pad), HEAD_WIRE_MAX);
+  CHECK_EQ(c->err_status, 431);
+  free(pad);
+  /* G_WAIT at the start of a piece: llhttp did not say what follows; refused, never trusted */
+  c = guard_conn(G_WAIT, 0);
+  CHECK_EQ(guard_str(c, "x"), 0);
+  CHECK_EQ(c->err_status, 400);
+  free(c);
 }
 
 /* ------------------------------------------------------------------ stderr capture for log_req */
@@ -304,6 +390,7 @@ static void check_log_req(void) {
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0); /* TAP lines survive an assert */
   check_table();
+  check_guard();
   config_t cfg;
   char err[256];
   CHECK(config_load(&cfg, env_get, err, sizeof err) == 0);
