@@ -80,7 +80,13 @@ static void link_done(http_req_t *req, const book_result_t *res) {
 
 static void link_failed(http_req_t *req, const api_failure_t *f) {
   link_t *l = api_ctx(req)->flow;
-  if (!l->html || f->status == 503) api_fail(req, f);
+  if (!l->html || f->status == 503) { /* the links' JSON: error, code and the booking's status */
+    api_failure_t g = *f;
+    g.next_slots = NULL;
+    g.field = NULL;
+    api_fail(req, &g);
+    return;
+  }
   else page(req, f->status, "This link did not work", f->message, NULL);
 }
 

@@ -25,9 +25,11 @@ typedef struct {
   char user_id_str[24]; /* user_id as text, for query parameters */
   void *flow;           /* a handler's (or its presenter's) own state across callbacks (arena) */
   void *core;           /* the booking core's state (book.c) */
+  void *inputs;         /* an inputs_fetch in progress (inputs.c) */
   void (*auth_next)(http_req_t *req); /* api_authenticate's continuation */
   struct idem_s *idem;  /* Idempotency-Key state (idempotency.c) */
   int wrote;            /* a statement that may change data was sent (query.c) */
+  int orphan_counted;   /* counted once in slotd_orphaned_requests_total (query.c) */
 } api_ctx_t;
 
 static inline api_ctx_t *api_ctx(http_req_t *req) { return req->ctx; }

@@ -181,8 +181,9 @@ static int refuse_malformed(http_req_t *req, int counted) {
 
 int api_dispatch(http_req_t *req) {
   api_ctx_t *ctx = api_ctx_ensure(req);
-  client_ip(req, ctx->client_ip, sizeof ctx->client_ip);
   const api_handler_t *h = req->match.route->ctx;
+  if (h->dialect) ctx->dialect = h->dialect; /* before anything can answer (401, 429) */
+  client_ip(req, ctx->client_ip, sizeof ctx->client_ip);
   if (!(h->flags & API_AUTH)) {
     if (!api_limit_ip(req)) return 0;
     if (refuse_malformed(req, 1)) return 0;

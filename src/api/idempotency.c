@@ -86,6 +86,12 @@ static void on_idem_begin(void *data, const db_result_t *r) {
   if (api_db_failed(req, r)) return;
   json_t *doc = json_loads(PQgetvalue(r->res, 0, 0), 0, NULL);
   const char *state = json_string_value(json_object_get(doc, "state"));
+  if (req->orphaned) { /* the client left meanwhile: nothing ran, so a placeholder of ours is freed at once */
+    i->owned = state && strcmp(state, "run") == 0;
+    json_decref(doc);
+    api_orphan_release(req);
+    return;
+  }
   if (state && strcmp(state, "run") == 0) {
     i->owned = 1; /* the placeholder is this request's */
     req->respond_hook = idem_hook;
@@ -124,7 +130,7 @@ static void on_idem_begin(void *data, const db_result_t *r) {
 static void idem_begin(http_req_t *req) {
   idem_t *i = api_ctx(req)->idem;
   const char *params[3] = {i->scope, i->key, i->hash};
-  api_query(req, "idem_begin", 3, params, on_idem_begin);
+  api_query_always(req, "idem_begin", 3, params, on_idem_begin);
 }
 
 void api_run_handler(http_req_t *req) {

@@ -38,6 +38,7 @@ unsigned long long api_orphans_completed(void) { return completed; }
 typedef struct {
   http_req_t *req;
   db_cb cb;
+  int always; /* delivered to an orphan too: the callback applies the policy itself */
 } api_op_t;
 
 static void on_released(void *data, const db_result_t *r) {
@@ -51,15 +52,16 @@ static void on_result(void *data, const db_result_t *r) {
   api_op_t *op = data;
   http_req_t *req = op->req;
   api_ctx_t *ctx = req->ctx;
-  if (req->orphaned && ctx && !ctx->wrote) {
+  if (req->orphaned && ctx && !ctx->wrote && !op->always) {
     /* The orphan policy for reads: no further work for a client that has gone. An
      * Idempotency-Key placeholder is released so that a retry runs at once. */
-    dropped++;
-    ctx->wrote = 1; /* what follows is the request's last statement */
-    idem_release(req, on_released);
+    api_orphan_release(req);
     return;
   }
-  if (req->orphaned && op->cb != on_released) completed++;
+  if (req->orphaned && ctx && !ctx->orphan_counted && op->cb != on_released && !op->always) {
+    ctx->orphan_counted = 1; /* once per request */
+    completed++;
+  }
   op->cb(req, r);
 }
 
@@ -78,11 +80,27 @@ int api_save_patch(http_req_t *req, api_v_t *v, json_t *patch, const char *stmt,
   return 0;
 }
 
-void api_query(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb) {
+static void send_query(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb, int always) {
   api_ctx_t *ctx = req->ctx;
   if (ctx && api_stmt_writes(stmt)) ctx->wrote = 1;
   api_op_t *op = arena_alloc(req->arena, sizeof *op);
   op->req = req;
   op->cb = cb;
+  op->always = always;
   db_query(api_app(req)->db, stmt, n, params, on_result, op);
+}
+
+void api_query(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb) {
+  send_query(req, stmt, n, params, cb, 0);
+}
+
+void api_query_always(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb) {
+  send_query(req, stmt, n, params, cb, 1);
+}
+
+void api_orphan_release(http_req_t *req) {
+  api_ctx_t *ctx = req->ctx;
+  dropped++;
+  if (ctx) ctx->wrote = 1; /* what follows is the request's last statement */
+  idem_release(req, on_released);
 }

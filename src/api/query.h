@@ -29,6 +29,12 @@ void api_prepare_statements(db_pool_t *db);
 int api_stmt_writes(const char *name);
 
 void api_query(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb);
+/* Like api_query, but the callback is called for an orphan too and must apply the policy itself
+ * (api_orphan_release): for a statement whose result says what must be undone. */
+void api_query_always(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb);
+/* Drops an orphan that wrote nothing: releases its Idempotency-Key placeholder (if it owns one)
+ * and frees the request. Nothing may touch req afterwards. */
+void api_orphan_release(http_req_t *req);
 
 /* The end of a create/update handler: responds 400 if v failed; otherwise runs stmt with
  * (user id, [id,] patch as JSON text), with_id saying whether id (which may be NULL, SQL NULL)

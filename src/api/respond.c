@@ -227,10 +227,12 @@ int api_db_failed(http_req_t *req, const db_result_t *r) {
   api_failure_t f;
   char msg[400];
   api_db_failure(r, &f, msg, sizeof msg);
-  if (f.status == 500) {
+  const char *st = r->sqlstate ? r->sqlstate : "";
+  if (f.status == 500 || (f.status < 500 && !(st[0] == 'S' && st[1] == 'L'))) {
+    /* A 500, or a constraint/data error C let through: a rule C should have checked first. */
     char line[512];
     db_one_line(r->message, line, sizeof line);
-    log_req(req, LOG_ERROR, "database error", "sqlstate", r->sqlstate ? r->sqlstate : "", "error", line, NULL);
+    log_req(req, f.status == 500 ? LOG_ERROR : LOG_WARN, "database error", "sqlstate", st, "error", line, NULL);
   }
   api_fail(req, &f);
   return 1;

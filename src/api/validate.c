@@ -8,7 +8,8 @@
 
 #include "respond.h"
 
-/* Nesting depth of a parsed value (iterative bound check: stops as soon as max is passed). */
+/* Whether a parsed value nests deeper than max (recursive, but stops as soon as max is passed:
+ * at most max + 1 frames). */
 static int depth_exceeds(json_t *v, int max) {
   if (max < 0) return 1;
   if (json_is_object(v)) {

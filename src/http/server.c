@@ -120,7 +120,7 @@ struct http_conn_s {
   int closes_pending;     /* handles still to close before the memory may be freed */
   unsigned in_drive : 1, reading : 1, fresh : 1;
   unsigned linger : 1;    /* input is no longer parsed: read and dropped (after an error or a 503) */
-  unsigned peer_eof : 1;  /* the client has sent FIN while being answered: answer, then close */
+  unsigned peer_eof : 1;  /* the client has sent FIN after a complete request: answer, then close */
   unsigned ip_counted : 2; /* IP_NONE, IP_OPEN or IP_REJECTING: which per-address count holds us */
   size_t discarded;       /* bytes dropped since linger was set; LINGER_MAX_BYTES caps them */
   int ntrailers;          /* trailer fields of the current request (counted, never stored) */
@@ -467,6 +467,8 @@ static void update_reading(http_conn_t *c);
 
 static void conn_write(http_conn_t *c) {
   conn_set_state(c, CONN_WRITING);
+  update_reading(c); /* no reading while writing (but to drop an error's unread input): a half-close
+                      * must not cut the answer short */
   uv_buf_t b = uv_buf_init(c->wbuf.data, (unsigned)c->wbuf.len);
   int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
   if (n == (int)c->wbuf.len) {
@@ -906,9 +908,11 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   UNUSED(b);
   http_conn_t *c = container_of((uv_tcp_t *)s, http_conn_t, tcp);
   if (n == 0) return;
-  if (n == UV_EOF && c->state == CONN_WRITING && c->linger) {
-    /* The client has sent all it will while its error goes out: finish the answer, then close. */
+  if (n == UV_EOF && (c->state == CONN_HANDLING || c->state == CONN_WRITING)) {
+    /* A half-close after a complete request: the client waits for its answer. Answer it, then
+     * close (no further request can come). Only a reset or a failed write means it has gone. */
     c->peer_eof = 1;
+    if (c->req) c->req->keep_alive = 0;
     update_reading(c);
     return;
   }
@@ -930,8 +934,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
 
 static void update_reading(http_conn_t *c) {
   /* While a handler works, reading goes on (pipelined bytes wait in the buffer, unparsed) so
-   * that a client's FIN or RST orphans the request at once (server.h's orphan policy) instead of
-   * being noticed only when the response is written. */
+   * that a client's reset orphans the request at once (server.h's orphan policy) instead of
+   * being noticed only when the response is written. A half-close stops reading for good. */
   int want = 0;
   switch (c->state) {
     case CONN_IDLE:

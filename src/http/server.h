@@ -19,6 +19,8 @@
  * responds; that response is then discarded and the request freed (STYLE.md habit 5).
  *
  * The orphan policy (the API follows it in api/query.c, the one place that sends its queries):
+ *   A client has gone when its connection is reset or a read or write fails; a half-close (FIN)
+ *   after a complete request is not leaving: the answer is sent, then the connection closed.
  *   - Reads: a result that arrives after the client has gone, while the request has not sent
  *     anything that writes, is dropped: the handler's callback is not called, no further work is
  *     done (no slot computation, no next query), an Idempotency-Key placeholder the request owns
@@ -117,7 +119,7 @@ void http_server_on_unrouted(http_server_t *srv, http_unrouted_fn fn);
 
 /* Optional: writes the body of the errors the server answers itself (400, 404, 405, 408, 413,
  * 431, 503 over the connection limit) and of http_respond_error. req is NULL for the over-limit
- * answer, which is rendered once when the function is set. */
+ * answer, which is rendered once when the function is set: set it before listening. */
 typedef void (*http_error_body_fn)(http_req_t *req, int status, const char *code, const char *message, buf_t *out);
 void http_server_on_error_body(http_server_t *srv, http_error_body_fn fn);
 

@@ -135,7 +135,7 @@ int main(void) {
 
   /* compaction keeps strings (escapes, spaces, unicode) and numbers byte for byte */
   CHECK_STR(compacted("{\"a\": [1, 2.50, -0.0, 1E+3], \"b\\\\\": \"\\\\\", \"c\": \"\\u00e9 \\\" \"}"),
-            "{\"a\":[1,2.50,-0.0,1E+3],\"b\\\\\":\"\\\\\",\"c\":\"\\u00e9 \\\" \"}");
+            "{\"a\":[1,2.50,-0.0,1E+3],\"b\\\\\":\"\\\\\",\"c\":\"\\u00E9 \\\" \"}");
   CHECK_STR(compacted(" \n\t[ ]\r\n"), "[]");
   CHECK_STR(compacted("\"  \""), "\"  \"");
 
