@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/crypto.h"
 #include "../sched/tzif.h"
 #include "authn.h"
+#include "ratelimit.h"
 #include "query.h"
 #include "respond.h"
 #include "validate.h"
@@ -52,6 +54,25 @@ static char *lower_dup(http_req_t *req, const char *s) {
   return d;
 }
 
+/* The password hashing queue is full: 503, try again shortly. */
+static void hashing_busy(http_req_t *req) {
+  flow_t *f = get_flow(req);
+  if (f) wipe_flow(f);
+  api_failure_t fl = {.status = 503, .code = E_UNAVAILABLE, .message = "too many password checks at once; try again",
+                      .retry_after = 1};
+  api_fail(req, &fl);
+}
+
+/* Failed logins per account and minute (per instance), besides the per-IP limit: guessing one
+ * account's password from many addresses is slowed too. Only failures count. */
+#define LOGIN_FAILURES_PER_ACCOUNT 10
+
+static void failure_key(const char *email, char *key, size_t keylen) {
+  char h[65];
+  crypto_sha256_hex(email, strlen(email), h);
+  snprintf(key, keylen, "loginfail:%s", h);
+}
+
 static const char *check_password(api_v_t *v, const char *field) {
   /* api_v_str counts characters, not bytes, and names the field in its message. */
   return api_v_str(v, field, 1, PASSWORD_MIN, PASSWORD_MAX);
@@ -92,7 +113,7 @@ int auth_register(http_req_t *req) {
   f->password = arena_strdup(req->arena, pw);
   f->name = arena_strdup(req->arena, name);
   f->tz = arena_strdup(req->arena, tz ? tz : DEFAULT_TZ);
-  crypto_password_hash(api_app(req)->loop, f->password, on_register_hashed, req);
+  if (crypto_password_hash(api_app(req)->loop, f->password, on_register_hashed, req) != 0) hashing_busy(req);
   return 0;
 }
 
@@ -121,6 +142,10 @@ static void on_login_verified(void *data, int ok, const char *encoded) {
   flow_t *f = get_flow(req);
   wipe(f->password);
   if (!ok || !f->stored_hash) { /* unknown email and wrong password look the same */
+    char key[96];
+    rl_result_t rr;
+    failure_key(f->email, key, sizeof key);
+    rl_hit(api_app(req)->rl, key, LOGIN_FAILURES_PER_ACCOUNT, (int64_t)time(NULL), &rr);
     api_error(req, 401, E_UNAUTHORIZED, "invalid email or password");
     return;
   }
@@ -142,7 +167,7 @@ static void on_login_lookup(void *data, const db_result_t *r) {
     f->stored_hash = arena_strdup(req->arena, PQgetvalue(r->res, 0, 1));
     hash = f->stored_hash;
   }
-  crypto_password_verify(api_app(req)->loop, hash, f->password, on_login_verified, req);
+  if (crypto_password_verify(api_app(req)->loop, hash, f->password, on_login_verified, req) != 0) hashing_busy(req);
 }
 
 int auth_login(http_req_t *req) {
@@ -156,6 +181,15 @@ int auth_login(http_req_t *req) {
   arena_on_destroy(req->arena, wipe_flow, f);
   f->email = lower_dup(req, email);
   f->password = arena_strdup(req->arena, pw);
+  char key[96];
+  rl_result_t rr;
+  failure_key(f->email, key, sizeof key);
+  rl_peek(api_app(req)->rl, key, LOGIN_FAILURES_PER_ACCOUNT, (int64_t)time(NULL), &rr);
+  if (!rr.allowed) { /* no hash is spent on an account under attack (same answer for unknown ones) */
+    wipe_flow(f);
+    api_rate_limited(req, rr.retry_after);
+    return 0;
+  }
   const char *params[1] = {f->email};
   api_query(req, "login_lookup", 1, params, on_login_lookup);
   return 0;
@@ -241,7 +275,7 @@ static void on_current_verified(void *data, int ok, const char *encoded) {
     api_error_field(req, 400, E_VALIDATION, "current_password is incorrect", "current_password");
     return;
   }
-  crypto_password_hash(api_app(req)->loop, f->new_password, on_new_hashed, req);
+  if (crypto_password_hash(api_app(req)->loop, f->new_password, on_new_hashed, req) != 0) hashing_busy(req);
 }
 
 static void on_password_get(void *data, const db_result_t *r) {
@@ -253,7 +287,8 @@ static void on_password_get(void *data, const db_result_t *r) {
     return;
   }
   f->stored_hash = arena_strdup(req->arena, PQgetvalue(r->res, 0, 0));
-  crypto_password_verify(api_app(req)->loop, f->stored_hash, f->password, on_current_verified, req);
+  if (crypto_password_verify(api_app(req)->loop, f->stored_hash, f->password, on_current_verified, req) != 0)
+    hashing_busy(req);
 }
 
 int auth_change_password(http_req_t *req) {

@@ -27,6 +27,7 @@ int links_number_reschedule(http_req_t *req);
 
 /* Reservations (reservations.c). */
 int reservations_create(http_req_t *req);
+int reservations_list(http_req_t *req); /* the host's live holds */
 int reservations_get(http_req_t *req);
 int reservations_delete(http_req_t *req);
 

@@ -24,6 +24,22 @@ void rl_free(rl_t *rl) {
   free(rl);
 }
 
+static void fill(int count, int limit, int64_t window, int64_t now, rl_result_t *out) {
+  out->limit = limit;
+  out->reset = (window + 1) * WINDOW;
+  out->allowed = count <= limit;
+  out->remaining = out->allowed ? limit - count : 0;
+  out->retry_after = (int)(out->reset - now);
+  if (out->retry_after < 1) out->retry_after = 1;
+}
+
+void rl_peek(rl_t *rl, const char *key, int limit, int64_t now, rl_result_t *out) {
+  int64_t window = now / WINDOW;
+  int *count = window == rl->window ? map_get(rl->counts, key) : NULL;
+  /* allowed while fewer than limit were counted: the next one would still be within it */
+  fill(count ? *count + 1 : 1, limit, window, now, out);
+}
+
 void rl_hit(rl_t *rl, const char *key, int limit, int64_t now, rl_result_t *out) {
   int64_t window = now / WINDOW;
   if (window != rl->window) { /* old windows are evicted as a whole */
@@ -32,10 +48,5 @@ void rl_hit(rl_t *rl, const char *key, int limit, int64_t now, rl_result_t *out)
   }
   int *count = map_put(rl->counts, key, NULL);
   if (*count <= limit) (*count)++; /* stop counting past the limit: no overflow */
-  out->limit = limit;
-  out->reset = (window + 1) * WINDOW;
-  out->allowed = *count <= limit;
-  out->remaining = out->allowed ? limit - *count : 0;
-  out->retry_after = (int)(out->reset - now);
-  if (out->retry_after < 1) out->retry_after = 1;
+  fill(*count, limit, window, now, out);
 }

@@ -22,5 +22,7 @@ rl_t *rl_new(size_t max_keys);
 void rl_free(rl_t *rl);
 /* Counts one request for key at Unix time now. */
 void rl_hit(rl_t *rl, const char *key, int limit, int64_t now, rl_result_t *out);
+/* What the next rl_hit would answer, without counting. */
+void rl_peek(rl_t *rl, const char *key, int limit, int64_t now, rl_result_t *out);
 
 #endif

@@ -1,20 +1,27 @@
 /* reservations.c — short holds on a slot (Cal.com's reservations): a live hold removes the slot
  * from everyone else's availability until it expires (by timestamp; a timer deletes old rows)
  * or is consumed by the booking that names it. Creating one runs through the booking core. */
+#include <stdio.h>
 #include <string.h>
 
 #include "../core/timeutil.h"
 #include "authn.h"
 #include "book.h"
 #include "bookings.h"
+#include "dispatch.h"
 #include "query.h"
 #include "respond.h"
 #include "validate.h"
+
+static void on_json_list(void *data, const db_result_t *r) { api_respond_db(data, r, 200); }
 
 static void hold_now(http_req_t *req) { book_hold(req, api_ctx(req)->flow, &book_native_plain); }
 
 /* {slug, event_slug} or {event_type_id}, start_time, minutes (the host only). */
 int reservations_create(http_req_t *req) {
+  char key[96];
+  snprintf(key, sizeof key, "hold:%s", api_ctx(req)->client_ip);
+  if (!api_rate_limit(req, key, api_app(req)->cfg->rate_limit_holds, 0)) return 0;
   if (api_body_object(req)) return 0;
   api_v_t v;
   api_v_init(&v, req, api_ctx(req)->body);
@@ -35,6 +42,12 @@ int reservations_create(http_req_t *req) {
   api_ctx(req)->flow = h;
   if (h->minutes) api_authenticate(req, hold_now); /* only the host may choose the length */
   else hold_now(req);
+  return 0;
+}
+
+int reservations_list(http_req_t *req) {
+  const char *params[1] = {api_ctx(req)->user_id_str};
+  api_query(req, "reservations_list", 1, params, on_json_list);
   return 0;
 }
 

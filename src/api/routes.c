@@ -80,6 +80,7 @@ static const http_route_t routes[] = {
     {M(HTTP_POST), "/api/webhooks/:id/deliveries/:delivery_id/redeliver", AUTH(webhooks_redeliver)},
 
     {M(HTTP_POST), "/api/reservations", PUB(reservations_create)},
+    {M(HTTP_GET), "/api/reservations", AUTH(reservations_list)},
     {M(HTTP_GET), "/api/reservations/:uid", PUB(reservations_get)},
     {M(HTTP_DELETE), "/api/reservations/:uid", PUB(reservations_delete)},
 };
@@ -117,8 +118,9 @@ static const api_stmt_t statements[] = {
     {"booking_reschedule", "SELECT body, host_ids, stale FROM api.booking_reschedule($1, $2, $3, $4, $5)", 1},
     {"booking_id_for_token", "SELECT api.booking_id_for_token($1, $2)", 0},
     {"booking_id_for_number", "SELECT api.booking_id_for_number($1, $2, $3)", 0},
-    {"reservation_create", "SELECT body, host_ids, stale FROM api.reservation_create($1, $2, $3, $4, $5, $6)", 1},
+    {"reservation_create", "SELECT body, host_ids, stale FROM api.reservation_create($1, $2, $3, $4, $5, $6, $7, $8, $9)", 1},
     {"reservation_get", "SELECT api.reservation_get($1)", 0},
+    {"reservations_list", "SELECT api.reservations_list($1)", 0},
     {"reservation_delete", "SELECT body, host_ids, stale FROM api.reservation_delete($1)", 1},
     {"webhooks_list", "SELECT api.webhooks_list($1)", 0},
     {"webhook_create", "SELECT api.webhook_create($1, $2, $3, $4)", 1},

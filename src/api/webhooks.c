@@ -42,6 +42,20 @@ static void check_url(api_v_t *v, const char *url) {
   }
   size_t hl = strlen(u.host);
   while (hl && u.host[hl - 1] == '.') hl--; /* "localhost." is localhost too */
+  if (!u.host_is_ip && !cfg->webhook_allow_private && hl < 64) {
+    /* Resolvers read IPv4 addresses in more spellings than dotted quads: "2852039166", "127.1",
+     * "0x7f.1", "017700000001", "0", "127.0.0.1." -- inet_aton's forms. Judge them as addresses. */
+    char h[64];
+    memcpy(h, u.host, hl);
+    h[hl] = 0;
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    if (hl && inet_aton(h, &sin.sin_addr) && http_addr_forbidden((struct sockaddr *)&sin)) {
+      api_v_fail(v, "url", "url must not point to a private, loopback or link-local address");
+      return;
+    }
+  }
   int local = (hl == 9 && strncasecmp(u.host, "localhost", 9) == 0) ||
               (hl > 10 && strncasecmp(u.host + hl - 10, ".localhost", 10) == 0);
   if (!u.host_is_ip && local && !cfg->webhook_allow_private)

@@ -36,6 +36,9 @@ const char config_help[] =
     "  SLOTD_CORS_ORIGINS        origins for authenticated routes (none)\n"
     "  SLOTD_RATE_LIMIT_PUBLIC   requests/minute per client IP    (60)\n"
     "  SLOTD_RATE_LIMIT_AUTH     requests/minute per user         (300)\n"
+    "  SLOTD_RATE_LIMIT_HOLDS    reservations/minute per client IP (10)\n"
+    "  SLOTD_HOLDS_PER_HOST      live holds per client and host   (2)\n"
+    "  SLOTD_HOLDS_PER_CLIENT    live holds per client in all     (10)\n"
     "  SLOTD_COOKIE_SECURE       0 drops Secure from the cookie   (1)\n"
     "  SLOTD_SESSION_TTL         session lifetime in seconds      (2592000)\n"
     "  SLOTD_PASSWORD_CONCURRENCY argon2 hashes at once (0: CPUs-1) (0)\n"
@@ -227,6 +230,9 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   INT_VAR("SLOTD_MIN_BODY_RATE", min_body_rate, 1024, 0, 1073741824)
   INT_VAR("SLOTD_RATE_LIMIT_PUBLIC", rate_limit_public, 60, 1, 1000000)
   INT_VAR("SLOTD_RATE_LIMIT_AUTH", rate_limit_auth, 300, 1, 1000000)
+  INT_VAR("SLOTD_RATE_LIMIT_HOLDS", rate_limit_holds, 10, 1, 1000000)
+  INT_VAR("SLOTD_HOLDS_PER_HOST", holds_per_host, 2, 1, 1000000)
+  INT_VAR("SLOTD_HOLDS_PER_CLIENT", holds_per_client, 10, 1, 1000000)
   INT_VAR("SLOTD_COOKIE_SECURE", cookie_secure, 1, 0, 1)
   INT_VAR("SLOTD_SESSION_TTL", session_ttl, 2592000, 60, 31536000)
   INT_VAR("SLOTD_PASSWORD_CONCURRENCY", password_concurrency, 0, 0, 64)

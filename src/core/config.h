@@ -49,6 +49,9 @@ typedef struct {
   char *migrations_dir; /* NULL: the migrations built into the binary */
   int rate_limit_public;  /* requests per minute per client IP */
   int rate_limit_auth;    /* requests per minute per user */
+  int rate_limit_holds;   /* reservations per minute per client IP */
+  int holds_per_host;     /* live holds one client may have on one host */
+  int holds_per_client;   /* live holds one client may have in all */
   int cookie_secure;      /* Secure attribute on the session cookie */
   int session_ttl;        /* seconds */
   int password_concurrency; /* argon2 hashes at once; 0 = CPUs - 1 */

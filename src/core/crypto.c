@@ -1,5 +1,7 @@
 #include "crypto.h"
 
+#include <errno.h>
+
 #include <mbedtls/md.h>
 #include <mbedtls/sha256.h>
 #include <stdio.h>
@@ -73,7 +75,7 @@ static void pw_work(uv_work_t *w) { /* threadpool */
 
 /* At most g_pw_slots hashes run at once (default: one core fewer than the machine has), so
  * logins never take every core from the loop thread; the rest wait here in order. */
-static int g_pw_slots, g_pw_running;
+static int g_pw_slots, g_pw_running, g_pw_waiting;
 static pw_job_t *g_pw_head, *g_pw_tail;
 
 static void pw_done(uv_work_t *w, int status);
@@ -83,6 +85,7 @@ static void pw_start_waiting(void) {
     pw_job_t *j = g_pw_head;
     g_pw_head = j->next;
     if (!g_pw_head) g_pw_tail = NULL;
+    g_pw_waiting--;
     g_pw_running++;
     if (uv_queue_work(j->loop, &j->work, pw_work, pw_done) != 0) abort(); /* only fails for a NULL work_cb */
   }
@@ -98,8 +101,13 @@ static void pw_done(uv_work_t *w, int status) { /* loop thread */
   free(j);
 }
 
-static void pw_submit(uv_loop_t *loop, int verify, const char *encoded, const char *password, crypto_pw_cb cb,
-                      void *data) {
+static int pw_submit(uv_loop_t *loop, int verify, const char *encoded, const char *password, crypto_pw_cb cb,
+                     void *data) {
+  if (!g_pw_slots) {
+    int n = (int)uv_available_parallelism() - 1;
+    g_pw_slots = n < 1 ? 1 : n;
+  }
+  if (g_pw_waiting >= CRYPTO_PW_MAX_WAITING_PER_SLOT * g_pw_slots) return -EBUSY; /* bounded: the caller says 503 */
   pw_job_t *j = xcalloc(1, sizeof *j);
   j->cb = cb;
   j->data = data;
@@ -107,25 +115,23 @@ static void pw_submit(uv_loop_t *loop, int verify, const char *encoded, const ch
   j->password = xstrdup(password);
   if (encoded) snprintf(j->encoded, sizeof j->encoded, "%s", encoded);
   j->loop = loop;
-  if (!g_pw_slots) {
-    int n = (int)uv_available_parallelism() - 1;
-    g_pw_slots = n < 1 ? 1 : n;
-  }
   if (g_pw_tail) g_pw_tail->next = j;
   else g_pw_head = j;
   g_pw_tail = j;
+  g_pw_waiting++;
   pw_start_waiting();
+  return 0;
 }
 
 void crypto_password_concurrency(int n) { g_pw_slots = n; }
 
-void crypto_password_hash(uv_loop_t *loop, const char *password, crypto_pw_cb cb, void *data) {
-  pw_submit(loop, 0, NULL, password, cb, data);
+int crypto_password_hash(uv_loop_t *loop, const char *password, crypto_pw_cb cb, void *data) {
+  return pw_submit(loop, 0, NULL, password, cb, data);
 }
 
-void crypto_password_verify(uv_loop_t *loop, const char *encoded, const char *password, crypto_pw_cb cb,
-                            void *data) {
-  pw_submit(loop, 1, encoded, password, cb, data);
+int crypto_password_verify(uv_loop_t *loop, const char *encoded, const char *password, crypto_pw_cb cb,
+                           void *data) {
+  return pw_submit(loop, 1, encoded, password, cb, data);
 }
 
 const char *crypto_password_dummy(void) {

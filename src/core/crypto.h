@@ -17,13 +17,19 @@ int crypto_equal(const void *a, const void *b, size_t n);
 /* ---- passwords: argon2id, always computed on libuv's threadpool, never on the loop thread ---- */
 #include <uv.h>
 
+#include "util.h"
+
 /* hash: ok=1 and encoded is the PHC string ("$argon2id$v=19$m=19456,t=2,p=1$...").
  * verify: ok=1 if the password matches, encoded NULL. Both copy their inputs; cb runs on the
  * loop thread exactly once. */
 typedef void (*crypto_pw_cb)(void *data, int ok, const char *encoded);
-void crypto_password_hash(uv_loop_t *loop, const char *password, crypto_pw_cb cb, void *data);
-void crypto_password_verify(uv_loop_t *loop, const char *encoded, const char *password, crypto_pw_cb cb,
-                            void *data);
+/* The queue is bounded: when CRYPTO_PW_MAX_WAITING_PER_SLOT x concurrency hashes already wait,
+ * both return -EBUSY at once and cb never runs (the caller answers 503 with Retry-After);
+ * otherwise 0. */
+#define CRYPTO_PW_MAX_WAITING_PER_SLOT 8
+int crypto_password_hash(uv_loop_t *loop, const char *password, crypto_pw_cb cb, void *data) WARN_UNUSED;
+int crypto_password_verify(uv_loop_t *loop, const char *encoded, const char *password, crypto_pw_cb cb,
+                           void *data) WARN_UNUSED;
 /* How many hashes may run at once (default: CPUs - 1, at least 1). */
 void crypto_password_concurrency(int n);
 /* A valid hash of a random password with the same cost, for verifying against when the account

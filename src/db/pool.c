@@ -218,6 +218,7 @@ static void read_results(pconn_t *c) {
     fail_conn(c, PQerrorMessage(pg));
     return;
   }
+  int freed = 0; /* pipeline slots given back: queued queries may go now */
   while (c->head && !PQisBusy(pg)) {
     db_op_t *op = c->head;
     PGresult *r = PQgetResult(pg);
@@ -231,15 +232,25 @@ static void read_results(pconn_t *c) {
       c->head = op->next;
       if (!c->head) c->tail = NULL;
       c->inflight--;
+      freed = 1;
       arm_qtimer(c);
       op_finish(op, 0, NULL); /* may send more on this connection: pg stays valid */
-      if (c->link.state != DB_LINK_READY) return;
+      if (c->link.state != DB_LINK_READY) {
+        dispatch(c->pool); /* other connections may take the waiting queries */
+        return;
+      }
       continue;
     }
     if (!op->res) op->res = r;
     else PQclear(r);
   }
-  if (c->link.state == DB_LINK_READY && PQstatus(pg) == CONNECTION_BAD) fail_conn(c, "connection lost");
+  if (c->link.state == DB_LINK_READY && PQstatus(pg) == CONNECTION_BAD) {
+    fail_conn(c, "connection lost");
+    return;
+  }
+  /* Queries waiting for a slot are sent only from here, from a new query or from a connection
+   * coming up: without this a burst larger than the pipelines waited out the queue deadline. */
+  if (freed) dispatch(c->pool);
 }
 
 static void on_link(db_link_t *l, int ev) {

@@ -14,7 +14,8 @@ import time
 from conftest import Response
 
 # Limits high enough that tests which are not about rate limiting never hit them.
-NO_LIMITS = {"SLOTD_RATE_LIMIT_PUBLIC": "1000000", "SLOTD_RATE_LIMIT_AUTH": "1000000"}
+NO_LIMITS = {"SLOTD_RATE_LIMIT_PUBLIC": "1000000", "SLOTD_RATE_LIMIT_AUTH": "1000000",
+             "SLOTD_RATE_LIMIT_HOLDS": "1000000", "SLOTD_HOLDS_PER_HOST": "1000000", "SLOTD_HOLDS_PER_CLIENT": "1000000"}
 
 PASSWORD = "correct horse battery"
 HEX64 = re.compile(r"[0-9a-f]{64}")
