@@ -5,6 +5,7 @@
 
 #include "api/authn.h"
 #include "api/idempotency.h"
+#include "api/inputs.h"
 #include "core/util.h"
 
 extern const app_module_t api_native_module;
@@ -26,6 +27,7 @@ const http_route_t *app_routes(int *n) {
   }
   api_authn_register();
   api_idempotency_register();
+  inputs_register();
   *n = total;
   return all;
 }

@@ -11,6 +11,7 @@
 #include "app.h"
 #include "api/authn.h"
 #include "api/dispatch.h"
+#include "api/inputs.h"
 #include "api/query.h"
 #include "api/respond.h"
 #include "api/availability.h"
@@ -136,6 +137,7 @@ static int serve(const config_t *cfg) {
   metrics_init(router_npatterns(router), router_patterns(router));
   metrics_add_collector(ops_collect, app);
   metrics_add_collector(db_pool_metrics, app->db);
+  metrics_add_collector(inputs_collect, NULL);
   if (api_authn_init(app) != 0 || availability_init(app) != 0) return 1;
 
   if (cfg->metrics_host) {
@@ -194,6 +196,7 @@ static int serve(const config_t *cfg) {
   arena_cache_free();
   jobs_webhooks_free(app);
   availability_free(app);
+  inputs_cache_free();
   tz_cache_free();
   if (uv_loop_close(&loop) != 0) {
     uv_walk(&loop, walk_cb, NULL);

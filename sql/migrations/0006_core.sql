@@ -69,13 +69,15 @@ DROP FUNCTION api.booking_data(bigint, bigint, timestamptz, timestamptz);
 DROP FUNCTION api.availability_data(text, text, timestamptz, timestamptz, uuid);
 
 -- Everything the slot engine needs for one event type and window, by name, in one row.
--- Addressed by p_event_type, or (when it is NULL) by page slug and event slug. Busy rows are
+-- Addressed by p_event_type (secret types only with p_include_secret), or (when it is NULL) by
+-- page slug and event slug. Busy rows are
 -- bookings (kind 1) and live reservations (kind 2) of the host that can touch a slot starting in
 -- [p_from, p_to): p_reach seconds either way, p_reach_limits with day/week limits (C derives both
 -- from the engine's limits). p_exclude_*: a reservation being consumed, a booking being moved.
 CREATE FUNCTION api.engine_inputs(p_event_type bigint, p_slug text, p_event_slug text, p_from timestamptz,
                                   p_to timestamptz, p_reach integer, p_reach_limits integer,
-                                  p_exclude_reservation uuid DEFAULT NULL, p_exclude_booking bigint DEFAULT NULL)
+                                  p_exclude_reservation uuid DEFAULT NULL, p_exclude_booking bigint DEFAULT NULL,
+                                  p_include_secret boolean DEFAULT false)
 RETURNS TABLE (host_id bigint, version bigint, event_type_id bigint, event_name text, duration integer,
                slot_interval integer, buffer_before integer, buffer_after integer, min_notice_hours integer,
                max_future_days integer, seats integer, limit_per_day integer, limit_per_week integer,
@@ -94,9 +96,11 @@ DECLARE
   pg bigint;
 BEGIN
   IF p_event_type IS NOT NULL THEN
-    SELECT * INTO e FROM event_types t WHERE t.id = p_event_type AND t.is_active;
+    -- by id, the public reaches listed types only: ids are sequential, a secret type's link is
+    -- its slug pair (an existing booking's own flows pass p_include_secret)
+    SELECT * INTO e FROM event_types t WHERE t.id = p_event_type AND t.is_active AND (p_include_secret OR NOT t.is_secret);
   ELSE
-    SELECT b.user_id INTO pg FROM booking_pages b WHERE b.slug = p_slug;
+    SELECT b.user_id INTO pg FROM booking_pages b WHERE b.slug = p_slug::citext;  -- citext: the unique index
     IF pg IS NULL THEN PERFORM api.fail(404, 'booking page not found'); END IF;
     SELECT * INTO e FROM event_types t WHERE t.user_id = pg AND t.slug = p_event_slug AND t.is_active;
   END IF;
@@ -162,10 +166,26 @@ BEGIN
   SELECT i.*, b.status, extract(epoch FROM b.start_at)::bigint, b.seats, b.invitee_timezone,
          api.transition_refusal(b.status, p_action)
   FROM api.engine_inputs(b.event_type_id, NULL, NULL, coalesce(p_from, b.start_at), coalesce(p_to, b.end_at),
-                         p_reach, p_reach_limits, NULL, b.id) i;
+                         p_reach, p_reach_limits, NULL, b.id, true) i;
 END $$;
 
 -- ---------------------------------------------------------------- bookings
+
+-- The outbox write of api.emit for a booking whose JSON the caller already has: one rendering
+-- of a booking per transaction serves the event, its deliveries and the response.
+CREATE FUNCTION api.emit_json(p_host bigint, p_type text, p_booking bigint, bj jsonb, p_extra jsonb DEFAULT '{}')
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE ev events;
+BEGIN
+  INSERT INTO events (host_id, type, booking_id, payload)
+  VALUES (p_host, p_type, p_booking, jsonb_build_object('event', p_type, 'created_at', api.rfc3339(now()),
+          'data', jsonb_build_object('booking', bj || p_extra || jsonb_build_object('event_type', bj->'event_name'))))
+  RETURNING * INTO ev;
+  INSERT INTO webhook_deliveries (webhook_id, event_id, event, payload)
+  SELECT w.id, ev.id, p_type, ev.payload::text FROM webhooks w
+  WHERE w.user_id = p_host AND w.is_active AND p_type = ANY (w.events);
+  IF FOUND THEN PERFORM pg_notify('slotd_webhooks', ''); END IF;
+END $$;
 
 DROP FUNCTION api.booking_create(jsonb);
 DROP FUNCTION api.booking_reschedule(bigint, bigint, bigint, bigint, text);
@@ -182,6 +202,7 @@ DECLARE
   b bookings;
   h bigint := (p->>'host_id')::bigint;
   v bigint;
+  bj jsonb;
 BEGIN
   PERFORM pg_advisory_xact_lock(h);
   SELECT u.version INTO v FROM users u WHERE u.id = h FOR UPDATE;  -- waits for an uncommitted change's bump
@@ -208,10 +229,11 @@ BEGIN
     WHEN unique_violation THEN  -- a confirmation number collided: C draws again
       RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN;
   END;
-  PERFORM api.emit(h, CASE WHEN b.status = 'pending' THEN 'booking.requested' ELSE 'booking.created' END, b,
+  bj := api.booking_json(b);
+  PERFORM api.emit_json(h, CASE WHEN b.status = 'pending' THEN 'booking.requested' ELSE 'booking.created' END, b.id, bj,
                    CASE WHEN b.status = 'pending' AND p ? 'confirm_url' THEN jsonb_build_object(
                      'confirm_url', p->>'confirm_url', 'decline_url', p->>'decline_url') ELSE '{}' END);
-  RETURN QUERY SELECT api.booking_json(b), ARRAY[h], false;
+  RETURN QUERY SELECT bj, ARRAY[h], false;
 END $$;
 
 -- Moves a booking (same uid) after C checked the new time; records the previous one.
@@ -221,6 +243,7 @@ DECLARE
   b bookings;
   v bigint;
   why text;
+  bj jsonb;
 BEGIN
   SELECT * INTO b FROM bookings k WHERE k.id = p_id;
   PERFORM pg_advisory_xact_lock(b.host_id);
@@ -236,8 +259,9 @@ BEGIN
     WHERE id = p_id RETURNING * INTO b;
   EXCEPTION WHEN exclusion_violation THEN PERFORM api.fail(409, 'time slot taken');
   END;
-  PERFORM api.emit(b.host_id, 'booking.rescheduled', b);
-  RETURN QUERY SELECT api.booking_json(b), ARRAY[b.host_id], false;
+  bj := api.booking_json(b);
+  PERFORM api.emit_json(b.host_id, 'booking.rescheduled', b.id, bj);
+  RETURN QUERY SELECT bj, ARRAY[b.host_id], false;
 END $$;
 
 -- Status changes. confirm needs the version C checked (it re-decides the slot); the others do
@@ -249,6 +273,7 @@ DECLARE
   b bookings;
   v bigint;
   why text;
+  bj jsonb;
 BEGIN
   SELECT * INTO b FROM bookings k WHERE k.id = p_id AND (p_user IS NULL OR k.host_id = p_user);
   IF b.id IS NULL THEN PERFORM api.fail(404, 'booking not found'); END IF;
@@ -271,9 +296,10 @@ BEGIN
     cancelled_by = CASE WHEN p_action = 'cancel' THEN coalesce(p_by, 'host') ELSE cancelled_by END,
     updated_at = now()
   WHERE id = p_id RETURNING * INTO b;
-  PERFORM api.emit(b.host_id, CASE p_action WHEN 'confirm' THEN 'booking.confirmed' WHEN 'decline' THEN 'booking.declined'
-                                            WHEN 'cancel' THEN 'booking.cancelled' ELSE 'booking.no_show' END, b);
-  RETURN QUERY SELECT api.booking_json(b), ARRAY[b.host_id], false;
+  bj := api.booking_json(b);
+  PERFORM api.emit_json(b.host_id, CASE p_action WHEN 'confirm' THEN 'booking.confirmed' WHEN 'decline' THEN 'booking.declined'
+                                            WHEN 'cancel' THEN 'booking.cancelled' ELSE 'booking.no_show' END, b.id, bj);
+  RETURN QUERY SELECT bj, ARRAY[b.host_id], false;
 END $$;
 
 -- Host list: newest start first; filters; the page and the total.

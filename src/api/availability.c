@@ -599,17 +599,19 @@ static void start_waiting(avail_state_t *s) {
 
 /* ------------------------------------------------------------------ handler */
 
-static void on_data(void *data, const db_result_t *r) {
-  http_req_t *req = data;
+static void on_data(http_req_t *req, inputs_t *in, const db_result_t *err) {
   avail_req_t *a = api_ctx(req)->flow;
-  if (api_db_failed(req, r)) return;
-  job_t *j = xcalloc(1, sizeof *j);
-  if (inputs_decode(r->res, &j->in) != 0) {
-    free(j);
-    log_req(req, LOG_ERROR, "availability: unreadable engine inputs", NULL);
-    api_error(req, 500, E_INTERNAL, "internal error");
+  if (!in) {
+    if (err) {
+      api_db_failed(req, err);
+    } else {
+      log_req(req, LOG_ERROR, "availability: unreadable engine inputs", NULL);
+      api_error(req, 500, E_INTERNAL, "internal error");
+    }
     return;
   }
+  job_t *j = xcalloc(1, sizeof *j);
+  j->in = *in; /* the job owns its allocations */
   if (a->explain && api_ctx(req)->user_id != j->in.host_id) {
     inputs_free(&j->in);
     free(j);
@@ -642,11 +644,9 @@ static void on_data(void *data, const db_result_t *r) {
 
 static void fetch(http_req_t *req) {
   avail_req_t *a = api_ctx(req)->flow;
-  char reach[2][24];
-  inputs_reach_params(reach);
-  const char *params[8] = {a->event_type_id, a->event_type_id ? NULL : a->slug,
-                           a->event_type_id ? NULL : a->event_slug, a->from_s, a->to_s, reach[0], reach[1], NULL};
-  api_query(req, "engine_inputs", 8, params, on_data);
+  inputs_query_t q = {.event_type_id = a->event_type_id ? api_parse_id(a->event_type_id) : 0,
+                      .slug = a->slug, .event_slug = a->event_slug, .from = a->from, .to = a->to};
+  inputs_fetch(req, &q, on_data);
 }
 
 /* The slots of a, from the cache or the engine. */

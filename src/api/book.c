@@ -52,23 +52,22 @@ static int written(http_req_t *req, const book_presenter_t *p, const db_result_t
   return -1;
 }
 
-static void target_params(const book_target_t *t, char id[24], const char **slug, const char **event_slug) {
-  id[0] = 0;
-  if (t->event_type_id) snprintf(id, 24, "%" PRId64, t->event_type_id);
-  *slug = t->event_type_id ? NULL : t->slug;
-  *event_slug = t->event_type_id ? NULL : t->event_slug;
+/* The engine's inputs for a window of slot starts. fresh: after a stale write, the cached
+ * configuration is not trusted. */
+static void query_inputs(http_req_t *req, const book_target_t *t, int64_t from, int64_t to, const char *exclude_res,
+                         int fresh, inputs_cb cb) {
+  inputs_query_t q = {.event_type_id = t->event_type_id, .slug = t->slug, .event_slug = t->event_slug,
+                      .from = from, .to = to, .exclude_reservation = exclude_res, .fresh = fresh};
+  inputs_fetch(req, &q, cb);
 }
 
-static void query_inputs(http_req_t *req, const book_target_t *t, int64_t from, int64_t to, const char *exclude_res,
-                         db_cb cb) {
-  char id[24], from_s[32], to_s[32], reach[2][24];
-  const char *slug, *event_slug;
-  target_params(t, id, &slug, &event_slug);
-  time_format_utc(from, from_s, sizeof from_s);
-  time_format_utc(to, to_s, sizeof to_s);
-  inputs_reach_params(reach);
-  const char *params[8] = {id[0] ? id : NULL, slug, event_slug, from_s, to_s, reach[0], reach[1], exclude_res};
-  api_query(req, "engine_inputs", 8, params, cb);
+/* An inputs_fetch that failed: the database's answer, or undecodable data (500). */
+static void inputs_failed(http_req_t *req, const book_presenter_t *p, const db_result_t *err) {
+  if (err) db_failed(req, p, err);
+  else {
+    log_req(req, LOG_ERROR, "booking: unreadable engine inputs", NULL);
+    fail_simple(req, p, 500, "internal error", NULL);
+  }
 }
 
 /* ------------------------------------------------------------------ deciding */
@@ -247,16 +246,13 @@ static void on_created(void *data, const db_result_t *r) {
   c->p->done(req, &res);
 }
 
-static void on_create_inputs(void *data, const db_result_t *r) {
-  http_req_t *req = data;
+static void on_create_inputs(http_req_t *req, inputs_t *got, const db_result_t *err) {
   create_t *c = api_ctx(req)->core;
-  if (db_failed(req, c->p, r)) return;
-  inputs_t in;
-  if (inputs_decode(r->res, &in) != 0) {
-    log_req(req, LOG_ERROR, "booking: unreadable engine inputs", NULL);
-    fail_simple(req, c->p, 500, "internal error", NULL);
+  if (!got) {
+    inputs_failed(req, c->p, err);
     return;
   }
+  inputs_t in = *got; /* ours to free */
   json_t *questions = json_loads(in.questions ? in.questions : "[]", 0, NULL);
   json_t *none = json_object();
   json_t *answers = check_answers(req, c->p, questions ? questions : none, c->r.answers ? c->r.answers : none);
@@ -325,7 +321,7 @@ static void on_create_inputs(void *data, const db_result_t *r) {
 static void create_read(http_req_t *req) {
   create_t *c = api_ctx(req)->core;
   query_inputs(req, &c->r.target, c->r.start, c->r.start + (c->wide ? BOOK_NEXT_WINDOW : 1), c->r.reservation_uid,
-               on_create_inputs);
+               c->attempts > 0, on_create_inputs);
 }
 
 static const char *arena_dup(http_req_t *req, const char *s) { return s ? arena_strdup(req->arena, s) : NULL; }
@@ -480,15 +476,13 @@ static void on_held(void *data, const db_result_t *r) {
   h->p->done(req, &res);
 }
 
-static void on_hold_inputs(void *data, const db_result_t *r) {
-  http_req_t *req = data;
+static void on_hold_inputs(http_req_t *req, inputs_t *got, const db_result_t *err) {
   hold_t *h = api_ctx(req)->core;
-  if (db_failed(req, h->p, r)) return;
-  inputs_t in;
-  if (inputs_decode(r->res, &in) != 0) {
-    fail_simple(req, h->p, 500, "internal error", NULL);
+  if (!got) {
+    inputs_failed(req, h->p, err);
     return;
   }
+  inputs_t in = *got; /* ours to free */
   if (h->h.minutes && api_ctx(req)->user_id != in.host_id) {
     inputs_free(&in);
     api_failure_t f = {.status = 403, .code = E_FORBIDDEN, .message = "only the host may choose a reservation's length",
@@ -498,7 +492,13 @@ static void on_hold_inputs(void *data, const db_result_t *r) {
   }
   decision_t d;
   decide(&in, h->h.start, 1, 0, "UTC", &d);
-  char host[24], version[24], et[24], st[24], en[24], mins[16];
+  char host[24], version[24], et[24], st[24], en[24], mins[16], client[96], per_host[16], total[16];
+  api_ctx_t *ctx = api_ctx(req);
+  int own = ctx->user_id && ctx->user_id == in.host_id;
+  if (ctx->user_id) snprintf(client, sizeof client, "u:%" PRId64, ctx->user_id);
+  else snprintf(client, sizeof client, "ip:%s", ctx->client_ip);
+  snprintf(per_host, sizeof per_host, "%d", api_app(req)->cfg->holds_per_host);
+  snprintf(total, sizeof total, "%d", api_app(req)->cfg->holds_per_client);
   snprintf(host, sizeof host, "%" PRId64, in.host_id);
   snprintf(version, sizeof version, "%" PRId64, in.version);
   snprintf(et, sizeof et, "%" PRId64, in.event.id);
@@ -510,13 +510,13 @@ static void on_hold_inputs(void *data, const db_result_t *r) {
   snprintf(st, sizeof st, "%" PRId64, h->h.start);
   snprintf(en, sizeof en, "%" PRId64, d.end);
   snprintf(mins, sizeof mins, "%d", h->h.minutes ? h->h.minutes : BOOK_HOLD_MINUTES);
-  const char *params[6] = {host, version, et, st, en, mins};
-  api_query(req, "reservation_create", 6, params, on_held);
+  const char *params[9] = {host, version, et, st, en, mins, own ? NULL : client, per_host, total};
+  api_query(req, "reservation_create", 9, params, on_held);
 }
 
 static void hold_read(http_req_t *req) {
   hold_t *h = api_ctx(req)->core;
-  query_inputs(req, &h->h.target, h->h.start, h->h.start + BOOK_NEXT_WINDOW, NULL, on_hold_inputs);
+  query_inputs(req, &h->h.target, h->h.start, h->h.start + BOOK_NEXT_WINDOW, NULL, h->attempts > 0, on_hold_inputs);
 }
 
 void book_hold(http_req_t *req, const book_hold_t *hr, const book_presenter_t *p) {

@@ -71,7 +71,9 @@ typedef struct {
 void book_change(http_req_t *req, const book_change_t *c, const book_presenter_t *p);
 
 /* A hold on a slot. minutes 0: the default; another length only for the event type's host
- * (the caller must have authenticated: api_ctx(req)->user_id). */
+ * (the caller must have authenticated: api_ctx(req)->user_id). A client (the signed-in user, else
+ * the client IP) holds at most SLOTD_HOLDS_PER_HOST live slots of one host and
+ * SLOTD_HOLDS_PER_CLIENT in all; the host holding its own calendar is not counted. */
 typedef struct {
   book_target_t target;
   int64_t start;

@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/map.h"
+#include "../core/timeutil.h"
 #include "../core/util.h"
+#include "ctx.h"
+#include "query.h"
 
 static const char *text(const PGresult *res, const char *col) {
   int k = PQfnumber(res, col);
@@ -93,12 +97,9 @@ static int decode_schedule(const PGresult *res, sched_schedule_t *s) {
 static const char *const busy_cols[] = {"busy_start", "busy_end",  "busy_buffer_before", "busy_buffer_after",
                                         "busy_event_type", "busy_ref", "busy_seats", "busy_kind", "busy_pending"};
 
-int inputs_decode(const PGresult *res, inputs_t *in) {
-  memset(in, 0, sizeof *in);
-  if (PQntuples(res) < 1 || PQfnumber(res, "host_id") < 0) return -1;
-  in->host_id = num(res, "host_id");
-  in->version = num(res, "version");
-  sched_event_t *e = &in->event;
+/* The event type's settings (columns shared by engine_inputs and engine_config). */
+static int decode_event(const PGresult *res, sched_event_t *e) {
+  memset(e, 0, sizeof *e);
   e->id = num(res, "event_type_id");
   e->duration = num(res, "duration") * 60;
   e->interval = num(res, "slot_interval") * 60;
@@ -109,7 +110,15 @@ int inputs_decode(const PGresult *res, inputs_t *in) {
   e->seats = (int)num(res, "seats");
   e->limit_day = (int)num(res, "limit_per_day");
   e->limit_week = (int)num(res, "limit_per_week");
-  if (e->duration <= 0 || e->interval <= 0 || e->seats < 1) return -1;
+  return e->duration <= 0 || e->interval <= 0 || e->seats < 1 ? -1 : 0;
+}
+
+int inputs_decode(const PGresult *res, inputs_t *in) {
+  memset(in, 0, sizeof *in);
+  if (PQntuples(res) < 1 || PQfnumber(res, "host_id") < 0) return -1;
+  in->host_id = num(res, "host_id");
+  in->version = num(res, "version");
+  if (decode_event(res, &in->event) != 0) return -1;
   const char *rc = text(res, "requires_confirmation");
   in->requires_confirmation = rc && rc[0] == 't';
   in->event_name = text(res, "event_name");
@@ -154,3 +163,277 @@ int inputs_decode(const PGresult *res, inputs_t *in) {
   free(col);
   return 0;
 }
+
+/* ------------------------------------------------------------------ configuration cache + busy time */
+
+#define CONFIG_MAX 10000 /* cached event type configurations per instance (a full cache starts over) */
+
+typedef struct {
+  int refs;                     /* the cache's and each request's that uses it */
+  int64_t host_id, config_version;
+  sched_event_t event;
+  sched_schedule_t schedule; /* overrides malloc'd */
+  int requires_confirmation;
+  char *event_name, *questions; /* malloc'd */
+  size_t ntypes;                /* the host's event types, sorted by id: their buffers */
+  int64_t *type_ids, *type_bb, *type_ba;
+} engine_config_t;
+
+static map_t *g_configs; /* key -> engine_config_t * (a reference) */
+static uint64_t g_hits, g_misses, g_refetches;
+
+static void engine_config_free(void *v) {
+  engine_config_t *c = v;
+  free(c->schedule.overrides);
+  free(c->event_name);
+  free(c->questions);
+  free(c->type_ids);
+  free(c->type_bb);
+  free(c->type_ba);
+}
+
+static void config_unref(engine_config_t *c) {
+  if (c && --c->refs == 0) {
+    engine_config_free(c);
+    free(c);
+  }
+}
+
+static void entry_unref(void *v) { config_unref(*(engine_config_t **)v); }
+static void arena_unref(void *p) { config_unref(p); }
+
+static map_t *configs(void) {
+  if (!g_configs) {
+    g_configs = map_new(sizeof(engine_config_t *), CONFIG_MAX);
+    map_set_destructor(g_configs, entry_unref);
+  }
+  return g_configs;
+}
+
+static engine_config_t *cached(const char *key) {
+  engine_config_t **p = map_get(configs(), key);
+  return p ? *p : NULL;
+}
+
+void inputs_cache_free(void) {
+  map_free(g_configs);
+  g_configs = NULL;
+}
+
+void inputs_collect(buf_t *out, void *data) {
+  (void)data;
+  buf_printf(out,
+             "# TYPE slotd_engine_config_cache_hits_total counter\nslotd_engine_config_cache_hits_total %" PRIu64
+             "\n# TYPE slotd_engine_config_cache_misses_total counter\nslotd_engine_config_cache_misses_total %" PRIu64
+             "\n# TYPE slotd_engine_config_cache_refetches_total counter\nslotd_engine_config_cache_refetches_total %"
+             PRIu64 "\n",
+             g_hits, g_misses, g_refetches);
+}
+
+static int64_t *int_array(const PGresult *res, const char *col, size_t *n) {
+  const char *arr = text(res, col);
+  *n = array_len(arr);
+  int64_t *v = xcalloc(*n ? *n : 1, sizeof *v);
+  if (array_get(arr, v, *n) != *n) {
+    free(v);
+    return NULL;
+  }
+  return v;
+}
+
+static int config_decode(const PGresult *res, engine_config_t *c) {
+  memset(c, 0, sizeof *c);
+  if (PQntuples(res) < 1 || PQfnumber(res, "config_version") < 0) return -1;
+  c->host_id = num(res, "host_id");
+  c->config_version = num(res, "config_version");
+  if (decode_event(res, &c->event) != 0 || decode_schedule(res, &c->schedule) != 0) return -1;
+  const char *rc = text(res, "requires_confirmation");
+  c->requires_confirmation = rc && rc[0] == 't';
+  c->event_name = xstrdup(text(res, "event_name") ? text(res, "event_name") : "");
+  c->questions = xstrdup(text(res, "questions") ? text(res, "questions") : "[]");
+  size_t n1, n2, n3;
+  c->type_ids = int_array(res, "type_ids", &n1);
+  c->type_bb = int_array(res, "type_buffer_before", &n2);
+  c->type_ba = int_array(res, "type_buffer_after", &n3);
+  c->ntypes = n1;
+  if (!c->type_ids || !c->type_bb || !c->type_ba || n1 != n2 || n1 != n3) return -1;
+  return 0;
+}
+
+typedef struct {
+  inputs_query_t q;
+  inputs_cb cb;
+  char key[160];
+  engine_config_t *cfg; /* the configuration the busy query read for (a reference, dropped with the arena) */
+  int reads;            /* configuration reads so far */
+} fetch_t;
+
+/* The request keeps c alive (a reference) until its arena dies. */
+static void hold_config(http_req_t *req, fetch_t *f, engine_config_t *c) {
+  c->refs++;
+  arena_on_destroy(req->arena, arena_unref, c);
+  f->cfg = c;
+}
+
+static void read_config(http_req_t *req, fetch_t *f);
+
+static void on_busy(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  fetch_t *f = api_ctx(req)->inputs;
+  if (!r->ok) {
+    f->cb(req, NULL, r);
+    return;
+  }
+  const PGresult *res = r->res;
+  engine_config_t *c = f->cfg;
+  if (PQntuples(res) < 1 || num(res, "config_version") != c->config_version) {
+    /* the configuration moved since it was read: read it again (a few times at most) */
+    g_refetches++;
+    if (cached(f->key) == c) map_del(configs(), f->key);
+    if (f->reads >= 4) {
+      f->cb(req, NULL, NULL);
+      return;
+    }
+    read_config(req, f);
+    return;
+  }
+  inputs_t in;
+  memset(&in, 0, sizeof in);
+  in.host_id = c->host_id;
+  in.version = num(res, "version");
+  in.event = c->event;
+  in.schedule = c->schedule;
+  in.schedule.overrides = NULL;
+  if (c->schedule.noverrides) {
+    in.schedule.overrides = xmalloc((size_t)c->schedule.noverrides * sizeof *in.schedule.overrides);
+    memcpy(in.schedule.overrides, c->schedule.overrides,
+           (size_t)c->schedule.noverrides * sizeof *in.schedule.overrides);
+  }
+  in.requires_confirmation = c->requires_confirmation;
+  in.event_name = arena_strdup(req->arena, c->event_name);
+  in.questions = arena_strdup(req->arena, c->questions);
+  in.next_expiry = num(res, "next_expiry");
+  static const char *const cols[] = {"busy_start", "busy_end", "busy_event_type", "busy_ref",
+                                     "busy_seats", "busy_kind", "busy_pending"};
+  size_t n = array_len(text(res, "busy_start"));
+  int64_t *col = xcalloc(n ? n : 1, sizeof *col);
+  in.busy = xcalloc(n ? n : 1, sizeof *in.busy);
+  in.nbusy = n;
+  for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+    const char *arr = text(res, cols[k]);
+    if (array_len(arr) != n || array_get(arr, col, n) != n) {
+      free(col);
+      inputs_free(&in);
+      f->cb(req, NULL, NULL);
+      return;
+    }
+    for (size_t i = 0; i < n; i++) {
+      sched_busy_t *b = &in.busy[i];
+      switch (k) {
+        case 0: b->start = col[i]; break;
+        case 1: b->end = col[i]; break;
+        case 2: b->event_type_id = col[i]; break;
+        case 3: b->ref = col[i]; break;
+        case 4: b->seats = (int)col[i]; break;
+        case 5: b->kind = (int)col[i]; break;
+        default: b->pending = (int)col[i];
+      }
+    }
+  }
+  free(col);
+  for (size_t i = 0; i < n; i++) { /* each busy row's buffers: its own event type's */
+    size_t lo = 0, hi = c->ntypes;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (c->type_ids[mid] < in.busy[i].event_type_id) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < c->ntypes && c->type_ids[lo] == in.busy[i].event_type_id) {
+      in.busy[i].buffer_before = c->type_bb[lo];
+      in.busy[i].buffer_after = c->type_ba[lo];
+    }
+  }
+  f->cb(req, &in, NULL);
+}
+
+static void read_busy(http_req_t *req, fetch_t *f, engine_config_t *c) {
+  hold_config(req, f, c);
+  int64_t reach = sched_reach(c->event.limit_day || c->event.limit_week);
+  char host[24], lo[32], hi[32], excl[24];
+  snprintf(host, sizeof host, "%" PRId64, c->host_id);
+  time_format_utc(f->q.from - reach, lo, sizeof lo);
+  time_format_utc(f->q.to + reach, hi, sizeof hi);
+  snprintf(excl, sizeof excl, "%" PRId64, f->q.exclude_booking);
+  const char *params[5] = {host, lo, hi, f->q.exclude_reservation, f->q.exclude_booking ? excl : NULL};
+  api_query(req, "engine_busy", 5, params, on_busy);
+}
+
+static void on_config(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  fetch_t *f = api_ctx(req)->inputs;
+  if (!r->ok) {
+    f->cb(req, NULL, r);
+    return;
+  }
+  engine_config_t *c = xmalloc(sizeof *c);
+  if (config_decode(r->res, c) != 0) {
+    engine_config_free(c);
+    free(c);
+    f->cb(req, NULL, NULL);
+    return;
+  }
+  c->refs = 1; /* the cache's */
+  engine_config_t **slot = map_put(configs(), f->key, NULL);
+  if (*slot) config_unref(*slot); /* replaced: requests still using the old one keep it */
+  *slot = c;
+  read_busy(req, f, c);
+}
+
+static void read_config(http_req_t *req, fetch_t *f) {
+  g_misses++;
+  f->reads++;
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, f->q.event_type_id);
+  const char *params[4] = {f->q.event_type_id ? id : NULL, f->q.event_type_id ? NULL : f->q.slug,
+                           f->q.event_type_id ? NULL : f->q.event_slug, f->q.include_secret ? "t" : "f"};
+  api_query(req, "engine_config", 4, params, on_config);
+}
+
+void inputs_fetch(http_req_t *req, const inputs_query_t *q, inputs_cb cb) {
+  fetch_t *f = arena_calloc(req->arena, sizeof *f);
+  f->q = *q;
+  f->cb = cb;
+  if (q->event_type_id) snprintf(f->key, sizeof f->key, "i:%" PRId64 ":%d", q->event_type_id, q->include_secret);
+  else snprintf(f->key, sizeof f->key, "s:%.60s\x1f%.60s", q->slug ? q->slug : "", q->event_slug ? q->event_slug : "");
+  api_ctx(req)->inputs = f;
+  engine_config_t *c = q->fresh ? NULL : cached(f->key);
+  if (c) {
+    g_hits++;
+    read_busy(req, f, c);
+  } else {
+    read_config(req, f); /* a fresh read replaces the cached one */
+  }
+}
+
+static const api_stmt_t statements[] = {
+    {"engine_config", "SELECT * FROM api.engine_config($1, $2, $3, $4)", 0},
+    {"engine_busy",
+     "SELECT u.version, u.config_version, x.busy_start, x.busy_end, x.busy_event_type, x.busy_ref, x.busy_seats, "
+     "x.busy_kind, x.busy_pending, x.next_expiry FROM users u, LATERAL ("
+     "SELECT coalesce(array_agg(b.s), '{}') AS busy_start, coalesce(array_agg(b.e), '{}') AS busy_end, "
+     "coalesce(array_agg(b.et), '{}') AS busy_event_type, coalesce(array_agg(b.ref), '{}') AS busy_ref, "
+     "coalesce(array_agg(b.seats), '{}') AS busy_seats, coalesce(array_agg(b.kind), '{}') AS busy_kind, "
+     "coalesce(array_agg(b.pending), '{}') AS busy_pending, extract(epoch FROM min(b.exp))::bigint AS next_expiry "
+     "FROM (SELECT extract(epoch FROM k.start_at)::bigint AS s, extract(epoch FROM k.end_at)::bigint AS e, "
+     "k.event_type_id AS et, k.id AS ref, k.seats, 1 AS kind, (k.status = 'pending')::integer AS pending, "
+     "NULL::timestamptz AS exp FROM bookings k WHERE k.host_id = $1 AND k.status IN ('pending', 'confirmed') "
+     "AND k.start_at < $3 AND k.end_at > $2 AND k.id IS DISTINCT FROM $5::bigint "
+     "UNION ALL SELECT extract(epoch FROM r.start_at)::bigint, extract(epoch FROM r.end_at)::bigint, "
+     "r.event_type_id, r.id, 1, 2, 0, r.expires_at FROM reservations r WHERE r.host_id = $1 "
+     "AND r.expires_at > now() AND r.start_at < $3 AND r.end_at > $2 AND r.uid IS DISTINCT FROM $4::uuid) b) x "
+     "WHERE u.id = $1",
+     0},
+    {NULL, NULL, 0},
+};
+
+void inputs_register(void) { api_register_statements(statements); }

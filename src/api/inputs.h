@@ -1,13 +1,19 @@
-/* inputs.h — the slot engine's inputs, decoded once and by column name from a row of
- * api.engine_inputs (or api.booking_inputs, which adds the booking's own columns). Schedules
- * arrive compiled on write (week_spans, override_spans), so nothing is validated again here:
- * only bounds are checked, for memory safety. */
+/* inputs.h — the slot engine's inputs, decoded once and by column name. Two ways in:
+ *   - inputs_fetch (availability, booking, holds): the event type's configuration from this
+ *     instance's cache (api.engine_config, kept while the host's config_version is unchanged)
+ *     and the window's busy time from one plain statement (engine_busy), which also returns the
+ *     host's versions from the same snapshot; a miss on a new window reads only busy time;
+ *   - inputs_decode of a row of api.engine_inputs / api.booking_inputs (a booking's own changes).
+ * Schedules arrive compiled on write (week_spans, override_spans), so nothing is validated again
+ * here: only bounds are checked, for memory safety. */
 #ifndef SLOTD_API_INPUTS_H
 #define SLOTD_API_INPUTS_H
 
 #include <libpq-fe.h>
 #include <stdint.h>
 
+#include "../db/pool.h"
+#include "../http/server.h"
 #include "../sched/slots.h"
 
 typedef struct {
@@ -30,6 +36,30 @@ typedef struct {
 /* Row 0 of res. 0, or -1 when a column is missing or a value out of bounds (in is then freed). */
 int inputs_decode(const PGresult *res, inputs_t *in);
 void inputs_free(inputs_t *in);
+
+/* What to read: the event type by id (public: listed types only, unless include_secret) or by
+ * slug pair, and busy time for slots starting in [from, to) (widened by the engine's reach),
+ * without one reservation or one booking. */
+typedef struct {
+  int64_t event_type_id;
+  const char *slug, *event_slug;
+  int include_secret;
+  int64_t from, to;
+  const char *exclude_reservation; /* uuid text, or NULL */
+  int64_t exclude_booking;         /* 0: none */
+  int fresh;                       /* 1: do not trust the cached configuration (after a stale write) */
+} inputs_query_t;
+
+/* in is filled (the caller frees it with inputs_free; its text fields live as long as the
+ * request), or NULL with fail: a failed query for the caller to answer (api_db_failed or its
+ * presenter), or NULL for data that cannot be decoded (answer 500). */
+typedef void (*inputs_cb)(http_req_t *req, inputs_t *in, const db_result_t *fail);
+/* q is copied. Runs through api_query (the orphan policy applies). */
+void inputs_fetch(http_req_t *req, const inputs_query_t *q, inputs_cb cb);
+void inputs_register(void);
+void inputs_cache_free(void);
+/* Metrics: configuration cache hits and misses. */
+void inputs_collect(buf_t *out, void *data);
 
 /* The parameters of api.engine_inputs / api.booking_inputs that carry the engine's reach
  * (sched_reach()), as text: [0] without day/week limits, [1] with them. */

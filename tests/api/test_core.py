@@ -266,3 +266,88 @@ def test_orphaned_read_releases_its_idempotency_key(env):
     # a retry runs at once (no "still in progress", no stored 499) and books
     r = call(env.s, "POST", h.book_path(et), body, headers={"Idempotency-Key": key})
     assert r.status == 201 and r.header("Idempotent-Replayed") is None, r
+
+
+def test_orphan_during_idempotency_begin_releases_the_key(env):
+    h = Host(env.s, env.db)
+    et = h.et(name=unique("OrphanI "))
+    start = day_at(8, 16)
+    key = unique("idem-")
+    body = {"name": "Ida", "email": "ida@example.com", "start_time": iso(start)}
+    lock = Locker(env.db, "idempotency_keys")  # idem_begin's insert waits behind it
+    try:
+        send_and_leave(env.s, "POST", h.book_path(et), body, headers={"Idempotency-Key": key})
+    finally:
+        lock.release()
+    wait_until(lambda: count_rows(env.db, "idempotency_keys", "status IS NULL") == 0, 10,
+               what="the placeholder to be released")
+    t0 = time.monotonic()
+    r = call(env.s, "POST", h.book_path(et), body, headers={"Idempotency-Key": key})
+    assert r.status == 201 and time.monotonic() - t0 < 5, r
+
+
+def test_half_closed_client_still_gets_its_whole_answer(env):
+    h = Host(env.s, env.db)
+    et = h.et(name=unique("Half "), slot_interval_minutes=5, duration_minutes=5)
+    day = day_at(2, 0)
+    path = f"/api/availability/{h.slug}/{et['slug']}?start={day:%Y-%m-%d}&end={day + dt.timedelta(days=20):%Y-%m-%d}&format=range"
+    full = call(env.s, "GET", path)
+    assert full.status == 200 and len(full.body) > 100000, len(full.body)
+    sock = socket.create_connection(("127.0.0.1", env.s.port), timeout=10)
+    sock.sendall(request_bytes("GET", path, headers={"Connection": "close"}))
+    sock.shutdown(socket.SHUT_WR)  # done sending; still waiting for the answer
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    head, _, got = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head[:100]
+    assert got == full.body
+
+
+def test_secret_event_types_are_not_reachable_by_id(env):
+    h = Host(env.s, env.db)
+    et = h.et(name=unique("Secret "), is_secret=True, location_type="zoom", location_value="https://zoom.example/j/1")
+    start = day_at(5, 9)
+    q = f"start={start:%Y-%m-%d}&end={start:%Y-%m-%d}"
+    assert call(env.s, "GET", f"/api/event-types/{et['id']}/slots?{q}").status == 404
+    r = call(env.s, "POST", f"/api/event-types/{et['id']}/book",
+             {"name": "Eve", "email": "eve@example.com", "start_time": iso(start)})
+    assert r.status == 404, r
+    r = call(env.s, "POST", "/api/reservations", {"event_type_id": et["id"], "start_time": iso(start)})
+    assert r.status == 404, r
+    # its link (the slug pair) still works, and so do its bookings' own flows
+    assert call(env.s, "GET", f"/api/availability/{h.slug}/{et['slug']}?{q}").status == 200
+    b = h.book(et, start)
+    r = h.act(b["id"], "reschedule", {"start_time": iso(start + dt.timedelta(hours=1))})
+    assert r.status == 200, r
+
+
+def test_cached_configuration_never_outlives_a_change_made_elsewhere(pg, db, slotd_factory):
+    """Each instance caches an event type's configuration (settings, schedule) and reads only busy
+    time on a miss; the busy read returns the host's config_version from the same snapshot, so a
+    schedule changed through another instance is seen at once, whatever NOTIFY's timing."""
+    from accounts_util import NO_LIMITS
+    a = slotd_factory(env=NO_LIMITS, name="a")
+    b = slotd_factory(env=NO_LIMITS, name="b")
+    h = Host(a, db)
+    et = h.et(name=unique("Cfg "))
+    start = day_at(6, 10)
+    q = f"start={start:%Y-%m-%d}&end={start:%Y-%m-%d}&timezone=UTC"
+    r = call(a, "GET", f"/api/availability/{h.slug}/{et['slug']}?{q}")
+    assert r.status == 200 and "10:00" in r.json()["slots"][f"{start:%Y-%m-%d}"], r
+    hits = metric_value(a.metrics(), "slotd_engine_config_cache_hits_total")
+    r = call(a, "GET", f"/api/availability/{h.slug}/{et['slug']}?start={start:%Y-%m-%d}&end={start:%Y-%m-%d}&timezone=Asia/Tokyo")
+    assert r.status == 200 and metric_value(a.metrics(), "slotd_engine_config_cache_hits_total") == hits + 1
+    # close the host's hours through instance b, then book through a at a formerly free time
+    sid = [x for x in h.schedules() if x["is_default"] in (1, True)][0]["id"]
+    r = call(b, "PUT", f"/api/availability-schedules/{sid}", {"rules": [{"day": 0, "start": "00:00", "end": "01:00"}]},
+             auth=h.auth)
+    assert r.status == 200, r
+    r = call(a, "POST", f"/api/book/{h.slug}/{et['slug']}",
+             {"name": "Cy", "email": "cy@example.com", "start_time": iso(start)})
+    assert r.status == 400 and r.json()["field"] == "start_time", r
+    assert count_rows(db, "bookings", f"event_type_id = {et['id']}") == 0
