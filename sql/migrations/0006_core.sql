@@ -171,6 +171,27 @@ END $$;
 
 -- ---------------------------------------------------------------- bookings
 
+-- A booking's JSON from its row and its event type's: one expression PostgreSQL can inline
+-- (about 20 us, against 73 us for a function that looks the event type up itself).
+CREATE FUNCTION api.booking_json_with(b bookings, e event_types) RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', b.id, 'uid', b.uid, 'event_type_id', b.event_type_id, 'event_name', e.name,
+    'event_type_name', e.name, 'duration_minutes', (extract(epoch FROM b.end_at - b.start_at) / 60)::int,
+    'invitee_name', b.invitee_name, 'invitee_email', b.invitee_email, 'phone', b.phone, 'notes', b.notes,
+    'answers', b.answers, 'seats', b.seats,
+    'start_time', api.local_ts(b.start_at, b.invitee_timezone), 'end_time', api.local_ts(b.end_at, b.invitee_timezone),
+    'start', api.rfc3339(b.start_at), 'end', api.rfc3339(b.end_at),
+    'status', b.status, 'timezone', b.invitee_timezone, 'confirmation_number', b.confirmation_number,
+    'previous_start', api.rfc3339(b.previous_start_at), 'previous_end', api.rfc3339(b.previous_end_at),
+    'reason', b.reason, 'cancelled_by', b.cancelled_by, 'no_show', b.no_show,
+    'location_type', e.location_type, 'location_value', e.location_value,
+    'created_at', api.ts(b.created_at), 'created_at_rfc3339', api.rfc3339(b.created_at))
+$$;
+
+CREATE OR REPLACE FUNCTION api.booking_json(b bookings) RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT api.booking_json_with(b, e) FROM event_types e WHERE e.id = b.event_type_id
+$$;
+
 -- The outbox write of api.emit for a booking whose JSON the caller already has: one rendering
 -- of a booking per transaction serves the event, its deliveries and the response.
 CREATE FUNCTION api.emit_json(p_host bigint, p_type text, p_booking bigint, bj jsonb, p_extra jsonb DEFAULT '{}')
@@ -200,6 +221,7 @@ CREATE FUNCTION api.booking_create(p jsonb) RETURNS TABLE (body jsonb, host_ids 
 LANGUAGE plpgsql AS $$
 DECLARE
   b bookings;
+  e event_types;
   h bigint := (p->>'host_id')::bigint;
   v bigint;
   bj jsonb;
@@ -215,21 +237,25 @@ BEGIN
       PERFORM api.fail(409, 'the reservation has expired or is for another time', 'reservation_uid');
     END IF;
   END IF;
-  BEGIN
-    INSERT INTO bookings (host_id, event_type_id, start_at, end_at, status, seats, seated, invitee_name,
-                          invitee_email, invitee_timezone, notes, phone, answers, confirmation_number,
-                          cancel_token_hash, reschedule_token_hash, confirm_token_hash)
-    VALUES (h, (p->>'event_type_id')::bigint, to_timestamp((p->>'start')::bigint), to_timestamp((p->>'end')::bigint),
-            p->>'status', (p->>'seats')::int, (p->>'seated')::boolean, p->>'name', p->>'email', p->>'timezone',
-            p->>'notes', p->>'phone', coalesce(p->'answers', '{}'), p->>'confirmation_number',
-            p->>'cancel_hash', p->>'reschedule_hash', p->>'confirm_hash')
-    RETURNING * INTO b;
-  EXCEPTION
-    WHEN exclusion_violation THEN PERFORM api.fail(409, 'time slot taken');
-    WHEN unique_violation THEN  -- a confirmation number collided: C draws again
-      RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN;
-  END;
-  bj := api.booking_json(b);
+  -- No exception block (it would cost a subtransaction per booking): a conflict inserts nothing.
+  INSERT INTO bookings (host_id, event_type_id, start_at, end_at, status, seats, seated, invitee_name,
+                        invitee_email, invitee_timezone, notes, phone, answers, confirmation_number,
+                        cancel_token_hash, reschedule_token_hash, confirm_token_hash)
+  VALUES (h, (p->>'event_type_id')::bigint, to_timestamp((p->>'start')::bigint), to_timestamp((p->>'end')::bigint),
+          p->>'status', (p->>'seats')::int, (p->>'seated')::boolean, p->>'name', p->>'email', p->>'timezone',
+          p->>'notes', p->>'phone', coalesce(p->'answers', '{}'), p->>'confirmation_number',
+          p->>'cancel_hash', p->>'reschedule_hash', p->>'confirm_hash')
+  ON CONFLICT DO NOTHING
+  RETURNING * INTO b;
+  IF b.id IS NULL THEN
+    IF EXISTS (SELECT 1 FROM bookings k WHERE k.host_id = h AND k.status IN ('pending', 'confirmed') AND NOT k.seated
+               AND k.during && tstzrange(to_timestamp((p->>'start')::bigint), to_timestamp((p->>'end')::bigint))) THEN
+      PERFORM api.fail(409, 'time slot taken');  -- the exclusion constraint, the last line of defence
+    END IF;
+    RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN;  -- a confirmation number collided: C draws again
+  END IF;
+  SELECT * INTO e FROM event_types t WHERE t.id = b.event_type_id;
+  bj := api.booking_json_with(b, e);
   PERFORM api.emit_json(h, CASE WHEN b.status = 'pending' THEN 'booking.requested' ELSE 'booking.created' END, b.id, bj,
                    CASE WHEN b.status = 'pending' AND p ? 'confirm_url' THEN jsonb_build_object(
                      'confirm_url', p->>'confirm_url', 'decline_url', p->>'decline_url') ELSE '{}' END);
@@ -241,6 +267,7 @@ CREATE FUNCTION api.booking_reschedule(p_id bigint, p_version bigint, p_start bi
 RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean) LANGUAGE plpgsql AS $$
 DECLARE
   b bookings;
+  e event_types;
   v bigint;
   why text;
   bj jsonb;
@@ -259,7 +286,8 @@ BEGIN
     WHERE id = p_id RETURNING * INTO b;
   EXCEPTION WHEN exclusion_violation THEN PERFORM api.fail(409, 'time slot taken');
   END;
-  bj := api.booking_json(b);
+  SELECT * INTO e FROM event_types t WHERE t.id = b.event_type_id;
+  bj := api.booking_json_with(b, e);
   PERFORM api.emit_json(b.host_id, 'booking.rescheduled', b.id, bj);
   RETURN QUERY SELECT bj, ARRAY[b.host_id], false;
 END $$;
@@ -271,6 +299,7 @@ CREATE FUNCTION api.booking_transition(p_id bigint, p_user bigint, p_action text
 RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean) LANGUAGE plpgsql AS $$
 DECLARE
   b bookings;
+  e event_types;
   v bigint;
   why text;
   bj jsonb;
@@ -296,7 +325,8 @@ BEGIN
     cancelled_by = CASE WHEN p_action = 'cancel' THEN coalesce(p_by, 'host') ELSE cancelled_by END,
     updated_at = now()
   WHERE id = p_id RETURNING * INTO b;
-  bj := api.booking_json(b);
+  SELECT * INTO e FROM event_types t WHERE t.id = b.event_type_id;
+  bj := api.booking_json_with(b, e);
   PERFORM api.emit_json(b.host_id, CASE p_action WHEN 'confirm' THEN 'booking.confirmed' WHEN 'decline' THEN 'booking.declined'
                                             WHEN 'cancel' THEN 'booking.cancelled' ELSE 'booking.no_show' END, b.id, bj);
   RETURN QUERY SELECT bj, ARRAY[b.host_id], false;
@@ -311,8 +341,9 @@ RETURNS TABLE (body jsonb, total bigint) LANGUAGE sql STABLE AS $$
     WHERE b.host_id = p_user AND (p_status IS NULL OR b.status = p_status)
       AND (p_from IS NULL OR b.start_at >= p_from) AND (p_to IS NULL OR b.start_at < p_to)
       AND (p_event_type IS NULL OR b.event_type_id = p_event_type))
-  SELECT coalesce((SELECT jsonb_agg(api.booking_json(p) ORDER BY p.start_at DESC, p.id DESC)
-                   FROM (SELECT * FROM f ORDER BY start_at DESC, id DESC LIMIT p_limit OFFSET p_offset) p), '[]'),
+  SELECT coalesce((SELECT jsonb_agg(api.booking_json_with(p, e) ORDER BY p.start_at DESC, p.id DESC)
+                   FROM (SELECT * FROM f ORDER BY start_at DESC, id DESC LIMIT p_limit OFFSET p_offset) p
+                   JOIN event_types e ON e.id = p.event_type_id), '[]'),
          (SELECT count(*) FROM f)
 $$;
 

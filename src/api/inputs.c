@@ -94,8 +94,45 @@ static int decode_schedule(const PGresult *res, sched_schedule_t *s) {
   return 0;
 }
 
-static const char *const busy_cols[] = {"busy_start", "busy_end",  "busy_buffer_before", "busy_buffer_after",
-                                        "busy_event_type", "busy_ref", "busy_seats", "busy_kind", "busy_pending"};
+/* Busy time: parallel arrays of one length, by column name. The buffer columns are optional
+ * (the configuration cache supplies buffers by event type instead). */
+static const struct {
+  const char *col;
+  int optional;
+} busy_cols[] = {{"busy_start", 0}, {"busy_end", 0}, {"busy_buffer_before", 1}, {"busy_buffer_after", 1},
+                 {"busy_event_type", 0}, {"busy_ref", 0}, {"busy_seats", 0}, {"busy_kind", 0}, {"busy_pending", 0}};
+
+static void set_busy(sched_busy_t *b, size_t field, int64_t v) {
+  switch (field) {
+    case 0: b->start = v; break;
+    case 1: b->end = v; break;
+    case 2: b->buffer_before = v; break;
+    case 3: b->buffer_after = v; break;
+    case 4: b->event_type_id = v; break;
+    case 5: b->ref = v; break;
+    case 6: b->seats = (int)v; break;
+    case 7: b->kind = (int)v; break;
+    default: b->pending = (int)v;
+  }
+}
+
+static int decode_busy(const PGresult *res, inputs_t *in) {
+  size_t n = array_len(text(res, "busy_start"));
+  int64_t *col = xcalloc(n ? n : 1, sizeof *col);
+  in->busy = xcalloc(n ? n : 1, sizeof *in->busy);
+  in->nbusy = n;
+  for (size_t c = 0; c < sizeof busy_cols / sizeof busy_cols[0]; c++) {
+    if (busy_cols[c].optional && PQfnumber(res, busy_cols[c].col) < 0) continue;
+    const char *arr = text(res, busy_cols[c].col);
+    if (array_len(arr) != n || array_get(arr, col, n) != n) {
+      free(col);
+      return -1;
+    }
+    for (size_t i = 0; i < n; i++) set_busy(&in->busy[i], c, col[i]);
+  }
+  free(col);
+  return 0;
+}
 
 /* The event type's settings (columns shared by engine_inputs and engine_config). */
 static int decode_event(const PGresult *res, sched_event_t *e) {
@@ -133,34 +170,10 @@ int inputs_decode(const PGresult *res, inputs_t *in) {
     inputs_free(in);
     return -1;
   }
-  /* Busy time: parallel arrays of one length. */
-  size_t n = array_len(text(res, "busy_start"));
-  int64_t *col = xcalloc(n ? n : 1, sizeof *col);
-  in->busy = xcalloc(n ? n : 1, sizeof *in->busy);
-  in->nbusy = n;
-  for (size_t c = 0; c < sizeof busy_cols / sizeof busy_cols[0]; c++) {
-    const char *arr = text(res, busy_cols[c]);
-    if (array_len(arr) != n || array_get(arr, col, n) != n) {
-      free(col);
-      inputs_free(in);
-      return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-      sched_busy_t *b = &in->busy[i];
-      switch (c) {
-        case 0: b->start = col[i]; break;
-        case 1: b->end = col[i]; break;
-        case 2: b->buffer_before = col[i]; break;
-        case 3: b->buffer_after = col[i]; break;
-        case 4: b->event_type_id = col[i]; break;
-        case 5: b->ref = col[i]; break;
-        case 6: b->seats = (int)col[i]; break;
-        case 7: b->kind = (int)col[i]; break;
-        default: b->pending = (int)col[i];
-      }
-    }
+  if (decode_busy(res, in) != 0) {
+    inputs_free(in);
+    return -1;
   }
-  free(col);
   return 0;
 }
 
@@ -313,34 +326,12 @@ static void on_busy(void *data, const db_result_t *r) {
   in.event_name = arena_strdup(req->arena, c->event_name);
   in.questions = arena_strdup(req->arena, c->questions);
   in.next_expiry = num(res, "next_expiry");
-  static const char *const cols[] = {"busy_start", "busy_end", "busy_event_type", "busy_ref",
-                                     "busy_seats", "busy_kind", "busy_pending"};
-  size_t n = array_len(text(res, "busy_start"));
-  int64_t *col = xcalloc(n ? n : 1, sizeof *col);
-  in.busy = xcalloc(n ? n : 1, sizeof *in.busy);
-  in.nbusy = n;
-  for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
-    const char *arr = text(res, cols[k]);
-    if (array_len(arr) != n || array_get(arr, col, n) != n) {
-      free(col);
-      inputs_free(&in);
-      f->cb(req, NULL, NULL);
-      return;
-    }
-    for (size_t i = 0; i < n; i++) {
-      sched_busy_t *b = &in.busy[i];
-      switch (k) {
-        case 0: b->start = col[i]; break;
-        case 1: b->end = col[i]; break;
-        case 2: b->event_type_id = col[i]; break;
-        case 3: b->ref = col[i]; break;
-        case 4: b->seats = (int)col[i]; break;
-        case 5: b->kind = (int)col[i]; break;
-        default: b->pending = (int)col[i];
-      }
-    }
+  if (decode_busy(res, &in) != 0) {
+    inputs_free(&in);
+    f->cb(req, NULL, NULL);
+    return;
   }
-  free(col);
+  size_t n = in.nbusy;
   for (size_t i = 0; i < n; i++) { /* each busy row's buffers: its own event type's */
     size_t lo = 0, hi = c->ntypes;
     while (lo < hi) {
