@@ -1124,7 +1124,16 @@ static void conn_drive(http_conn_t *c) {
     conn_fail(c, status, code, msg);
     break;
   }
-  if (c->rpos == c->rlen) c->rpos = c->rlen = 0;
+  if (c->rpos == c->rlen) {
+    c->rpos = c->rlen = 0;
+  } else if (c->rpos > 0 && c->rlen == RBUF_SIZE) {
+    /* A full buffer whose tail is the start of the next request (a CR waiting for its LF, a
+     * head cut by the buffer's end): make room, or reading would never resume. Bytes from rpos
+     * on were never given to llhttp. */
+    memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+    c->rlen -= c->rpos;
+    c->rpos = 0;
+  }
   c->in_drive = 0;
   if (c->state != CONN_CLOSING) update_reading(c);
 }
