@@ -68,6 +68,32 @@ $$;
 DROP FUNCTION api.booking_data(bigint, bigint, timestamptz, timestamptz);
 DROP FUNCTION api.availability_data(text, text, timestamptz, timestamptz, uuid);
 
+-- The event type an engine read is for: by id (the public reaches listed types only: ids are
+-- sequential, a secret type's link is its slug pair; an existing booking's own flows pass
+-- p_include_secret), or by page slug and event slug. Unknown: 404 as the public sees it.
+CREATE FUNCTION api.event_type_for(p_event_type bigint, p_slug text, p_event_slug text, p_include_secret boolean)
+RETURNS event_types LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  e event_types;
+  pg bigint;
+BEGIN
+  IF p_event_type IS NOT NULL THEN
+    SELECT * INTO e FROM event_types t WHERE t.id = p_event_type AND t.is_active AND (p_include_secret OR NOT t.is_secret);
+  ELSE
+    SELECT b.user_id INTO pg FROM booking_pages b WHERE b.slug = p_slug::citext;  -- citext: the unique index
+    IF pg IS NULL THEN PERFORM api.fail(404, 'booking page not found'); END IF;
+    SELECT * INTO e FROM event_types t WHERE t.user_id = pg AND t.slug = p_event_slug AND t.is_active;
+  END IF;
+  IF e.id IS NULL THEN PERFORM api.fail(404, 'event type not found'); END IF;
+  RETURN e;
+END $$;
+
+-- The schedule an event type's slots come from: its own, else its host's default (NULL if none).
+CREATE FUNCTION api.schedule_for(e event_types) RETURNS availability_schedules LANGUAGE sql STABLE AS $$
+  SELECT a.* FROM availability_schedules a
+  WHERE a.user_id = e.user_id AND (a.id = e.schedule_id OR (e.schedule_id IS NULL AND a.is_default))
+$$;
+
 -- Everything the slot engine needs for one event type and window, by name, in one row.
 -- Addressed by p_event_type (secret types only with p_include_secret), or (when it is NULL) by
 -- page slug and event slug. Busy rows are
@@ -93,20 +119,9 @@ DECLARE
   v bigint;
   lo timestamptz;
   hi timestamptz;
-  pg bigint;
 BEGIN
-  IF p_event_type IS NOT NULL THEN
-    -- by id, the public reaches listed types only: ids are sequential, a secret type's link is
-    -- its slug pair (an existing booking's own flows pass p_include_secret)
-    SELECT * INTO e FROM event_types t WHERE t.id = p_event_type AND t.is_active AND (p_include_secret OR NOT t.is_secret);
-  ELSE
-    SELECT b.user_id INTO pg FROM booking_pages b WHERE b.slug = p_slug::citext;  -- citext: the unique index
-    IF pg IS NULL THEN PERFORM api.fail(404, 'booking page not found'); END IF;
-    SELECT * INTO e FROM event_types t WHERE t.user_id = pg AND t.slug = p_event_slug AND t.is_active;
-  END IF;
-  IF e.id IS NULL THEN PERFORM api.fail(404, 'event type not found'); END IF;
-  SELECT * INTO s FROM availability_schedules a
-  WHERE a.user_id = e.user_id AND (a.id = e.schedule_id OR (e.schedule_id IS NULL AND a.is_default));
+  e := api.event_type_for(p_event_type, p_slug, p_event_slug, p_include_secret);
+  s := api.schedule_for(e);
   SELECT u.version INTO v FROM users u WHERE u.id = e.user_id;
   IF e.limit_per_day IS NOT NULL OR e.limit_per_week IS NOT NULL THEN
     lo := p_from - make_interval(secs => p_reach_limits); hi := p_to + make_interval(secs => p_reach_limits);
@@ -349,24 +364,8 @@ $$;
 
 -- ---------------------------------------------------------------- reservations
 
-DROP FUNCTION api.reservation_create(bigint, bigint, bigint, bigint, bigint, integer);
+-- (reservation_create takes its out-of-band shape in 0007_hardening.sql, with the per-client caps.)
 DROP FUNCTION api.reservation_delete(uuid);
-
-CREATE FUNCTION api.reservation_create(p_host bigint, p_version bigint, p_event_type bigint, p_start bigint,
-                                       p_end bigint, p_minutes integer)
-RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean) LANGUAGE plpgsql AS $$
-DECLARE
-  r reservations;
-  v bigint;
-BEGIN
-  PERFORM pg_advisory_xact_lock(p_host);
-  SELECT u.version INTO v FROM users u WHERE u.id = p_host FOR UPDATE;
-  IF v IS DISTINCT FROM p_version THEN RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN; END IF;
-  INSERT INTO reservations (host_id, event_type_id, start_at, end_at, expires_at)
-  VALUES (p_host, p_event_type, to_timestamp(p_start), to_timestamp(p_end), now() + make_interval(mins => p_minutes))
-  RETURNING * INTO r;
-  RETURN QUERY SELECT api.reservation_json(r), ARRAY[p_host], false;
-END $$;
 
 CREATE FUNCTION api.reservation_delete(p_uid uuid) RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean)
 LANGUAGE plpgsql AS $$

@@ -1,7 +1,7 @@
 -- Hardening (issue 10): caps that hold under concurrency, and holds nobody can hoard.
 --
 -- Caps: a count followed by an insert lets concurrent requests overshoot under READ COMMITTED
--- (501-503 event types against 500). Each capped insert now goes through one trigger that
+-- (501-503 event types against 500). Each capped insert goes through one trigger that
 -- takes the owner's row lock first and counts after it, so the count sees every committed row.
 -- Rows a user can no longer see (soft-deleted event types, revoked keys) count against a
 -- larger total cap, so they cannot grow without bound either.

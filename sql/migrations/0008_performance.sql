@@ -70,19 +70,9 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
   e event_types;
   s availability_schedules;
-  pg bigint;
 BEGIN
-  IF p_event_type IS NOT NULL THEN
-    SELECT * INTO e FROM event_types t
-    WHERE t.id = p_event_type AND t.is_active AND (p_include_secret OR NOT t.is_secret);
-  ELSE
-    SELECT b.user_id INTO pg FROM booking_pages b WHERE b.slug = p_slug::citext;
-    IF pg IS NULL THEN PERFORM api.fail(404, 'booking page not found'); END IF;
-    SELECT * INTO e FROM event_types t WHERE t.user_id = pg AND t.slug = p_event_slug AND t.is_active;
-  END IF;
-  IF e.id IS NULL THEN PERFORM api.fail(404, 'event type not found'); END IF;
-  SELECT * INTO s FROM availability_schedules a
-  WHERE a.user_id = e.user_id AND (a.id = e.schedule_id OR (e.schedule_id IS NULL AND a.is_default));
+  e := api.event_type_for(p_event_type, p_slug, p_event_slug, p_include_secret);
+  s := api.schedule_for(e);
   RETURN QUERY
   SELECT e.user_id, u.config_version, e.id, e.name, e.duration_minutes,
          coalesce(e.slot_interval_minutes, e.duration_minutes), e.buffer_before, e.buffer_after, e.min_notice_hours,

@@ -43,6 +43,23 @@ static size_t array_get(const char *s, int64_t *out, size_t n) {
   return k;
 }
 
+/* An integer array column, malloc'd (free it), with its length; NULL if malformed. */
+static int64_t *int_array(const PGresult *res, const char *col, size_t *n) {
+  const char *arr = text(res, col);
+  *n = array_len(arr);
+  int64_t *v = xcalloc(*n ? *n : 1, sizeof *v);
+  if (array_get(arr, v, *n) != *n) {
+    free(v);
+    return NULL;
+  }
+  return v;
+}
+
+static int flag(const PGresult *res, const char *col) {
+  const char *v = text(res, col);
+  return v && v[0] == 't';
+}
+
 void inputs_reach_params(char reach[2][24]) {
   snprintf(reach[0], 24, "%" PRId64, sched_reach(0));
   snprintf(reach[1], 24, "%" PRId64, sched_reach(1));
@@ -63,10 +80,9 @@ static int decode_schedule(const PGresult *res, sched_schedule_t *s) {
   s->tz = tz_get(zone ? zone : "UTC"); /* no schedule: nothing is open */
   if (!s->tz) return -1;
   if (!zone) return 0;
-  const char *week = text(res, "week_spans"), *over = text(res, "override_spans");
-  size_t n = array_len(week);
-  int64_t *v = xcalloc(n ? n : 1, sizeof *v);
-  if (array_get(week, v, n) != n || n % 3) {
+  size_t n;
+  int64_t *v = int_array(res, "week_spans", &n);
+  if (!v || n % 3) {
     free(v);
     return -1;
   }
@@ -75,9 +91,8 @@ static int decode_schedule(const PGresult *res, sched_schedule_t *s) {
     sched_add_span(s->week[v[i]], &s->nweek[v[i]], (int16_t)v[i + 1], (int16_t)v[i + 2]);
   }
   free(v);
-  n = array_len(over);
-  v = xcalloc(n ? n : 1, sizeof *v);
-  if (array_get(over, v, n) != n || n % 3) {
+  v = int_array(res, "override_spans", &n);
+  if (!v || n % 3) {
     free(v);
     return -1;
   }
@@ -118,19 +133,19 @@ static void set_busy(sched_busy_t *b, size_t field, int64_t v) {
 
 static int decode_busy(const PGresult *res, inputs_t *in) {
   size_t n = array_len(text(res, "busy_start"));
-  int64_t *col = xcalloc(n ? n : 1, sizeof *col);
   in->busy = xcalloc(n ? n : 1, sizeof *in->busy);
   in->nbusy = n;
   for (size_t c = 0; c < sizeof busy_cols / sizeof busy_cols[0]; c++) {
     if (busy_cols[c].optional && PQfnumber(res, busy_cols[c].col) < 0) continue;
-    const char *arr = text(res, busy_cols[c].col);
-    if (array_len(arr) != n || array_get(arr, col, n) != n) {
+    size_t got;
+    int64_t *col = int_array(res, busy_cols[c].col, &got);
+    if (!col || got != n) {
       free(col);
       return -1;
     }
     for (size_t i = 0; i < n; i++) set_busy(&in->busy[i], c, col[i]);
+    free(col);
   }
-  free(col);
   return 0;
 }
 
@@ -156,8 +171,7 @@ int inputs_decode(const PGresult *res, inputs_t *in) {
   in->host_id = num(res, "host_id");
   in->version = num(res, "version");
   if (decode_event(res, &in->event) != 0) return -1;
-  const char *rc = text(res, "requires_confirmation");
-  in->requires_confirmation = rc && rc[0] == 't';
+  in->requires_confirmation = flag(res, "requires_confirmation");
   in->event_name = text(res, "event_name");
   in->questions = text(res, "questions");
   in->next_expiry = num(res, "next_expiry");
@@ -243,25 +257,13 @@ void inputs_collect(buf_t *out, void *data) {
              g_hits, g_misses, g_refetches);
 }
 
-static int64_t *int_array(const PGresult *res, const char *col, size_t *n) {
-  const char *arr = text(res, col);
-  *n = array_len(arr);
-  int64_t *v = xcalloc(*n ? *n : 1, sizeof *v);
-  if (array_get(arr, v, *n) != *n) {
-    free(v);
-    return NULL;
-  }
-  return v;
-}
-
 static int config_decode(const PGresult *res, engine_config_t *c) {
   memset(c, 0, sizeof *c);
   if (PQntuples(res) < 1 || PQfnumber(res, "config_version") < 0) return -1;
   c->host_id = num(res, "host_id");
   c->config_version = num(res, "config_version");
   if (decode_event(res, &c->event) != 0 || decode_schedule(res, &c->schedule) != 0) return -1;
-  const char *rc = text(res, "requires_confirmation");
-  c->requires_confirmation = rc && rc[0] == 't';
+  c->requires_confirmation = flag(res, "requires_confirmation");
   c->event_name = xstrdup(text(res, "event_name") ? text(res, "event_name") : "");
   c->questions = xstrdup(text(res, "questions") ? text(res, "questions") : "[]");
   size_t n1, n2, n3;

@@ -7,7 +7,7 @@ void json_compact_append(buf_t *out, const char *src, size_t len) {
   for (size_t i = 0; i < len; i++) {
     char c = src[i];
     if (in_str) {
-      if (c == '\\' && i + 5 < len && src[i + 1] == 'u') { /* \uXXXX in upper case, as jansson writes it */
+      if (c == '\\' && i + 5 < len && src[i + 1] == 'u') { /* a \u escape's hex digits in upper case, as jansson writes them */
         for (size_t k = i + 2; k < i + 6; k++)
           if (src[k] >= 'a' && src[k] <= 'f') {
             if (k > run) buf_append(out, src + run, k - run);

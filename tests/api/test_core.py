@@ -208,6 +208,17 @@ def send_and_leave(s, method, path, body=None, headers=None):
     sock.close()
 
 
+def leave_while_locked(env, table, method, path, body=None, headers=None, hold=0.0):
+    """Sends a request whose statement waits behind a lock on `table`, resets the connection
+    while it waits (hold: seconds more before the lock goes), then lets the statement run."""
+    lock = Locker(env.db, table)
+    try:
+        send_and_leave(env.s, method, path, body, headers=headers)
+        time.sleep(hold)
+    finally:
+        lock.release()
+
+
 def orphans(s, outcome):
     return metric_value(s.metrics(), "slotd_orphaned_requests_total", outcome=outcome) or 0
 
@@ -217,11 +228,9 @@ def test_orphaned_read_is_dropped(env):
     et = h.et(name=unique("Orphan "))
     day = day_at(5, 0)
     before = orphans(env.s, "dropped")
-    lock = Locker(env.db, "event_types")  # the engine's read waits behind it
-    try:
-        send_and_leave(env.s, "GET", f"/api/availability/{h.slug}/{et['slug']}?start={day:%Y-%m-%d}&end={day:%Y-%m-%d}")
-    finally:
-        lock.release()
+    # the engine's read waits behind a lock on event_types
+    leave_while_locked(env, "event_types", "GET",
+                       f"/api/availability/{h.slug}/{et['slug']}?start={day:%Y-%m-%d}&end={day:%Y-%m-%d}")
     wait_until(lambda: orphans(env.s, "dropped") > before, 10, what="the read to be dropped")
     # the server is fine and the cache holds nothing from the dropped read
     r = call(env.s, "GET", f"/api/availability/{h.slug}/{et['slug']}?start={day:%Y-%m-%d}&end={day:%Y-%m-%d}")
@@ -235,12 +244,8 @@ def test_orphaned_write_completes_and_its_key_replays(env):
     key = unique("idem-")
     body = {"name": "Zed", "email": "zed@example.com", "start_time": iso(start)}
     before = orphans(env.s, "completed")
-    lock = Locker(env.db, "events")  # only the write (its event row) waits behind it
-    try:
-        send_and_leave(env.s, "POST", h.book_path(et), body, headers={"Idempotency-Key": key})
-        time.sleep(0.5)
-    finally:
-        lock.release()
+    # only the write (its event row) waits behind a lock on events
+    leave_while_locked(env, "events", "POST", h.book_path(et), body, headers={"Idempotency-Key": key}, hold=0.5)
     wait_until(lambda: orphans(env.s, "completed") > before, 10, what="the write to complete")
     rows = env.db.sql(f"SELECT id FROM bookings WHERE event_type_id = {et['id']}")
     assert len(rows) == 1, rows
@@ -256,11 +261,8 @@ def test_orphaned_read_releases_its_idempotency_key(env):
     start = day_at(7, 15)
     key = unique("idem-")
     body = {"name": "Kay", "email": "kay@example.com", "start_time": iso(start)}
-    lock = Locker(env.db, "event_types")  # the booking's read waits; nothing is written
-    try:
-        send_and_leave(env.s, "POST", h.book_path(et), body, headers={"Idempotency-Key": key})
-    finally:
-        lock.release()
+    # the booking's read waits behind a lock on event_types; nothing is written
+    leave_while_locked(env, "event_types", "POST", h.book_path(et), body, headers={"Idempotency-Key": key})
     wait_until(lambda: count_rows(env.db, "idempotency_keys", "status IS NULL") == 0, 10,
                what="the placeholder to be released")
     # a retry runs at once (no "still in progress", no stored 499) and books
@@ -274,11 +276,8 @@ def test_orphan_during_idempotency_begin_releases_the_key(env):
     start = day_at(8, 16)
     key = unique("idem-")
     body = {"name": "Ida", "email": "ida@example.com", "start_time": iso(start)}
-    lock = Locker(env.db, "idempotency_keys")  # idem_begin's insert waits behind it
-    try:
-        send_and_leave(env.s, "POST", h.book_path(et), body, headers={"Idempotency-Key": key})
-    finally:
-        lock.release()
+    # idem_begin's insert waits behind a lock on idempotency_keys
+    leave_while_locked(env, "idempotency_keys", "POST", h.book_path(et), body, headers={"Idempotency-Key": key})
     wait_until(lambda: count_rows(env.db, "idempotency_keys", "status IS NULL") == 0, 10,
                what="the placeholder to be released")
     t0 = time.monotonic()
