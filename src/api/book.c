@@ -291,31 +291,30 @@ static void on_create_inputs(http_req_t *req, inputs_t *got, const db_result_t *
   confirmation_number(num);
   crypto_sha256_hex(c->cancel_token, 64, ch);
   crypto_sha256_hex(c->reschedule_token, 64, rh);
-  json_t *p = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:i, s:b, s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "host_id",
-                        (json_int_t)in.host_id, "version", (json_int_t)in.version, "event_type_id",
-                        (json_int_t)in.event.id, "start", (json_int_t)c->r.start, "end", (json_int_t)d.end, "status",
-                        pending ? "pending" : "confirmed", "seats", c->r.seats, "seated", in.event.seats > 1, "name",
-                        c->r.name, "email", c->r.email, "timezone", c->r.timezone, "answers", answers,
-                        "confirmation_number", num, "cancel_hash", ch, "reschedule_hash", rh);
-  if (c->r.notes) json_object_set_new(p, "notes", json_string(c->r.notes));
-  if (c->r.phone) json_object_set_new(p, "phone", json_string(c->r.phone));
-  if (c->r.reservation_uid) json_object_set_new(p, "reservation_uid", json_string(c->r.reservation_uid));
+  char host[24], version[24], et[24], start[24], end[24], seats[16];
+  snprintf(host, sizeof host, "%" PRId64, in.host_id);
+  snprintf(version, sizeof version, "%" PRId64, in.version);
+  snprintf(et, sizeof et, "%" PRId64, in.event.id);
+  snprintf(start, sizeof start, "%" PRId64, c->r.start);
+  snprintf(end, sizeof end, "%" PRId64, d.end);
+  snprintf(seats, sizeof seats, "%d", c->r.seats);
+  const char *seated = in.event.seats > 1 ? "true" : "false";
+  inputs_free(&in);
+  char *answers_text = json_dumps(answers, JSON_COMPACT);
+  json_decref(answers);
+  char confirm_url[600], decline_url[600];
   if (pending) { /* the host's links, delivered with the booking.requested event */
     crypto_sha256_hex(c->confirm_token, 64, fh);
-    json_object_set_new(p, "confirm_hash", json_string(fh));
     const char *base = api_app(req)->cfg->public_url;
-    char url[600];
-    snprintf(url, sizeof url, "%s/api/bookings/%s/confirm", base, c->confirm_token);
-    json_object_set_new(p, "confirm_url", json_string(url));
-    snprintf(url, sizeof url, "%s/api/bookings/%s/decline", base, c->confirm_token);
-    json_object_set_new(p, "decline_url", json_string(url));
+    snprintf(confirm_url, sizeof confirm_url, "%s/api/bookings/%s/confirm", base, c->confirm_token);
+    snprintf(decline_url, sizeof decline_url, "%s/api/bookings/%s/decline", base, c->confirm_token);
   }
-  inputs_free(&in);
-  char *text = json_dumps(p, JSON_COMPACT);
-  json_decref(p);
-  const char *params[1] = {text};
-  api_query(req, "booking_create", 1, params, on_created);
-  free(text);
+  const char *params[21] = {host, version, et, start, end, pending ? "pending" : "confirmed", seats, seated,
+                            c->r.name, c->r.email, c->r.timezone, c->r.notes, c->r.phone, answers_text, num, ch, rh,
+                            pending ? fh : NULL, c->r.reservation_uid, pending ? confirm_url : NULL,
+                            pending ? decline_url : NULL};
+  api_query(req, "booking_create", 21, params, on_created);
+  free(answers_text);
 }
 
 static void create_read(http_req_t *req) {
