@@ -24,7 +24,7 @@ static void on_created(void *data, const db_result_t *r) {
   api_respond_pg_extended(req, 201, PQgetvalue(r->res, 0, 0), (size_t)PQgetlength(r->res, 0, 0), extra);
 }
 
-int api_keys_create(http_req_t *req) {
+int api_keys_create_with(http_req_t *req, const char *stmt, int nlead, const char *const *lead) {
   if (api_body_object(req)) return 0;
   api_v_t v;
   api_v_init(&v, req, api_ctx(req)->body);
@@ -49,9 +49,20 @@ int api_keys_create(http_req_t *req) {
   crypto_sha256_hex(key, strlen(key), hash);
   snprintf(prefix, sizeof prefix, "%.8s", key);
   snprintf(last4, sizeof last4, "%s", key + strlen(key) - 4);
-  const char *params[6] = {api_ctx(req)->user_id_str, label, hash, prefix, last4, exp ? exp_utc : NULL};
-  api_query(req, "api_key_create", 6, params, on_created);
+  const char *params[API_KEYS_MAX_LEAD + 5];
+  for (int i = 0; i < nlead; i++) params[i] = lead[i];
+  params[nlead] = label;
+  params[nlead + 1] = hash;
+  params[nlead + 2] = prefix;
+  params[nlead + 3] = last4;
+  params[nlead + 4] = exp ? exp_utc : NULL;
+  api_query(req, stmt, nlead + 5, params, on_created);
   return 0;
+}
+
+int api_keys_create(http_req_t *req) {
+  const char *lead[1] = {api_ctx(req)->user_id_str};
+  return api_keys_create_with(req, "api_key_create", 1, lead);
 }
 
 static void on_list(void *data, const db_result_t *r) { api_respond_db(data, r, 200); }

@@ -162,7 +162,9 @@ static void on_login_lookup(void *data, const db_result_t *r) {
   flow_t *f = get_flow(req);
   if (api_db_failed(req, r)) return;
   const char *hash = crypto_password_dummy(); /* verify against something either way */
-  if (PQntuples(r->res) == 1) {
+  /* An account an organisation made has no password (NULL): it cannot log in, and is refused
+   * after the same work as an unknown e-mail or a wrong password. */
+  if (PQntuples(r->res) == 1 && !PQgetisnull(r->res, 0, 1)) {
     snprintf(api_ctx(req)->user_id_str, sizeof api_ctx(req)->user_id_str, "%s", PQgetvalue(r->res, 0, 0));
     f->stored_hash = arena_strdup(req->arena, PQgetvalue(r->res, 0, 1));
     hash = f->stored_hash;

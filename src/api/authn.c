@@ -23,6 +23,7 @@
 typedef struct {
   int64_t user_id;
   int64_t key_id;
+  int64_t key_org; /* an org API key's org, else 0 */
   int kind;
   uint64_t valid_until; /* loop ms: min(cached + TTL, credential expiry) */
 } cred_t;
@@ -41,6 +42,15 @@ static int match_user(const char *key, void *value, void *ctx) {
 }
 
 void api_authn_forget_user(app_t *app, int64_t user_id) { map_filter(state(app)->creds, match_user, &user_id); }
+
+static int match_org(const char *key, void *value, void *ctx) {
+  (void)key;
+  return ((cred_t *)value)->key_org == *(int64_t *)ctx;
+}
+
+void api_authn_forget_org(app_t *app, int64_t org_id) {
+  if (org_id) map_filter(state(app)->creds, match_org, &org_id);
+}
 
 static void on_auth_notify(void *data, const char *channel, const char *payload) {
   app_t *app = data;
@@ -107,17 +117,31 @@ static const char *credential(http_req_t *req, char *buf, size_t buflen, int *co
   return NULL;
 }
 
+/* An org key acts as an admin of its org and nothing else, never as the person who made it
+ * (ctx->user_id): only routes flagged API_ORG, which resolve the org themselves, take one. */
+static int org_key_refused(http_req_t *req) {
+  const api_ctx_t *ctx = api_ctx(req);
+  const api_handler_t *h = req->match.route->ctx;
+  if (!ctx->key_org_id || (!ctx->auth_next && (h->flags & API_ORG))) return 0;
+  api_error(req, 403, E_FORBIDDEN,
+            "this API key belongs to an organisation: it works only on that organisation's routes (/api/orgs/:id/...)");
+  return 1;
+}
+
 static void proceed(http_req_t *req) {
   api_ctx_t *ctx = api_ctx(req);
+  snprintf(ctx->user_id_str, sizeof ctx->user_id_str, "%" PRId64, ctx->user_id);
+  if (ctx->key_org_id) snprintf(ctx->key_org_str, sizeof ctx->key_org_str, "%" PRId64, ctx->key_org_id);
   if (ctx->auth_next) { /* api_authenticate: the public route was already rate-limited */
-    snprintf(ctx->user_id_str, sizeof ctx->user_id_str, "%" PRId64, ctx->user_id);
+    if (org_key_refused(req)) return;
     ctx->auth_next(req);
     return;
   }
   char key[40];
-  snprintf(key, sizeof key, "u:%" PRId64, ctx->user_id);
-  snprintf(ctx->user_id_str, sizeof ctx->user_id_str, "%" PRId64, ctx->user_id);
+  if (ctx->key_org_id) snprintf(key, sizeof key, "o:%" PRId64, ctx->key_org_id); /* the org's budget */
+  else snprintf(key, sizeof key, "u:%" PRId64, ctx->user_id);
   if (!api_rate_limit(req, key, api_app(req)->cfg->rate_limit_auth, 1)) return;
+  if (org_key_refused(req)) return;
   api_run_handler(req);
 }
 
@@ -140,6 +164,7 @@ static void on_auth(void *data, const db_result_t *r) {
   ctx->user_id = strtoll(PQgetvalue(r->res, 0, 0), NULL, 10);
   ctx->auth_kind = strcmp(PQgetvalue(r->res, 0, 1), "session") == 0 ? AUTH_SESSION : AUTH_API_KEY;
   ctx->api_key_id = PQgetisnull(r->res, 0, 2) ? 0 : strtoll(PQgetvalue(r->res, 0, 2), NULL, 10);
+  ctx->key_org_id = PQgetisnull(r->res, 0, 4) ? 0 : strtoll(PQgetvalue(r->res, 0, 4), NULL, 10);
   uint64_t now = uv_now(api_app(req)->loop);
   uint64_t until = now + CACHE_TTL_MS;
   if (!PQgetisnull(r->res, 0, 3)) {
@@ -149,6 +174,7 @@ static void on_auth(void *data, const db_result_t *r) {
   cred_t *c = map_put(state(api_app(req))->creds, ctx->cache_key, NULL);
   c->user_id = ctx->user_id;
   c->key_id = ctx->api_key_id;
+  c->key_org = ctx->key_org_id;
   c->kind = ctx->auth_kind;
   c->valid_until = until;
   proceed(req);
@@ -175,6 +201,7 @@ void api_auth_start(http_req_t *req) {
   if (c && c->valid_until > uv_now(app->loop)) {
     ctx->user_id = c->user_id;
     ctx->api_key_id = c->key_id;
+    ctx->key_org_id = c->key_org;
     ctx->auth_kind = c->kind;
     proceed(req);
     return;
@@ -185,7 +212,7 @@ void api_auth_start(http_req_t *req) {
 }
 
 static const api_stmt_t statements[] = {
-    {"auth", "SELECT user_id, kind, key_id, expires_in FROM api.auth($1, $2)", 0}, /* last_used_at only */
+    {"auth", "SELECT user_id, kind, key_id, expires_in, org_id FROM api.auth($1, $2)", 0}, /* last_used_at only */
     {NULL, NULL, 0},
 };
 

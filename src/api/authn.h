@@ -25,6 +25,8 @@ int api_authn_init(app_t *app) WARN_UNUSED;
 void api_authn_free(app_t *app);
 /* Forget cached credentials now (this instance), after logout, revoke, password change. */
 void api_authn_forget_user(app_t *app, int64_t user_id);
+/* Forget the cached org API keys of an org now (this instance), after a revoke or its deletion. */
+void api_authn_forget_org(app_t *app, int64_t org_id);
 void api_authn_register(void);
 
 #endif

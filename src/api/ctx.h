@@ -18,6 +18,8 @@ typedef struct {
   int64_t user_id;      /* 0 unless authenticated */
   int auth_kind;        /* AUTH_* */
   int64_t api_key_id;
+  int64_t key_org_id;   /* an org API key: the org it acts for (as an admin, and nothing else); else 0 */
+  char key_org_str[24]; /* key_org_id as text for query parameters, "" when 0 (api_key_org()) */
   char cred_hash[65];   /* hex SHA-256 of the presented credential */
   char cache_key[68];   /* "s:" or "k:" (cookie or header) + cred_hash */
   char client_ip[64];   /* for public rate limits and logs */
@@ -34,6 +36,12 @@ typedef struct {
 
 static inline api_ctx_t *api_ctx(http_req_t *req) { return req->ctx; }
 static inline app_t *api_app(http_req_t *req) { return req->app; }
+/* The org of the request's org API key as a query parameter: NULL (SQL NULL) for any other
+ * credential. */
+static inline const char *api_key_org(http_req_t *req) {
+  api_ctx_t *c = req->ctx;
+  return c && c->key_org_id ? c->key_org_str : NULL;
+}
 
 /* The context of a request: made (native dialect, client unknown) if it has none yet. */
 api_ctx_t *api_ctx_ensure(http_req_t *req);

@@ -20,6 +20,8 @@
 enum {
   API_PUBLIC = 1 << 0, /* no credential; per-IP limit */
   API_AUTH = 1 << 1,   /* credential required; per-user limit */
+  API_ORG = 1 << 2,    /* with API_AUTH: an org API key is accepted too (org routes, which check
+                          its org with api.org_role); every other route refuses one with 403 */
 };
 
 typedef int (*api_fn)(http_req_t *req);

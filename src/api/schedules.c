@@ -183,33 +183,38 @@ int schedules_list(http_req_t *req) {
 }
 
 
-static int save(http_req_t *req, const char *id, int create) {
-  if (api_body_object(req)) return 0;
+json_t *schedules_patch(http_req_t *req, api_v_t *v, int create) {
   json_t *body = api_ctx(req)->body;
-  api_v_t v;
-  api_v_init(&v, req, body);
+  api_v_init(v, req, body);
   json_t *p = json_object();
-  api_v_not_null(&v, "name");
-  api_v_not_null(&v, "timezone");
-  const char *name = api_v_line(&v, "name", create, 1, 200);
+  api_v_not_null(v, "name");
+  api_v_not_null(v, "timezone");
+  const char *name = api_v_line(v, "name", create, 1, 200);
   if (name) json_object_set_new(p, "name", json_string(name));
-  const char *tzname = api_v_str(&v, "timezone", 0, 1, 64);
-  if (tzname && !tz_get(tzname)) api_v_fail(&v, "timezone", "timezone must be an IANA time zone name");
+  const char *tzname = api_v_str(v, "timezone", 0, 1, 64);
+  if (tzname && !tz_get(tzname)) api_v_fail(v, "timezone", "timezone must be an IANA time zone name");
   else if (tzname) json_object_set_new(p, "timezone", json_string(tzname));
   int b;
-  if (api_v_bool(&v, "is_default", &b)) json_object_set_new(p, "is_default", json_boolean(b));
+  if (api_v_bool(v, "is_default", &b)) json_object_set_new(p, "is_default", json_boolean(b));
   json_t *rules = json_object_get(body, "rules"), *overrides = json_object_get(body, "overrides");
-  if (!v.failed && (rules || overrides)) {
+  if (!v->failed && (rules || overrides)) {
     sched_schedule_t s;
     const char *field;
     char msg[160];
-    if (schedule_parse(rules, overrides, NULL, &s, &field, msg, sizeof msg) != 0) api_v_fail(&v, field, "%s", msg);
+    if (schedule_parse(rules, overrides, NULL, &s, &field, msg, sizeof msg) != 0) api_v_fail(v, field, "%s", msg);
     else {
       if (rules) json_object_set_new(p, "rules", schedule_rules_json(&s));
       if (overrides) json_object_set_new(p, "overrides", schedule_overrides_json(&s));
     }
     sched_schedule_free(&s);
   }
+  return p;
+}
+
+static int save(http_req_t *req, const char *id, int create) {
+  if (api_body_object(req)) return 0;
+  api_v_t v;
+  json_t *p = schedules_patch(req, &v, create);
   return api_save_patch(req, &v, p, "schedule_save", 1, id, create ? on_created : on_json);
 }
 

@@ -14,6 +14,12 @@ int schedules_get(http_req_t *req);
 int schedules_update(http_req_t *req);
 int schedules_delete(http_req_t *req);
 
+/* The validated patch of a schedule write from the request's parsed body (api_body_object
+ * first): name (required when create), timezone, is_default, rules and overrides normalised.
+ * Failures are kept in v (initialised here); the patch is a new reference either way. */
+struct api_v_s;
+json_t *schedules_patch(http_req_t *req, struct api_v_s *v, int create);
+
 /* Parses rules [{day, start "HH:MM", end "HH:MM"|"24:00"}] and overrides [{date, start, end} |
  * {date, unavailable: true}] into out (out->overrides is malloc'd: sched_schedule_free).
  * Overlapping or touching intervals are merged. Returns 0, or -1 with the field ("rules" or
