@@ -21,7 +21,7 @@ def builtin_migrations():
 
 def applied(db):
     return db.sql("SELECT version::text, name, checksum::text, applied_at::text "
-                  "FROM schema_migrations ORDER BY version")
+                  "FROM schema_migrations ORDER BY schema_migrations.version")  # numerically: 10 after 9
 
 
 def assert_ok(r):
