@@ -11,6 +11,7 @@
 #include "../core/log.h"
 #include "../core/timeutil.h"
 #include "../sched/slots.h"
+#include "../sched/team.h"
 #include "query.h"
 #include "validate.h"
 
@@ -89,25 +90,26 @@ static json_t *rfc3339_in(const tz_t *tz, int64_t t) {
 
 /* Is `start` (with `seats`) bookable per the engine? busy_only: only conflicts with busy time
  * count (a host confirming a request). invitee_tz formats the next free slots. */
-static void decide(inputs_t *in, int64_t start, int seats, int busy_only, const char *invitee_tz, decision_t *d) {
-  memset(d, 0, sizeof *d);
-  sched_event_t *e = &in->event;
-  d->end = start + e->duration;
-  int reason = SLOT_OUTSIDE_HOURS, seats_left = 0;
+/* The engine's reason (SLOT_*) for one start on one host's inputs, with its seats left. */
+static int judge(const sched_schedule_t *sc, const sched_event_t *e, sched_busy_t *busy, size_t nbusy, int64_t start,
+                 int busy_only, int *seats_left) {
+  int reason = SLOT_OUTSIDE_HOURS;
   int64_t ref = 0;
-  if (busy_only) {
-    reason = sched_conflict(e, in->schedule.tz, in->busy, in->nbusy, start, &seats_left, &ref);
-  } else {
-    sched_slots_t one;
-    sched_compute(&in->schedule, e, in->busy, in->nbusy, (int64_t)time(NULL), start, start + 1, 1, &one);
-    for (size_t i = 0; i < one.n; i++)
-      if (one.v[i].start == start) {
-        reason = one.v[i].reason;
-        seats_left = one.v[i].seats_left;
-      }
-    sched_slots_free(&one);
-  }
-  if (reason == SLOT_FREE && seats_left < seats) reason = SLOT_NO_SEATS;
+  *seats_left = 0;
+  if (busy_only) return sched_conflict(e, sc->tz, busy, nbusy, start, seats_left, &ref);
+  sched_slots_t one;
+  sched_compute(sc, e, busy, nbusy, (int64_t)time(NULL), start, start + 1, 1, &one);
+  for (size_t i = 0; i < one.n; i++)
+    if (one.v[i].start == start) {
+      reason = one.v[i].reason;
+      *seats_left = one.v[i].seats_left;
+    }
+  sched_slots_free(&one);
+  return reason;
+}
+
+/* The verdict and message of a reason (next slots are the caller's). */
+static void verdict_of(int reason, int seats_left, decision_t *d) {
   switch (reason) {
     case SLOT_FREE: d->verdict = DECIDE_OK; break;
     case SLOT_OUTSIDE_HOURS:
@@ -133,6 +135,16 @@ static void decide(inputs_t *in, int64_t start, int seats, int busy_only, const 
       break;
     default: d->verdict = DECIDE_TAKEN; d->why = "time slot taken";
   }
+}
+
+static void decide(inputs_t *in, int64_t start, int seats, int busy_only, const char *invitee_tz, decision_t *d) {
+  memset(d, 0, sizeof *d);
+  sched_event_t *e = &in->event;
+  d->end = start + e->duration;
+  int seats_left;
+  int reason = judge(&in->schedule, e, in->busy, in->nbusy, start, busy_only, &seats_left);
+  if (reason == SLOT_FREE && seats_left < seats) reason = SLOT_NO_SEATS;
+  verdict_of(reason, seats_left, d);
   if (d->verdict == DECIDE_TAKEN && !busy_only) { /* up to three next free slots */
     const tz_t *itz = tz_get(invitee_tz);
     if (!itz) itz = tz_get("UTC");
@@ -157,6 +169,92 @@ static void refuse(http_req_t *req, const book_presenter_t *p, decision_t *d) {
   if (f.next_slots != d->next) json_decref(f.next_slots);
   json_decref(d->next);
   d->next = NULL;
+}
+
+/* ------------------------------------------------------------------ organisation event types */
+
+/* The team slots (union or intersection, team.h) of [from, to), narrowed to a host index (or -1)
+ * and to a party size. */
+static void team_slots(inputs_t *in, int64_t from, int64_t to, int host, int seats, sched_team_slots_t *out) {
+  sched_slots_t *per = xcalloc(in->nhosts ? in->nhosts : 1, sizeof *per);
+  int64_t now = (int64_t)time(NULL);
+  for (size_t i = 0; i < in->nhosts; i++) {
+    inputs_host_t *h = &in->hosts[i];
+    sched_compute(&h->schedule, &in->event, h->busy, h->nbusy, now, from, to, 0, &per[i]);
+  }
+  if (in->team == TEAM_COLLECTIVE) sched_team_intersect(per, in->nhosts, out);
+  else sched_team_union(per, in->nhosts, out);
+  for (size_t i = 0; i < in->nhosts; i++) sched_slots_free(&per[i]);
+  free(per);
+  if (host >= 0) sched_team_keep_host(out, host);
+  if (seats > 1) sched_team_keep_seats(out, seats);
+}
+
+/* Is `start` bookable on an org type, and by whom? Round robin: the requested host (index
+ * `want`, or -1 for any) or the one sched_rr_pick chooses among the free ones (never the host
+ * index `skip`: a reassignment's current host), in chosen[0];
+ * collective: every host must be free (chosen = all). *nchosen = 0 unless DECIDE_OK. */
+static void decide_team(inputs_t *in, int64_t start, int seats, int want, int skip, const char *invitee_tz,
+                        decision_t *d, int *chosen, size_t *nchosen) {
+  memset(d, 0, sizeof *d);
+  *nchosen = 0;
+  d->end = start + in->event.duration;
+  size_t n = in->nhosts;
+  sched_rr_candidate_t *cand = xcalloc(n ? n : 1, sizeof *cand);
+  int *idx = xcalloc(n ? n : 1, sizeof *idx);
+  size_t ncand = 0;
+  int any_taken = 0, first_reason = SLOT_OUTSIDE_HOURS, first_left = 0;
+  for (size_t i = 0; i < n; i++) {
+    inputs_host_t *h = &in->hosts[i];
+    int left;
+    int reason = judge(&h->schedule, &in->event, h->busy, h->nbusy, start, 0, &left);
+    if (reason == SLOT_FREE && left < seats) reason = SLOT_NO_SEATS;
+    if (i == 0 || (first_reason != SLOT_FREE && reason != SLOT_OUTSIDE_HOURS)) {
+      first_reason = reason;
+      first_left = left;
+    }
+    if (reason != SLOT_FREE) {
+      any_taken |= reason != SLOT_OUTSIDE_HOURS && reason != SLOT_NOTICE && reason != SLOT_HORIZON;
+      continue;
+    }
+    if ((want >= 0 && (int)i != want) || (int)i == skip) continue;
+    cand[ncand] = (sched_rr_candidate_t){.user_id = h->host_id, .recent_count = h->recent,
+                                         .last_assigned = h->last_assigned, .priority = h->priority,
+                                         .weight = h->weight,
+                                         .partly_filled = in->event.seats > 1 && left < in->event.seats && left > 0};
+    idx[ncand++] = (int)i;
+  }
+  if (in->team == TEAM_COLLECTIVE && ncand == n && n > 0) {
+    for (size_t i = 0; i < n; i++) chosen[i] = (int)i;
+    *nchosen = n;
+  } else if (in->team == TEAM_ROUND_ROBIN && ncand > 0) {
+    chosen[0] = idx[sched_rr_pick(cand, ncand)];
+    *nchosen = 1;
+  }
+  free(cand);
+  free(idx);
+  if (*nchosen) {
+    d->verdict = DECIDE_OK;
+    return;
+  }
+  if (n == 0) first_reason = SLOT_OUTSIDE_HOURS;
+  else if (any_taken || want >= 0) first_reason = first_reason == SLOT_NO_SEATS ? SLOT_NO_SEATS : SLOT_BOOKED;
+  verdict_of(first_reason, first_left, d);
+  if (d->verdict == DECIDE_OK) { /* free for someone, not for the requested host / every host */
+    d->verdict = DECIDE_TAKEN;
+    d->why = want >= 0 ? "the requested host is not free at this time" : "time slot taken";
+  }
+  if (d->verdict == DECIDE_TAKEN) {
+    const tz_t *itz = tz_get(invitee_tz);
+    if (!itz) itz = tz_get("UTC");
+    sched_team_slots_t next;
+    team_slots(in, start + 1, start + BOOK_NEXT_WINDOW, want, seats, &next);
+    d->next = json_array();
+    for (size_t i = 0; i < next.n && json_array_size(d->next) < 3; i++)
+      json_array_append_new(d->next, json_pack("{s:o, s:o}", "start", rfc3339_in(itz, next.v[i].start), "end",
+                                               rfc3339_in(itz, next.v[i].end)));
+    sched_team_slots_free(&next);
+  }
 }
 
 /* ------------------------------------------------------------------ create */
@@ -268,8 +366,29 @@ static void on_create_inputs(http_req_t *req, inputs_t *got, const db_result_t *
     fail_simple(req, c->p, 400, "seats exceeds the event type's capacity", "seats");
     return;
   }
+  int want = -1; /* the requested host's index (org types), -1: any */
+  if (c->r.preferred_host) {
+    for (size_t i = 0; i < in.nhosts; i++)
+      if (in.hosts[i].host_id == c->r.preferred_host) want = (int)i;
+    if (in.team ? want < 0 : c->r.preferred_host != in.host_id) {
+      inputs_free(&in);
+      json_decref(answers);
+      fail_simple(req, c->p, 400, "host_id is not a host of this event type", "host_id");
+      return;
+    }
+  }
+  if (in.team && c->r.reservation_uid) {
+    inputs_free(&in);
+    json_decref(answers);
+    fail_simple(req, c->p, 400, "holds are not supported for organisation event types", "reservation_uid");
+    return;
+  }
   decision_t d;
-  decide(&in, c->r.start, c->r.seats, 0, c->r.timezone, &d);
+  int *chosen = xcalloc(in.nhosts ? in.nhosts : 1, sizeof *chosen);
+  size_t nchosen = 0;
+  if (in.team) decide_team(&in, c->r.start, c->r.seats, want, -1, c->r.timezone, &d, chosen, &nchosen);
+  else decide(&in, c->r.start, c->r.seats, 0, c->r.timezone, &d);
+  if (d.verdict != DECIDE_OK) free(chosen);
   if (d.verdict == DECIDE_TAKEN && !c->wide) {
     /* The first read covers only the requested time; a refusal reads two weeks to offer the
      * next free slots (and decides again on that fresh data). */
@@ -292,6 +411,22 @@ static void on_create_inputs(http_req_t *req, inputs_t *got, const db_result_t *
   crypto_sha256_hex(c->cancel_token, 64, ch);
   crypto_sha256_hex(c->reschedule_token, 64, rh);
   char host[24], version[24], et[24], start[24], end[24], seats[16];
+  buf_t hosts = BUF_INIT, versions = BUF_INIT; /* a collective booking's hosts and their versions */
+  if (in.team == TEAM_ROUND_ROBIN) {
+    in.host_id = in.hosts[chosen[0]].host_id;
+    in.version = in.hosts[chosen[0]].version;
+  } else if (in.team == TEAM_COLLECTIVE) {
+    buf_putc(&hosts, '{');
+    buf_putc(&versions, '{');
+    for (size_t i = 0; i < nchosen; i++) { /* ascending ids: the configuration's order */
+      buf_printf(&hosts, "%s%" PRId64, i ? "," : "", in.hosts[chosen[i]].host_id);
+      buf_printf(&versions, "%s%" PRId64, i ? "," : "", in.hosts[chosen[i]].version);
+    }
+    buf_putc(&hosts, '}');
+    buf_putc(&versions, '}');
+  }
+  free(chosen);
+  int collective = in.team == TEAM_COLLECTIVE;
   snprintf(host, sizeof host, "%" PRId64, in.host_id);
   snprintf(version, sizeof version, "%" PRId64, in.version);
   snprintf(et, sizeof et, "%" PRId64, in.event.id);
@@ -309,11 +444,13 @@ static void on_create_inputs(http_req_t *req, inputs_t *got, const db_result_t *
     snprintf(confirm_url, sizeof confirm_url, "%s/api/bookings/%s/confirm", base, c->confirm_token);
     snprintf(decline_url, sizeof decline_url, "%s/api/bookings/%s/decline", base, c->confirm_token);
   }
-  const char *params[21] = {host, version, et, start, end, pending ? "pending" : "confirmed", seats, seated,
-                            c->r.name, c->r.email, c->r.timezone, c->r.notes, c->r.phone, answers_text, num, ch, rh,
-                            pending ? fh : NULL, c->r.reservation_uid, pending ? confirm_url : NULL,
-                            pending ? decline_url : NULL};
-  api_query(req, "booking_create", 21, params, on_created);
+  const char *params[21] = {collective ? hosts.data : host, collective ? versions.data : version, et, start, end,
+                            pending ? "pending" : "confirmed", seats, seated, c->r.name, c->r.email, c->r.timezone,
+                            c->r.notes, c->r.phone, answers_text, num, ch, rh, pending ? fh : NULL,
+                            c->r.reservation_uid, pending ? confirm_url : NULL, pending ? decline_url : NULL};
+  api_query(req, collective ? "booking_create_team" : "booking_create", 21, params, on_created);
+  buf_free(&hosts);
+  buf_free(&versions);
   free(answers_text);
 }
 
@@ -452,6 +589,117 @@ void book_change(http_req_t *req, const book_change_t *c, const book_presenter_t
   }
 }
 
+/* ------------------------------------------------------------------ reassignment */
+
+typedef struct {
+  book_reassign_t r;
+  const book_presenter_t *p;
+  int attempts;
+  int64_t event_type, start, host; /* the booking's, from booking_reassign_info */
+  int seats;
+  char tz[64];
+} reassign_t;
+
+static void reassign_read(http_req_t *req);
+
+static void on_reassigned(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  reassign_t *t = api_ctx(req)->core;
+  api_write_t w;
+  switch (written(req, t->p, r, &t->attempts, &w)) {
+    case 1: reassign_read(req);
+    /* fall through */
+    case -1: return;
+  }
+  book_result_t res = {w.body, w.len, NULL, NULL, "reassign"};
+  t->p->done(req, &res);
+}
+
+static void on_reassign_inputs(http_req_t *req, inputs_t *got, const db_result_t *err) {
+  reassign_t *t = api_ctx(req)->core;
+  if (!got) {
+    inputs_failed(req, t->p, err);
+    return;
+  }
+  inputs_t in = *got;
+  if (in.team != TEAM_ROUND_ROBIN) {
+    inputs_free(&in);
+    fail_simple(req, t->p, 409, "only bookings of round-robin event types can be reassigned", NULL);
+    return;
+  }
+  int want = -1, current = -1;
+  for (size_t i = 0; i < in.nhosts; i++) {
+    if (in.hosts[i].host_id == t->r.host) want = (int)i;
+    if (in.hosts[i].host_id == t->host) current = (int)i;
+  }
+  if (t->r.host && (want < 0 || t->r.host == t->host)) {
+    inputs_free(&in);
+    fail_simple(req, t->p, 400,
+                want < 0 ? "host_id is not a host of this event type" : "host_id already hosts this booking", "host_id");
+    return;
+  }
+  decision_t d;
+  int chosen[1] = {0};
+  int *pick = xcalloc(in.nhosts ? in.nhosts : 1, sizeof *pick);
+  size_t n = 0;
+  decide_team(&in, t->start, t->seats, want, current, t->tz, &d, pick, &n);
+  chosen[0] = pick[0];
+  free(pick);
+  json_decref(d.next); /* a reassignment keeps the time: no other times to offer */
+  d.next = NULL;
+  if (d.verdict != DECIDE_OK) {
+    inputs_free(&in);
+    fail_simple(req, t->p, 409, t->r.host ? "the requested host is not free at this time" : "no other host is free at this time",
+                NULL);
+    return;
+  }
+  char id[24], host[24], version[24], old[24];
+  snprintf(id, sizeof id, "%" PRId64, t->r.booking_id);
+  snprintf(host, sizeof host, "%" PRId64, in.hosts[chosen[0]].host_id);
+  snprintf(version, sizeof version, "%" PRId64, in.hosts[chosen[0]].version);
+  snprintf(old, sizeof old, "%" PRId64, t->host);
+  inputs_free(&in);
+  const char *params[4] = {id, host, version, old};
+  api_query(req, "booking_reassign", 4, params, on_reassigned);
+}
+
+static void on_reassign_info(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  reassign_t *t = api_ctx(req)->core;
+  if (db_failed(req, t->p, r)) return;
+  const PGresult *res = r->res;
+  if (PQntuples(res) < 1 || PQnfields(res) < 5) {
+    fail_simple(req, t->p, 500, "internal error", NULL);
+    return;
+  }
+  t->event_type = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+  t->start = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+  t->host = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+  t->seats = (int)strtol(PQgetvalue(res, 0, 3), NULL, 10);
+  snprintf(t->tz, sizeof t->tz, "%s", PQgetvalue(res, 0, 4));
+  inputs_query_t q = {.event_type_id = t->event_type, .include_secret = 1, .from = t->start, .to = t->start + 1,
+                      .exclude_booking = t->r.booking_id, .fresh = t->attempts > 0};
+  inputs_fetch(req, &q, on_reassign_inputs);
+}
+
+static void reassign_read(http_req_t *req) {
+  reassign_t *t = api_ctx(req)->core;
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, t->r.booking_id);
+  const char *params[3] = {id, t->r.user, t->r.key_org};
+  api_query(req, "booking_reassign_info", 3, params, on_reassign_info);
+}
+
+void book_reassign(http_req_t *req, const book_reassign_t *r, const book_presenter_t *p) {
+  reassign_t *t = arena_calloc(req->arena, sizeof *t);
+  t->r = *r;
+  t->r.user = arena_dup(req, r->user);
+  t->r.key_org = arena_dup(req, r->key_org);
+  t->p = p;
+  api_ctx(req)->core = t;
+  reassign_read(req);
+}
+
 /* ------------------------------------------------------------------ holds */
 
 typedef struct {
@@ -482,6 +730,11 @@ static void on_hold_inputs(http_req_t *req, inputs_t *got, const db_result_t *er
     return;
   }
   inputs_t in = *got; /* ours to free */
+  if (in.team) { /* a hold would have to pick its host(s) now: not offered */
+    inputs_free(&in);
+    fail_simple(req, h->p, 400, "holds are not supported for organisation event types", "event_type_id");
+    return;
+  }
   if (h->h.minutes && api_ctx(req)->user_id != in.host_id) {
     inputs_free(&in);
     api_failure_t f = {.status = 403, .code = E_FORBIDDEN, .message = "only the host may choose a reservation's length",

@@ -70,6 +70,16 @@ typedef struct {
 } book_change_t;
 void book_change(http_req_t *req, const book_change_t *c, const book_presenter_t *p);
 
+/* Moves a round-robin booking (of an organisation event type) to another of its hosts: `host`,
+ * or (0) the one the assignment rules pick among the others, if free at the booking's time.
+ * user / key_org: the caller (an admin of the org, one of its keys, or the booking's host). */
+typedef struct {
+  int64_t booking_id;
+  int64_t host;
+  const char *user, *key_org;
+} book_reassign_t;
+void book_reassign(http_req_t *req, const book_reassign_t *r, const book_presenter_t *p);
+
 /* A hold on a slot. minutes 0: the default; another length only for the event type's host
  * (the caller must have authenticated: api_ctx(req)->user_id). A client (the signed-in user, else
  * the client IP) holds at most SLOTD_HOLDS_PER_HOST live slots of one host and

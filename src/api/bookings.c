@@ -5,6 +5,7 @@
 
 #include "../core/timeutil.h"
 #include "book.h"
+#include "orgs.h"
 #include "query.h"
 #include "respond.h"
 #include "schedules.h"
@@ -32,6 +33,9 @@ static int parse_booking(http_req_t *req, book_request_t *b) {
   long long seats = 1;
   api_v_int(&v, "seats", 1, 1000, 0, NULL, &seats);
   b->seats = (int)seats;
+  long long host = 0; /* an org type's host to book with (round robin), else the rules pick */
+  api_v_int(&v, "host_id", 1, INT64_MAX / 2, 0, NULL, &host);
+  b->preferred_host = host;
   b->reservation_uid = api_v_str(&v, "reservation_uid", 0, 36, 36);
   if (b->reservation_uid && !api_valid_uuid(b->reservation_uid))
     api_v_fail(&v, "reservation_uid", "reservation_uid must be a reservation's uid");
@@ -76,32 +80,60 @@ static void on_list(void *data, const db_result_t *r) {
   api_respond_list(req, r, api_ctx(req)->flow);
 }
 
+/* The list filters of /api/bookings (and the org's list): status, from, to, event_type_id and
+ * the page. 0, or -1 after failing v. */
+typedef struct {
+  const char *status, *et;
+  char from_s[32], to_s[32];
+  api_page_t *page;
+} list_filters_t;
+
+static int parse_filters(http_req_t *req, api_v_t *v, list_filters_t *f) {
+  f->status = api_query_param(req, "status");
+  const char *from = api_query_param(req, "from"), *to = api_query_param(req, "to");
+  f->et = api_query_param(req, "event_type_id");
+  f->page = arena_calloc(req->arena, sizeof *f->page);
+  const char *status = f->status;
+  if (status && strcmp(status, "pending") && strcmp(status, "confirmed") && strcmp(status, "cancelled") &&
+      strcmp(status, "declined"))
+    api_v_fail(v, "status", "status must be pending, confirmed, cancelled or declined");
+  int64_t t, day;
+  /* from/to: RFC 3339 instants, or dates (UTC midnight) */
+  if (from && time_parse_rfc3339(from, &t) == 0) time_format_utc(t, f->from_s, sizeof f->from_s);
+  else if (from && parse_date(from, &day) == 0) time_format_utc(day * 86400, f->from_s, sizeof f->from_s);
+  else if (from) api_v_fail(v, "from", "from must be YYYY-MM-DD or an RFC 3339 date-time");
+  if (to && time_parse_rfc3339(to, &t) == 0) time_format_utc(t, f->to_s, sizeof f->to_s);
+  else if (to && parse_date(to, &day) == 0) time_format_utc((day + 1) * 86400, f->to_s, sizeof f->to_s);
+  else if (to) api_v_fail(v, "to", "to must be YYYY-MM-DD or an RFC 3339 date-time");
+  if (f->et && !api_parse_id(f->et)) api_v_fail(v, "event_type_id", "event_type_id must be a positive integer");
+  api_page_parse(v, 50, 200, f->page);
+  api_ctx(req)->flow = f->page;
+  return v->failed ? -1 : 0;
+}
+
 int bookings_list(http_req_t *req) {
   api_v_t v;
   api_v_init(&v, req, NULL);
-  const char *status = api_query_param(req, "status");
-  const char *from = api_query_param(req, "from"), *to = api_query_param(req, "to");
-  const char *et = api_query_param(req, "event_type_id");
-  api_page_t *page = arena_calloc(req->arena, sizeof *page);
-  if (status && strcmp(status, "pending") && strcmp(status, "confirmed") && strcmp(status, "cancelled") &&
-      strcmp(status, "declined"))
-    api_v_fail(&v, "status", "status must be pending, confirmed, cancelled or declined");
-  char from_s[32] = "", to_s[32] = "";
-  int64_t t, day;
-  /* from/to: RFC 3339 instants, or dates (UTC midnight) */
-  if (from && time_parse_rfc3339(from, &t) == 0) time_format_utc(t, from_s, sizeof from_s);
-  else if (from && parse_date(from, &day) == 0) time_format_utc(day * 86400, from_s, sizeof from_s);
-  else if (from) api_v_fail(&v, "from", "from must be YYYY-MM-DD or an RFC 3339 date-time");
-  if (to && time_parse_rfc3339(to, &t) == 0) time_format_utc(t, to_s, sizeof to_s);
-  else if (to && parse_date(to, &day) == 0) time_format_utc((day + 1) * 86400, to_s, sizeof to_s);
-  else if (to) api_v_fail(&v, "to", "to must be YYYY-MM-DD or an RFC 3339 date-time");
-  if (et && !api_parse_id(et)) api_v_fail(&v, "event_type_id", "event_type_id must be a positive integer");
-  api_page_parse(&v, 50, 200, page);
-  if (v.failed) return api_v_respond(&v);
-  api_ctx(req)->flow = page;
-  const char *params[7] = {api_ctx(req)->user_id_str, status, from_s[0] ? from_s : NULL, to_s[0] ? to_s : NULL,
-                           et, page->limit_s, page->offset_s};
+  list_filters_t f = {0};
+  if (parse_filters(req, &v, &f)) return api_v_respond(&v);
+  const char *params[7] = {api_ctx(req)->user_id_str, f.status, f.from_s[0] ? f.from_s : NULL,
+                           f.to_s[0] ? f.to_s : NULL, f.et, f.page->limit_s, f.page->offset_s};
   api_query(req, "bookings_list", 7, params, on_list);
+  return 0;
+}
+
+int org_bookings_list(http_req_t *req) {
+  org_params_t op;
+  if (org_params(req, &op)) return 0;
+  api_v_t v;
+  api_v_init(&v, req, NULL);
+  list_filters_t f = {0};
+  const char *host = api_query_param(req, "host_id");
+  if (host && !api_parse_id(host)) api_v_fail(&v, "host_id", "host_id must be a user id");
+  if (parse_filters(req, &v, &f)) return api_v_respond(&v);
+  const char *rest[7] = {host, f.status, f.from_s[0] ? f.from_s : NULL, f.to_s[0] ? f.to_s : NULL, f.et,
+                         f.page->limit_s, f.page->offset_s};
+  org_query(req, "org_bookings_list", &op, 7, rest, org_on_list);
   return 0;
 }
 
@@ -112,6 +144,24 @@ int bookings_get(http_req_t *req) {
   if (!id) return 0;
   const char *params[2] = {api_ctx(req)->user_id_str, id};
   api_query(req, "booking_get_for_host", 2, params, on_get);
+  return 0;
+}
+
+/* POST /api/bookings/:id/reassign {host_id?}: an org's admins, its keys, or the host. */
+int bookings_reassign(http_req_t *req) {
+  const char *id = api_id_param(req, "id", "booking not found");
+  if (!id) return 0;
+  book_reassign_t r = {.booking_id = api_parse_id(id), .user = api_ctx(req)->user_id_str, .key_org = api_key_org(req)};
+  if (req->body.len) {
+    if (api_body_object(req)) return 0;
+    api_v_t v;
+    api_v_init(&v, req, api_ctx(req)->body);
+    long long host = 0;
+    api_v_int(&v, "host_id", 1, INT64_MAX / 2, 0, NULL, &host);
+    if (v.failed) return api_v_respond(&v);
+    r.host = host;
+  }
+  book_reassign(req, &r, &book_native_changed);
   return 0;
 }
 

@@ -9,6 +9,10 @@
 int bookings_create(http_req_t *req);       /* POST /api/book/:slug/:event_slug */
 int bookings_create_by_id(http_req_t *req); /* POST /api/event-types/:id/book */
 int bookings_list(http_req_t *req);
+/* GET /api/orgs/:id/bookings: the org's bookings for its owners, admins and keys (issue 12). */
+int org_bookings_list(http_req_t *req);
+/* POST /api/bookings/:id/reassign: a round-robin booking to another of its hosts. */
+int bookings_reassign(http_req_t *req);
 int bookings_get(http_req_t *req);
 int bookings_cancel(http_req_t *req);
 int bookings_decline(http_req_t *req);

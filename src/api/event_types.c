@@ -90,13 +90,9 @@ static json_t *check_questions(api_v_t *v, json_t *arr) {
   return out;
 }
 
-/* Validates the body into a patch of given fields; create requires name. NULL after responding. */
-static json_t *validate(http_req_t *req, int create) {
-  if (api_body_object(req)) return NULL;
-  json_t *body = api_ctx(req)->body;
-  api_v_t v;
-  api_v_init(&v, req, body);
-  json_t *p = json_object();
+void event_type_fields(api_v_t *vp, json_t *p, int create) {
+  api_v_t v = *vp; /* the checks below were written against a local; copied back at the end */
+  json_t *body = v.obj;
   const char *s;
   long long n;
   int null, present, b;
@@ -153,6 +149,16 @@ static json_t *validate(http_req_t *req, int create) {
     json_object_set_new(p, "limit_per_day", null ? json_null() : json_integer(n));
   if (api_v_int(&v, "limit_per_week", 1, 5000, 1, &null, &n) || null)
     json_object_set_new(p, "limit_per_week", null ? json_null() : json_integer(n));
+  *vp = v;
+}
+
+/* Validates the body into a patch of given fields; create requires name. NULL after responding. */
+static json_t *validate(http_req_t *req, int create) {
+  if (api_body_object(req)) return NULL;
+  api_v_t v;
+  api_v_init(&v, req, api_ctx(req)->body);
+  json_t *p = json_object();
+  event_type_fields(&v, p, create);
   if (v.failed) {
     json_decref(p);
     api_v_respond(&v);

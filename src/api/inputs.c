@@ -11,15 +11,18 @@
 #include "ctx.h"
 #include "query.h"
 
-static const char *text(const PGresult *res, const char *col) {
+static const char *text_at(const PGresult *res, int row, const char *col) {
   int k = PQfnumber(res, col);
-  return k < 0 || PQgetisnull(res, 0, k) ? NULL : PQgetvalue(res, 0, k);
+  return k < 0 || PQgetisnull(res, row, k) ? NULL : PQgetvalue(res, row, k);
 }
 
-static int64_t num(const PGresult *res, const char *col) {
-  const char *s = text(res, col);
+static int64_t num_at(const PGresult *res, int row, const char *col) {
+  const char *s = text_at(res, row, col);
   return s ? strtoll(s, NULL, 10) : 0;
 }
+
+static const char *text(const PGresult *res, const char *col) { return text_at(res, 0, col); }
+static int64_t num(const PGresult *res, const char *col) { return num_at(res, 0, col); }
 
 /* Elements of an integer array's text "{1,2,3}" (NULL or "{}": none). */
 static size_t array_len(const char *s) {
@@ -43,9 +46,9 @@ static size_t array_get(const char *s, int64_t *out, size_t n) {
   return k;
 }
 
-/* An integer array column, malloc'd (free it), with its length; NULL if malformed. */
-static int64_t *int_array(const PGresult *res, const char *col, size_t *n) {
-  const char *arr = text(res, col);
+/* An integer array column of a row, malloc'd (free it), with its length; NULL if malformed. */
+static int64_t *int_array_at(const PGresult *res, int row, const char *col, size_t *n) {
+  const char *arr = text_at(res, row, col);
   *n = array_len(arr);
   int64_t *v = xcalloc(*n ? *n : 1, sizeof *v);
   if (array_get(arr, v, *n) != *n) {
@@ -54,6 +57,8 @@ static int64_t *int_array(const PGresult *res, const char *col, size_t *n) {
   }
   return v;
 }
+
+static int64_t *int_array(const PGresult *res, const char *col, size_t *n) { return int_array_at(res, 0, col, n); }
 
 static int flag(const PGresult *res, const char *col) {
   const char *v = text(res, col);
@@ -66,6 +71,13 @@ void inputs_reach_params(char reach[2][24]) {
 }
 
 void inputs_free(inputs_t *in) {
+  for (size_t i = 0; i < in->nhosts; i++) {
+    free(in->hosts[i].busy);
+    free(in->hosts[i].schedule.overrides);
+  }
+  free(in->hosts);
+  in->hosts = NULL;
+  in->nhosts = 0;
   free(in->busy);
   in->busy = NULL;
   in->nbusy = 0;
@@ -74,14 +86,14 @@ void inputs_free(inputs_t *in) {
   in->schedule.noverrides = 0;
 }
 
-static int decode_schedule(const PGresult *res, sched_schedule_t *s) {
+static int decode_schedule_at(const PGresult *res, int row, sched_schedule_t *s) {
   memset(s, 0, sizeof *s);
-  const char *zone = text(res, "schedule_timezone");
+  const char *zone = text_at(res, row, "schedule_timezone");
   s->tz = tz_get(zone ? zone : "UTC"); /* no schedule: nothing is open */
   if (!s->tz) return -1;
   if (!zone) return 0;
   size_t n;
-  int64_t *v = int_array(res, "week_spans", &n);
+  int64_t *v = int_array_at(res, row, "week_spans", &n);
   if (!v || n % 3) {
     free(v);
     return -1;
@@ -91,7 +103,7 @@ static int decode_schedule(const PGresult *res, sched_schedule_t *s) {
     sched_add_span(s->week[v[i]], &s->nweek[v[i]], (int16_t)v[i + 1], (int16_t)v[i + 2]);
   }
   free(v);
-  v = int_array(res, "override_spans", &n);
+  v = int_array_at(res, row, "override_spans", &n);
   if (!v || n % 3) {
     free(v);
     return -1;
@@ -108,6 +120,8 @@ static int decode_schedule(const PGresult *res, sched_schedule_t *s) {
   free(v);
   return 0;
 }
+
+static int decode_schedule(const PGresult *res, sched_schedule_t *s) { return decode_schedule_at(res, 0, s); }
 
 /* Busy time: parallel arrays of one length, by column name. The buffer columns are optional
  * (the configuration cache supplies buffers by event type instead). */
@@ -131,8 +145,10 @@ static void set_busy(sched_busy_t *b, size_t field, int64_t v) {
   }
 }
 
-/* The row order of engine_busy's "busy" as set_busy fields (no buffers: the cache has them). */
+/* The row order of engine_busy's "busy" as set_busy fields (no buffers: the cache has them),
+ * and of engine_team_busy's (buffers included). */
 static const size_t busy_field[7] = {0, 1, 4, 5, 6, 7, 8};
+static const size_t team_busy_field[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
 
 static int decode_busy(const PGresult *res, inputs_t *in) {
   size_t n = array_len(text(res, "busy_start"));
@@ -152,30 +168,25 @@ static int decode_busy(const PGresult *res, inputs_t *in) {
   return 0;
 }
 
-/* Busy time as one two-dimensional array column "busy": {{start,end,event type,ref,seats,kind,
- * pending},...}, or NULL for none (engine_busy). */
-enum { BUSY_ROW = 7 };
-
-static int decode_busy_rows(const PGresult *res, inputs_t *in) {
-  const char *arr = text(res, "busy");
+/* Busy time as one two-dimensional array column: {{...},...} rows of `width` numbers, number k
+ * of a row going to set_busy field fields[k]; NULL for none. */
+static int decode_busy_rows(const char *arr, const size_t *fields, size_t width, sched_busy_t **out, size_t *nout) {
   size_t n = array_len(arr); /* numbers in all rows: commas + 1 */
-  if (n % BUSY_ROW) return -1;
-  in->nbusy = n / BUSY_ROW;
-  in->busy = xcalloc(in->nbusy ? in->nbusy : 1, sizeof *in->busy);
-  if (!n) return 0;
-  for (const char *p = arr; *p; p++) {
-    if (*p != '{' && *p != '}' && *p != ',' && (*p < '0' || *p > '9') && *p != '-') return -1;
-  }
+  *out = NULL;
+  *nout = 0;
+  if (n % width) return -1;
+  *nout = n / width;
+  *out = xcalloc(*nout ? *nout : 1, sizeof **out);
   size_t k = 0;
-  for (const char *p = arr; *p && k < n;) {
+  for (const char *p = arr; p && *p && k < n;) {
     if (*p == '{' || *p == '}' || *p == ',') {
       p++;
       continue;
     }
     char *end;
     int64_t v = strtoll(p, &end, 10);
-    if (end == p) return -1;
-    set_busy(&in->busy[k / BUSY_ROW], busy_field[k % BUSY_ROW], v);
+    if (end == p) return -1; /* not a number (a NULL element) */
+    set_busy(&(*out)[k / width], fields[k % width], v);
     k++;
     p = end;
   }
@@ -237,6 +248,17 @@ typedef struct {
   char *event_name, *questions; /* malloc'd */
   size_t ntypes;                /* the host's event types, sorted by id: their buffers */
   int64_t *type_ids, *type_bb, *type_ba;
+  /* organisation event types: TEAM_*, and each host's configuration (ascending id) */
+  int team;
+  int64_t org_id;
+  size_t nhosts;
+  struct config_host_s {
+    int64_t host_id, config_version;
+    sched_schedule_t schedule; /* overrides malloc'd */
+    int priority, weight;
+    char *name; /* malloc'd */
+  } *hosts;
+  char *host_list; /* "{id,id,...}": the team busy read's parameter (malloc'd) */
 } engine_config_t;
 
 static map_t *g_configs; /* key -> engine_config_t * (a reference) */
@@ -244,6 +266,12 @@ static uint64_t g_hits, g_misses, g_refetches;
 
 static void engine_config_free(void *v) {
   engine_config_t *c = v;
+  for (size_t i = 0; i < c->nhosts; i++) {
+    free(c->hosts[i].schedule.overrides);
+    free(c->hosts[i].name);
+  }
+  free(c->hosts);
+  free(c->host_list);
   free(c->schedule.overrides);
   free(c->event_name);
   free(c->questions);
@@ -290,15 +318,48 @@ void inputs_collect(buf_t *out, void *data) {
              g_hits, g_misses, g_refetches);
 }
 
+/* An organisation event type's hosts, one row each (a type without hosts: one row, host_id NULL). */
+static int config_decode_team(const PGresult *res, engine_config_t *c) {
+  const char *sch = text(res, "scheduling");
+  c->team = strcmp(sch, "collective") == 0 ? TEAM_COLLECTIVE : TEAM_ROUND_ROBIN;
+  c->org_id = num(res, "org_id");
+  int rows = PQntuples(res);
+  c->hosts = xcalloc((size_t)rows, sizeof *c->hosts);
+  buf_t list = BUF_INIT;
+  buf_putc(&list, '{');
+  for (int r = 0; r < rows; r++) {
+    if (!text_at(res, r, "host_id")) continue;
+    struct config_host_s *h = &c->hosts[c->nhosts];
+    h->host_id = num_at(res, r, "host_id");
+    h->config_version = num_at(res, r, "config_version");
+    h->priority = (int)num_at(res, r, "priority");
+    h->weight = (int)num_at(res, r, "weight");
+    const char *name = text_at(res, r, "host_name");
+    h->name = xstrdup(name ? name : "");
+    c->nhosts++; /* counted before the schedule, so a failure frees what was made */
+    if (decode_schedule_at(res, r, &h->schedule) != 0) {
+      buf_free(&list);
+      return -1;
+    }
+    buf_printf(&list, "%s%" PRId64, c->nhosts > 1 ? "," : "", h->host_id);
+  }
+  buf_putc(&list, '}');
+  c->host_list = xstrdup(list.data);
+  buf_free(&list);
+  return 0;
+}
+
 static int config_decode(const PGresult *res, engine_config_t *c) {
   memset(c, 0, sizeof *c);
   if (PQntuples(res) < 1 || PQfnumber(res, "config_version") < 0) return -1;
   c->host_id = num(res, "host_id");
   c->config_version = num(res, "config_version");
-  if (decode_event(res, &c->event) != 0 || decode_schedule(res, &c->schedule) != 0) return -1;
-  c->requires_confirmation = flag(res, "requires_confirmation");
   c->event_name = xstrdup(text(res, "event_name") ? text(res, "event_name") : "");
   c->questions = xstrdup(text(res, "questions") ? text(res, "questions") : "[]");
+  if (decode_event(res, &c->event) != 0) return -1;
+  c->requires_confirmation = flag(res, "requires_confirmation");
+  if (text(res, "scheduling")) return config_decode_team(res, c);
+  if (decode_schedule(res, &c->schedule) != 0) return -1;
   size_t n1, n2, n3;
   c->type_ids = int_array(res, "type_ids", &n1);
   c->type_bb = int_array(res, "type_buffer_before", &n2);
@@ -324,6 +385,7 @@ static void hold_config(http_req_t *req, fetch_t *f, engine_config_t *c) {
 }
 
 static void read_config(http_req_t *req, fetch_t *f);
+static void config_moved(http_req_t *req, fetch_t *f, engine_config_t *c);
 
 static void on_busy(void *data, const db_result_t *r) {
   http_req_t *req = data;
@@ -335,14 +397,7 @@ static void on_busy(void *data, const db_result_t *r) {
   const PGresult *res = r->res;
   engine_config_t *c = f->cfg;
   if (PQntuples(res) < 1 || num(res, "config_version") != c->config_version) {
-    /* the configuration moved since it was read: read it again (a few times at most) */
-    g_refetches++;
-    if (cached(f->key) == c) map_del(configs(), f->key);
-    if (f->reads >= 4) {
-      f->cb(req, NULL, NULL);
-      return;
-    }
-    read_config(req, f);
+    config_moved(req, f, c);
     return;
   }
   inputs_t in;
@@ -361,7 +416,7 @@ static void on_busy(void *data, const db_result_t *r) {
   in.event_name = arena_strdup(req->arena, c->event_name);
   in.questions = arena_strdup(req->arena, c->questions);
   in.next_expiry = num(res, "next_expiry");
-  if (decode_busy_rows(res, &in) != 0) {
+  if (decode_busy_rows(text(res, "busy"), busy_field, 7, &in.busy, &in.nbusy) != 0) {
     inputs_free(&in);
     f->cb(req, NULL, NULL);
     return;
@@ -382,8 +437,94 @@ static void on_busy(void *data, const db_result_t *r) {
   f->cb(req, &in, NULL);
 }
 
+/* The configuration moved since it was read: read it again (a few times at most). */
+static void config_moved(http_req_t *req, fetch_t *f, engine_config_t *c) {
+  g_refetches++;
+  if (cached(f->key) == c) map_del(configs(), f->key);
+  if (f->reads >= 4) {
+    f->cb(req, NULL, NULL);
+    return;
+  }
+  read_config(req, f);
+}
+
+static void schedule_copy(sched_schedule_t *dst, const sched_schedule_t *src) {
+  *dst = *src;
+  dst->overrides = NULL;
+  if (src->noverrides) {
+    dst->overrides = xmalloc((size_t)src->noverrides * sizeof *dst->overrides);
+    memcpy(dst->overrides, src->overrides, (size_t)src->noverrides * sizeof *dst->overrides);
+  }
+}
+
+/* engine_team_busy's rows, one per host in the configuration's order. */
+static void on_team_busy(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  fetch_t *f = api_ctx(req)->inputs;
+  if (!r->ok) {
+    f->cb(req, NULL, r);
+    return;
+  }
+  const PGresult *res = r->res;
+  engine_config_t *c = f->cfg;
+  if ((size_t)PQntuples(res) != c->nhosts) {
+    config_moved(req, f, c); /* a host is gone */
+    return;
+  }
+  for (size_t i = 0; i < c->nhosts; i++)
+    if (num_at(res, (int)i, "host_id") != c->hosts[i].host_id ||
+        num_at(res, (int)i, "config_version") != c->hosts[i].config_version) {
+      config_moved(req, f, c);
+      return;
+    }
+  inputs_t in;
+  memset(&in, 0, sizeof in);
+  in.event = c->event;
+  in.requires_confirmation = c->requires_confirmation;
+  in.event_name = arena_strdup(req->arena, c->event_name);
+  in.questions = arena_strdup(req->arena, c->questions);
+  in.team = c->team;
+  in.org_id = c->org_id;
+  in.hosts = xcalloc(c->nhosts ? c->nhosts : 1, sizeof *in.hosts);
+  for (size_t i = 0; i < c->nhosts; i++) {
+    inputs_host_t *h = &in.hosts[i];
+    in.nhosts++;
+    h->host_id = c->hosts[i].host_id;
+    h->version = num_at(res, (int)i, "version");
+    h->priority = c->hosts[i].priority;
+    h->weight = c->hosts[i].weight;
+    h->recent = num_at(res, (int)i, "recent");
+    h->last_assigned = num_at(res, (int)i, "last_assigned");
+    h->name = arena_strdup(req->arena, c->hosts[i].name);
+    schedule_copy(&h->schedule, &c->hosts[i].schedule);
+    int64_t exp = num_at(res, (int)i, "next_expiry");
+    if (exp && (!in.next_expiry || exp < in.next_expiry)) in.next_expiry = exp;
+    if (decode_busy_rows(text_at(res, (int)i, "busy"), team_busy_field, 9, &h->busy, &h->nbusy) != 0) {
+      inputs_free(&in);
+      f->cb(req, NULL, NULL);
+      return;
+    }
+  }
+  f->cb(req, &in, NULL);
+}
+
+static void read_team_busy(http_req_t *req, fetch_t *f, engine_config_t *c) {
+  int64_t reach = sched_reach(c->event.limit_day || c->event.limit_week);
+  char lo[32], hi[32], excl[24], et[24];
+  time_format_utc(f->q.from - reach, lo, sizeof lo);
+  time_format_utc(f->q.to + reach, hi, sizeof hi);
+  snprintf(excl, sizeof excl, "%" PRId64, f->q.exclude_booking);
+  snprintf(et, sizeof et, "%" PRId64, c->event.id);
+  const char *params[6] = {c->host_list, lo, hi, f->q.exclude_reservation, f->q.exclude_booking ? excl : NULL, et};
+  api_query(req, "engine_team_busy", 6, params, on_team_busy);
+}
+
 static void read_busy(http_req_t *req, fetch_t *f, engine_config_t *c) {
   hold_config(req, f, c);
+  if (c->team) {
+    read_team_busy(req, f, c);
+    return;
+  }
   int64_t reach = sched_reach(c->event.limit_day || c->event.limit_week);
   char host[24], lo[32], hi[32], excl[24];
   snprintf(host, sizeof host, "%" PRId64, c->host_id);
@@ -456,8 +597,36 @@ static const api_stmt_t statements[] = {
      "AND k.start_at < $3 AND k.end_at > $2 AND k.id IS DISTINCT FROM $5::bigint "
      "UNION ALL SELECT extract(epoch FROM r.start_at)::bigint, extract(epoch FROM r.end_at)::bigint, "
      "r.event_type_id, r.id, 1, 2, 0, r.expires_at FROM reservations r WHERE r.host_id = $1 "
-     "AND r.expires_at > now() AND r.start_at < $3 AND r.end_at > $2 AND r.uid IS DISTINCT FROM $4::uuid) b) x "
+     "AND r.expires_at > now() AND r.start_at < $3 AND r.end_at > $2 AND r.uid IS DISTINCT FROM $4::uuid "
+     "UNION ALL SELECT extract(epoch FROM t.start_at)::bigint, extract(epoch FROM t.end_at)::bigint, 0, t.id, 1, 3, 0, "
+     "NULL FROM time_off t WHERE t.user_id = $1 AND t.start_at < $3 AND t.end_at > $2) b) x "
      "WHERE u.id = $1",
+     0},
+    /* An organisation event type's hosts ($1, ascending ids): each one's versions, busy time
+     * with its buffers (bookings of any type -- a collective booking's shadows included --,
+     * live holds and time off) and what round robin weighs: active bookings of this type ($6)
+     * created in the trailing 30 days, and the latest one's creation. */
+    {"engine_team_busy",
+     "SELECT u.id AS host_id, u.version, u.config_version, x.busy, x.next_expiry, y.recent, y.last_assigned "
+     "FROM unnest($1::bigint[]) WITH ORDINALITY AS h(id, n) JOIN users u ON u.id = h.id, LATERAL ("
+     "SELECT array_agg(ARRAY[b.s, b.e, b.bb, b.ba, b.et, b.ref, b.seats, b.kind, b.pending]) AS busy, "
+     "extract(epoch FROM min(b.exp))::bigint AS next_expiry "
+     "FROM (SELECT extract(epoch FROM k.start_at)::bigint AS s, extract(epoch FROM k.end_at)::bigint AS e, "
+     "t.buffer_before * 60::bigint AS bb, t.buffer_after * 60::bigint AS ba, k.event_type_id AS et, k.id AS ref, "
+     "k.seats::bigint AS seats, 1::bigint AS kind, (k.status = 'pending')::integer::bigint AS pending, "
+     "NULL::timestamptz AS exp FROM bookings k JOIN event_types t ON t.id = k.event_type_id "
+     "WHERE k.host_id = u.id AND k.status IN ('pending', 'confirmed') AND k.start_at < $3 AND k.end_at > $2 "
+     "AND k.id IS DISTINCT FROM $5::bigint AND coalesce(k.parent_id <> $5::bigint, true) "
+     "UNION ALL SELECT extract(epoch FROM r.start_at)::bigint, extract(epoch FROM r.end_at)::bigint, "
+     "t.buffer_before * 60, t.buffer_after * 60, r.event_type_id, r.id, 1, 2, 0, r.expires_at "
+     "FROM reservations r JOIN event_types t ON t.id = r.event_type_id WHERE r.host_id = u.id "
+     "AND r.expires_at > now() AND r.start_at < $3 AND r.end_at > $2 AND r.uid IS DISTINCT FROM $4::uuid "
+     "UNION ALL SELECT extract(epoch FROM o.start_at)::bigint, extract(epoch FROM o.end_at)::bigint, 0, 0, 0, o.id, "
+     "1, 3, 0, NULL FROM time_off o WHERE o.user_id = u.id AND o.start_at < $3 AND o.end_at > $2) b) x, LATERAL ("
+     "SELECT count(*) FILTER (WHERE k.created_at > now() - interval '30 days') AS recent, "
+     "coalesce(extract(epoch FROM max(k.created_at))::bigint, 0) AS last_assigned FROM bookings k "
+     "WHERE k.event_type_id = $6::bigint AND k.host_id = u.id AND k.status IN ('pending', 'confirmed')) y "
+     "ORDER BY h.n",
      0},
     {NULL, NULL, 0},
 };

@@ -16,8 +16,22 @@
 #include "../http/server.h"
 #include "../sched/slots.h"
 
+enum { TEAM_NONE = 0, TEAM_ROUND_ROBIN = 1, TEAM_COLLECTIVE = 2 };
+
+/* One host of an organisation event type (issue 12): its own schedule and busy time. */
 typedef struct {
   int64_t host_id, version;
+  sched_schedule_t schedule; /* schedule.overrides malloc'd */
+  sched_busy_t *busy;        /* malloc'd; buffers filled */
+  size_t nbusy;
+  int priority, weight;
+  int64_t recent;            /* its active bookings of this type created in the trailing 30 days */
+  int64_t last_assigned;     /* Unix seconds of its latest one, 0 = none */
+  const char *name;          /* request arena */
+} inputs_host_t;
+
+typedef struct {
+  int64_t host_id, version;  /* personal types; 0 for organisation types (see hosts) */
   sched_schedule_t schedule; /* schedule.overrides malloc'd */
   sched_event_t event;
   sched_busy_t *busy;        /* malloc'd */
@@ -31,6 +45,11 @@ typedef struct {
   const char *booking_status, *booking_timezone, *refusal;
   int64_t booking_start;
   int booking_seats;
+  /* organisation event types (inputs_fetch only): TEAM_*, and the hosts in ascending id order */
+  int team;
+  int64_t org_id;
+  size_t nhosts;
+  inputs_host_t *hosts; /* malloc'd */
 } inputs_t;
 
 /* Row 0 of res. 0, or -1 when a column is missing or a value out of bounds (in is then freed). */

@@ -13,7 +13,7 @@
 
 const char *const webhook_events[] = {"booking.created",   "booking.cancelled", "booking.rescheduled",
                                       "booking.requested", "booking.confirmed", "booking.declined",
-                                      "booking.no_show",   "ping",              NULL};
+                                      "booking.no_show",   "booking.reassigned", "ping",           NULL};
 
 /* url: absolute http(s), https unless allowed, never a literal private address unless allowed. */
 static void check_url(api_v_t *v, const char *url) {
