@@ -7,6 +7,7 @@
 
 #include "../core/crypto.h"
 #include "../http/client.h"
+#include "orgs.h"
 #include "query.h"
 #include "respond.h"
 #include "validate.h"
@@ -102,14 +103,45 @@ static void on_json(void *data, const db_result_t *r) { api_respond_db(data, r, 
 static void on_created(void *data, const db_result_t *r) { api_respond_db(data, r, 201); }
 static void on_accepted(void *data, const db_result_t *r) { api_respond_db(data, r, 202); }
 
-int webhooks_list(http_req_t *req) {
-  const char *params[1] = {api_ctx(req)->user_id_str};
-  api_query(req, "webhooks_list", 1, params, on_json);
+/* Who owns the webhooks a route addresses: the caller (/api/webhooks...), or an org
+ * (/api/orgs/:id/webhooks..., its owners, admins and keys; issue 12). Org statements are the
+ * personal ones' names prefixed "org_", taking (org, user, key_org) first. */
+typedef struct {
+  int org;
+  org_params_t op;
+  const char *hook; /* the path parameter of the webhook's id */
+} scope_t;
+
+static int scope_of(http_req_t *req, int org, scope_t *sc) {
+  memset(sc, 0, sizeof *sc);
+  sc->org = org;
+  sc->hook = org ? "webhook_id" : "id";
+  return org ? org_params(req, &sc->op) : 0;
+}
+
+static void scoped_query(http_req_t *req, const scope_t *sc, const char *stmt, int n, const char *const *rest,
+                         db_cb cb) {
+  if (sc->org) {
+    char name[64];
+    snprintf(name, sizeof name, "org_%s", stmt);
+    org_query(req, name, &sc->op, n, rest, cb);
+    return;
+  }
+  const char *params[8] = {api_ctx(req)->user_id_str};
+  for (int i = 0; i < n && i < 7; i++) params[i + 1] = rest[i];
+  api_query(req, stmt, n + 1, params, cb);
+}
+
+static int list(http_req_t *req, int org) {
+  scope_t sc;
+  if (scope_of(req, org, &sc)) return 0;
+  scoped_query(req, &sc, "webhooks_list", 0, NULL, on_json);
   return 0;
 }
 
-int webhooks_create(http_req_t *req) {
-  if (api_body_object(req)) return 0;
+static int create(http_req_t *req, int org) {
+  scope_t sc;
+  if (scope_of(req, org, &sc) || api_body_object(req)) return 0;
   json_t *body = api_ctx(req)->body;
   api_v_t v;
   api_v_init(&v, req, body);
@@ -127,14 +159,15 @@ int webhooks_create(http_req_t *req) {
     secret = gen;
   }
   http_set_header(req, "Cache-Control", "no-store");
-  const char *params[4] = {api_ctx(req)->user_id_str, url, events, secret};
-  api_query(req, "webhook_create", 4, params, on_created);
+  const char *rest[3] = {url, events, secret};
+  scoped_query(req, &sc, "webhook_create", 3, rest, on_created);
   return 0;
 }
 
-
-int webhooks_update(http_req_t *req) {
-  const char *id = api_id_param(req, "id", "webhook not found");
+static int update(http_req_t *req, int org) {
+  scope_t sc;
+  if (scope_of(req, org, &sc)) return 0;
+  const char *id = api_id_param(req, sc.hook, "webhook not found");
   if (!id || api_body_object(req)) return 0;
   json_t *body = api_ctx(req)->body;
   api_v_t v;
@@ -154,22 +187,30 @@ int webhooks_update(http_req_t *req) {
   if (secret) json_object_set_new(p, "secret", json_string(secret));
   int active;
   if (api_v_bool(&v, "is_active", &active)) json_object_set_new(p, "is_active", json_boolean(active));
+  if (org) {
+    const char *rest[1] = {id};
+    return org_save_patch(req, &v, p, "org_webhook_update", &sc.op, 1, rest, on_json);
+  }
   return api_save_patch(req, &v, p, "webhook_update", 1, id, on_json);
 }
 
-int webhooks_delete(http_req_t *req) {
-  const char *id = api_id_param(req, "id", "webhook not found");
+static int delete(http_req_t *req, int org) {
+  scope_t sc;
+  if (scope_of(req, org, &sc)) return 0;
+  const char *id = api_id_param(req, sc.hook, "webhook not found");
   if (!id) return 0;
-  const char *params[2] = {api_ctx(req)->user_id_str, id};
-  api_query(req, "webhook_delete", 2, params, on_json);
+  const char *rest[1] = {id};
+  scoped_query(req, &sc, "webhook_delete", 1, rest, on_json);
   return 0;
 }
 
-int webhooks_ping(http_req_t *req) {
-  const char *id = api_id_param(req, "id", "webhook not found");
+static int ping(http_req_t *req, int org) {
+  scope_t sc;
+  if (scope_of(req, org, &sc)) return 0;
+  const char *id = api_id_param(req, sc.hook, "webhook not found");
   if (!id) return 0;
-  const char *params[2] = {api_ctx(req)->user_id_str, id};
-  api_query(req, "webhook_ping", 2, params, on_accepted);
+  const char *rest[1] = {id};
+  scoped_query(req, &sc, "webhook_ping", 1, rest, on_accepted);
   return 0;
 }
 
@@ -178,25 +219,45 @@ static void on_deliveries(void *data, const db_result_t *r) {
   api_respond_list(req, r, api_ctx(req)->flow);
 }
 
-int webhooks_deliveries(http_req_t *req) {
-  const char *id = api_id_param(req, "id", "webhook not found");
+static int deliveries(http_req_t *req, int org) {
+  scope_t sc;
+  if (scope_of(req, org, &sc)) return 0;
+  const char *id = api_id_param(req, sc.hook, "webhook not found");
   if (!id) return 0;
   api_v_t v;
   api_v_init(&v, req, NULL);
   api_page_t *page = arena_calloc(req->arena, sizeof *page);
   if (api_page_parse(&v, 50, 200, page) != 0) return api_v_respond(&v);
   api_ctx(req)->flow = page;
-  const char *params[4] = {api_ctx(req)->user_id_str, id, page->limit_s, page->offset_s};
-  api_query(req, "deliveries_list", 4, params, on_deliveries);
+  const char *rest[3] = {id, page->limit_s, page->offset_s};
+  scoped_query(req, &sc, "deliveries_list", 3, rest, on_deliveries);
   return 0;
 }
 
-int webhooks_redeliver(http_req_t *req) {
-  const char *id = api_id_param(req, "id", "webhook not found");
+static int redeliver(http_req_t *req, int org) {
+  scope_t sc;
+  if (scope_of(req, org, &sc)) return 0;
+  const char *id = api_id_param(req, sc.hook, "webhook not found");
   if (!id) return 0;
   const char *did = api_id_param(req, "delivery_id", "delivery not found");
   if (!did) return 0;
-  const char *params[3] = {api_ctx(req)->user_id_str, id, did};
-  api_query(req, "delivery_redeliver", 3, params, on_accepted);
+  const char *rest[2] = {id, did};
+  scoped_query(req, &sc, "delivery_redeliver", 2, rest, on_accepted);
   return 0;
 }
+
+int webhooks_list(http_req_t *req) { return list(req, 0); }
+int webhooks_create(http_req_t *req) { return create(req, 0); }
+int webhooks_update(http_req_t *req) { return update(req, 0); }
+int webhooks_delete(http_req_t *req) { return delete(req, 0); }
+int webhooks_ping(http_req_t *req) { return ping(req, 0); }
+int webhooks_deliveries(http_req_t *req) { return deliveries(req, 0); }
+int webhooks_redeliver(http_req_t *req) { return redeliver(req, 0); }
+
+int org_webhooks_list(http_req_t *req) { return list(req, 1); }
+int org_webhooks_create(http_req_t *req) { return create(req, 1); }
+int org_webhooks_update(http_req_t *req) { return update(req, 1); }
+int org_webhooks_delete(http_req_t *req) { return delete(req, 1); }
+int org_webhooks_ping(http_req_t *req) { return ping(req, 1); }
+int org_webhooks_deliveries(http_req_t *req) { return deliveries(req, 1); }
+int org_webhooks_redeliver(http_req_t *req) { return redeliver(req, 1); }

@@ -1,4 +1,4 @@
-/* webhooks.h — webhook subscriptions (owner-scoped), test pings, the delivery log and
+/* webhooks.h — webhook subscriptions (a user's or an org's), test pings, the delivery log and
  * redelivery. Delivery itself is jobs/webhooks.c. */
 #ifndef SLOTD_API_WEBHOOKS_H
 #define SLOTD_API_WEBHOOKS_H
@@ -12,6 +12,16 @@ int webhooks_delete(http_req_t *req);
 int webhooks_ping(http_req_t *req);
 int webhooks_deliveries(http_req_t *req);
 int webhooks_redeliver(http_req_t *req);
+
+/* The same under /api/orgs/:id/webhooks[/:webhook_id...] for an org's owners, admins and keys:
+ * they hear the events of the org's event types (issue 12). */
+int org_webhooks_list(http_req_t *req);
+int org_webhooks_create(http_req_t *req);
+int org_webhooks_update(http_req_t *req);
+int org_webhooks_delete(http_req_t *req);
+int org_webhooks_ping(http_req_t *req);
+int org_webhooks_deliveries(http_req_t *req);
+int org_webhooks_redeliver(http_req_t *req);
 
 /* The event names a subscription may ask for. */
 extern const char *const webhook_events[];

@@ -293,3 +293,48 @@ def test_cross_org_matrix(s, db):
     assert db.sql("SELECT row_to_json(x)::text FROM (SELECT id, host_id, status, updated_at FROM bookings ORDER BY id) x") == before
     assert db.sql("SELECT row_to_json(x)::text FROM (SELECT * FROM event_types ORDER BY id) x") == ets
     assert db.sql("SELECT row_to_json(x)::text FROM (SELECT * FROM event_type_hosts ORDER BY 1, 2) x") == hosts
+
+
+@pytest.fixture
+def hs(slotd_factory):
+    from webhook_util import LOCAL_ENV
+    return slotd_factory(env={**NO_LIMITS, **LOCAL_ENV})
+
+
+def test_org_webhooks(hs, db):
+    """An org's webhooks hear its event types' bookings (once, also for collective ones), are
+    managed under the org (its owners, admins and keys), and are none of a person's."""
+    from webhook_util import Receiver
+    s = hs
+    rcv = Receiver()
+    try:
+        o = Org(s)
+        p = f"/api/orgs/{o.id}/webhooks"
+        hook = ok(call(s, "POST", p, {"url": rcv.url(), "events": ["booking.created", "booking.reassigned"]},
+                       auth=o.owner.session), 201)
+        assert hook["secret"] and ok(call(s, "GET", p, auth=o.owner.session))[0]["id"] == hook["id"]
+        assert ok(call(s, "GET", "/api/webhooks", auth=o.owner.session)) == []  # not the owner's own
+        assert call(s, "PUT", f"/api/webhooks/{hook['id']}", {"is_active": True}, auth=o.owner.session).status == 404
+        other = Org(s)
+        assert call(s, "GET", p, auth=other.owner.session).status == 404
+        assert call(s, "DELETE", f"{p}/{hook['id']}", auth=other.owner.session).status == 404
+        assert call(s, "DELETE", f"/api/orgs/{other.id}/webhooks/{hook['id']}", auth=other.owner.session).status == 404
+        assert call(s, "GET", p, auth=_member_auth(s, db, o, 0)).status == 403
+
+        rr = o.event_type(name="Hooked")
+        coll = o.event_type(name="Hooked together", scheduling="collective")
+        mon = next_monday()
+        b = o.book(rr, at(mon, "09:00")).json()["booking"]
+        c = o.book(coll, at(mon, "11:00")).json()["booking"]
+        assert call(s, "POST", f"/api/bookings/{b['id']}/reassign", None, auth=o.owner.session).status == 200
+        from conftest import wait_until
+        wait_until(lambda: rcv.count() >= 3, 15, what="three org deliveries")
+        got = sorted((r.json()["event"], r.json()["data"]["booking"]["id"]) for r in rcv.snapshot())
+        assert got == sorted([("booking.created", b["id"]), ("booking.created", c["id"]),
+                              ("booking.reassigned", b["id"])]), got
+        dl = call(s, "GET", f"{p}/{hook['id']}/deliveries", auth=o.owner.session)
+        assert dl.status == 200 and len(dl.json()) == 3, dl
+        assert call(s, "POST", f"{p}/{hook['id']}/ping", None, auth=o.owner.session).status == 202
+        assert ok(call(s, "DELETE", f"{p}/{hook['id']}", auth=o.owner.session)) == {"ok": True}
+    finally:
+        rcv.close()
