@@ -338,3 +338,33 @@ def test_org_webhooks(hs, db):
         assert ok(call(s, "DELETE", f"{p}/{hook['id']}", auth=o.owner.session)) == {"ok": True}
     finally:
         rcv.close()
+
+
+def test_race_personal_booking_against_org_booking(s, db):
+    """A member with a personal booking page: a personal booking and an org booking of the same
+    member at the same time, racing: exactly one wins."""
+    from accounts_util import new_user
+    o = Org(s, zones=("UTC",))
+    person = new_user(s, "solo-host@example.com", name="Solo Host")
+    ok(call(s, "POST", f"/api/orgs/{o.id}/members", {"email": person.email, "name": "Solo Host"},
+            auth=o.owner.session), 201)
+    sched = ok(call(s, "GET", "/api/availability-schedules", auth=person.session))
+    ok(call(s, "PUT", f"/api/availability-schedules/{sched[0]['id']}",
+            {"timezone": "UTC", "rules": [{"day": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]},
+            auth=person.session))
+    mine = ok(call(s, "POST", "/api/event-types", {"name": "Mine", "min_notice_hours": 0}, auth=person.session), 201)
+    org_et = o.event_type(name="Theirs", hosts=[{"user_id": person.id}])
+    page = ok(call(s, "GET", "/api/booking-page", auth=person.session))["slug"]
+    mon = next_monday(3)
+
+    def one(i):
+        if i % 2:
+            return o.book(org_et, at(mon, "10:00"), email=f"o{i}@example.com")
+        return call(s, "POST", f"/api/book/{page}/{mine['slug']}",
+                    {"name": "P", "email": f"p{i}@example.com", "start_time": at(mon, "10:00")})
+
+    with cf.ThreadPoolExecutor(20) as ex:
+        rs = list(ex.map(one, range(20)))
+    codes = sorted(r.status for r in rs)
+    assert codes.count(201) == 1 and codes.count(409) == 19, codes
+    assert overlapping_hosts(db) == []
