@@ -58,7 +58,7 @@ static int written(http_req_t *req, const book_presenter_t *p, const db_result_t
 static void query_inputs(http_req_t *req, const book_target_t *t, int64_t from, int64_t to, const char *exclude_res,
                          int fresh, inputs_cb cb) {
   inputs_query_t q = {.event_type_id = t->event_type_id, .slug = t->slug, .event_slug = t->event_slug,
-                      .from = from, .to = to, .exclude_reservation = exclude_res, .fresh = fresh};
+                      .from = from, .to = to, .exclude_reservation = exclude_res, .fresh = fresh, .assign = 1};
   inputs_fetch(req, &q, cb);
 }
 
@@ -678,7 +678,7 @@ static void on_reassign_info(void *data, const db_result_t *r) {
   t->seats = (int)strtol(PQgetvalue(res, 0, 3), NULL, 10);
   snprintf(t->tz, sizeof t->tz, "%s", PQgetvalue(res, 0, 4));
   inputs_query_t q = {.event_type_id = t->event_type, .include_secret = 1, .from = t->start, .to = t->start + 1,
-                      .exclude_booking = t->r.booking_id, .fresh = t->attempts > 0};
+                      .exclude_booking = t->r.booking_id, .fresh = t->attempts > 0, .assign = 1};
   inputs_fetch(req, &q, on_reassign_inputs);
 }
 

@@ -67,6 +67,7 @@ typedef struct {
   const char *exclude_reservation; /* uuid text, or NULL */
   int64_t exclude_booking;         /* 0: none */
   int fresh;                       /* 1: do not trust the cached configuration (after a stale write) */
+  int assign;                      /* org types: also read what round robin weighs (a booking) */
 } inputs_query_t;
 
 /* in is filled (the caller frees it with inputs_free; its text fields live as long as the
