@@ -15,6 +15,9 @@
 #include "../core/util.h"
 
 #define RBUF_SIZE 16384
+/* Free read buffers kept for reuse (RBUF_POOL x RBUF_SIZE at most): a connection holds one only
+ * while it has bytes to parse, so in the steady state a few serve every connection. */
+#define RBUF_POOL 64
 #define CORS_ALLOW_HEADERS "Content-Type, Authorization, X-API-Key, Idempotency-Key, X-Request-Id"
 #define CORS_EXPOSE_HEADERS \
   "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, ETag, Link, X-Total-Count"
@@ -102,8 +105,7 @@ typedef enum {
 struct http_conn_s {
   uv_tcp_t tcp;           /* first: uv handles get back to us with container_of */
   uv_timer_t timer;
-  uv_write_t wreq;        /* the response write */
-  uv_write_t creq;        /* a "100 Continue" write that did not go out at once */
+  uv_write_t wreq;        /* the part of a response the socket did not take at once */
   uv_shutdown_t sreq;     /* FIN before lingering */
   llhttp_t parser;
   http_server_t *srv;
@@ -115,8 +117,8 @@ struct http_conn_s {
   size_t head_bytes;      /* bytes of url + headers + chunk extensions + trailers of the current request */
   int err_status;         /* set by a parser callback or the edge check that rejects the request */
   const char *err_code, *err_msg;
-  buf_t wbuf;             /* response bytes; reused across requests */
-  size_t wdone;           /* bytes of wbuf already written synchronously */
+  buf_t wbuf;             /* what wreq writes (a copy: the response's own bytes may be gone by
+                           * then); freed after the write, so an idle connection holds none */
   int closes_pending;     /* handles still to close before the memory may be freed */
   unsigned in_drive : 1, reading : 1, fresh : 1;
   unsigned linger : 1;    /* input is no longer parsed: read and dropped (after an error or a 503) */
@@ -125,6 +127,7 @@ struct http_conn_s {
   size_t discarded;       /* bytes dropped since linger was set; LINGER_MAX_BYTES caps them */
   int ntrailers;          /* trailer fields of the current request (counted, never stored) */
   /* timers (loop time, ms) */
+  uint64_t armed_due;     /* when the timer, if active, fires (conn_arm) */
   uint64_t accepted_at;   /* the header timer of a fresh connection runs from here */
   uint64_t phase_start;   /* when the current state was entered */
   uint64_t msg_start;     /* first byte of the current request */
@@ -142,7 +145,9 @@ struct http_conn_s {
   char peer[64];
   struct sockaddr_storage peer_addr;
   size_t rpos, rlen;      /* unparsed bytes rbuf[rpos..rlen) (kept while a request is handled) */
-  char rbuf[RBUF_SIZE];
+  char *rbuf;             /* RBUF_SIZE bytes from the server's pool, held only while a read is
+                           * under way or bytes wait in it (rbuf_get, conn_rbuf_trim): an idle
+                           * connection costs no buffer */
 };
 
 struct http_server_s {
@@ -167,11 +172,15 @@ struct http_server_s {
   map_t *per_ip;                 /* ipkey -> ip_count_t, for SLOTD_MAX_CONNECTIONS_PER_IP */
   char reqid_prefix[17];
   uint64_t reqid_counter;
+  buf_t head;             /* the response head being rendered; reused (one loop thread) */
+  char *rfree;            /* free read buffers, linked through their first bytes */
+  int nrfree;
 };
 
 static llhttp_settings_t g_settings; /* llhttp keeps a pointer: one static instance */
 
 static void conn_drive(http_conn_t *c);
+static void conn_rbuf_trim(http_conn_t *c);
 static void conn_close(http_conn_t *c);
 static void drained(http_server_t *s);
 static void conn_fail(http_conn_t *c, int status, const char *code, const char *msg);
@@ -212,12 +221,23 @@ static uint64_t conn_due(const http_conn_t *c) {
   return UINT64_MAX;
 }
 
+/* Arms the timer for conn_due(), lazily: a timer that is armed to fire no later than that stays
+ * as it is (it fires early, and on_timer, finding nothing due yet, arms it again), and a state
+ * without a deadline leaves it to fire once for nothing. On a busy keep-alive connection every
+ * request moves the deadlines forward, so the timer heap is touched about once per idle timeout
+ * instead of several times per request. */
 static void conn_arm(http_conn_t *c) {
-  uint64_t due = conn_due(c), now = uv_now(c->srv->loop);
-  if (due == UINT64_MAX) uv_timer_stop(&c->timer);
-  else uv_timer_start(&c->timer, on_timer, due > now ? due - now : 0, 0);
+  uint64_t due = conn_due(c);
+  if (due == UINT64_MAX) return;
+  if (c->armed_due <= due && uv_is_active((uv_handle_t *)&c->timer)) return;
+  uint64_t now = uv_now(c->srv->loop);
+  uv_timer_start(&c->timer, on_timer, due > now ? due - now : 0, 0);
+  c->armed_due = due;
 }
 
+/* Inside conn_drive the timer is armed once, when it returns: a request read, answered from
+ * memory and written in one read callback passes through five states and needs no timer of
+ * any of them. */
 static void conn_set_state(http_conn_t *c, conn_state_t s) {
   assert(conn_move_ok(c->state, s));
   uint64_t now = uv_now(c->srv->loop);
@@ -225,7 +245,7 @@ static void conn_set_state(http_conn_t *c, conn_state_t s) {
   if (s == CONN_READ_HEAD) c->msg_start = now;
   if (s == CONN_READ_BODY && c->state == CONN_READ_HEAD) c->body_start = c->last_read = now;
   c->state = s;
-  conn_arm(c);
+  if (!c->in_drive) conn_arm(c);
 }
 
 static void on_timer(uv_timer_t *t) {
@@ -394,15 +414,23 @@ static int reqid_sane(const char *s) {
   return 1;
 }
 
+/* Writes v as 16 lower-case hex digits at out (no NUL). */
+static void hex16(uint64_t v, char *out) {
+  static const char digits[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; i--, v >>= 4) out[i] = digits[v & 15];
+}
+
+/* The client's X-Request-Id if sane, else the server's prefix and a counter (32 hex digits). */
 static void req_assign_id(http_req_t *r) {
   const char *in = http_req_header(r, "X-Request-Id");
   if (in && reqid_sane(in)) {
-    snprintf(r->request_id, sizeof r->request_id, "%s", in);
+    memcpy(r->request_id, in, strlen(in) + 1); /* reqid_sane: at most HTTP_MAX_REQID bytes */
     return;
   }
   http_server_t *s = r->server;
-  snprintf(r->request_id, sizeof r->request_id, "%s%016llx", s->reqid_prefix,
-           (unsigned long long)++s->reqid_counter);
+  memcpy(r->request_id, s->reqid_prefix, 16);
+  hex16(++s->reqid_counter, r->request_id + 16);
+  r->request_id[32] = '\0';
 }
 
 /* ------------------------------------------------------------------ responses */
@@ -453,11 +481,21 @@ static const char *http_date(void) {
 
 void http_set_header(http_req_t *req, const char *name, const char *value) {
   assert(!req->responded);
-  buf_puts(&req->resp_headers, name);
-  buf_puts(&req->resp_headers, ": ");
+  buf_t *h = &req->resp_headers;
+  size_t nlen = strlen(name), vlen = strlen(value);
+  buf_reserve(h, nlen + vlen + 4);
+  buf_append(h, name, nlen);
+  buf_append(h, ": ", 2);
   /* A header value never carries CR or LF (response splitting). */
-  for (const char *p = value; *p; p++) buf_putc(&req->resp_headers, (*p == '\r' || *p == '\n') ? ' ' : *p);
-  buf_puts(&req->resp_headers, "\r\n");
+  size_t at = h->len;
+  buf_append(h, value, vlen);
+  for (char *p = h->data + at, *end = h->data + h->len; (p += strcspn(p, "\r\n")) < end; p++) *p = ' ';
+  buf_append(h, "\r\n", 2);
+}
+
+void http_add_header_lines(http_req_t *req, const char *lines, size_t len) {
+  assert(!req->responded);
+  buf_append(&req->resp_headers, lines, len);
 }
 
 static void on_write(uv_write_t *w, int status);
@@ -465,13 +503,16 @@ static void conn_after_write(http_conn_t *c);
 
 static void update_reading(http_conn_t *c);
 
-static void conn_write(http_conn_t *c) {
+/* Sends head and body (either may be gone when this returns). Usually the socket takes it all
+ * at once: no copy, no write request, and reading goes on (stopping and restarting it would cost
+ * two epoll_ctl calls per response). Otherwise what is left is copied to c->wbuf and queued, and
+ * reading stops until it is written (but to drop an error's unread input): a half-close must not
+ * cut the answer short. */
+static void conn_send(http_conn_t *c, const char *head, size_t hlen, const char *body, size_t blen) {
   conn_set_state(c, CONN_WRITING);
-  update_reading(c); /* no reading while writing (but to drop an error's unread input): a half-close
-                      * must not cut the answer short */
-  uv_buf_t b = uv_buf_init(c->wbuf.data, (unsigned)c->wbuf.len);
-  int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-  if (n == (int)c->wbuf.len) {
+  uv_buf_t b[2] = {uv_buf_init((char *)head, (unsigned)hlen), uv_buf_init((char *)body, (unsigned)blen)};
+  int n = uv_try_write((uv_stream_t *)&c->tcp, b, blen ? 2 : 1);
+  if (n >= 0 && (size_t)n == hlen + blen) {
     conn_after_write(c);
     return;
   }
@@ -479,9 +520,29 @@ static void conn_write(http_conn_t *c) {
     conn_close(c);
     return;
   }
-  c->wdone = n > 0 ? (size_t)n : 0;
-  b = uv_buf_init(c->wbuf.data + c->wdone, (unsigned)(c->wbuf.len - c->wdone));
-  if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) conn_close(c);
+  size_t done = n > 0 ? (size_t)n : 0;
+  buf_reset(&c->wbuf);
+  if (done < hlen) {
+    buf_append(&c->wbuf, head + done, hlen - done);
+    done = 0;
+  } else {
+    done -= hlen;
+  }
+  buf_append(&c->wbuf, body + done, blen - done);
+  update_reading(c);
+  uv_buf_t w = uv_buf_init(c->wbuf.data, (unsigned)c->wbuf.len);
+  if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &w, 1, on_write) != 0) conn_close(c);
+}
+
+#define BUF_LIT(b, s) buf_append((b), (s), sizeof(s) - 1)
+
+/* Appends v in decimal. */
+static void buf_put_u64(buf_t *b, uint64_t v) {
+  char t[20];
+  int i = (int)sizeof t;
+  do t[--i] = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  buf_append(b, t + i, sizeof t - (size_t)i);
 }
 
 void http_respond(http_req_t *req, int status, const char *ctype, const char *body, size_t len) {
@@ -506,22 +567,33 @@ void http_respond(http_req_t *req, int status, const char *ctype, const char *bo
   http_server_t *s = c->srv;
   if (s->draining) req->keep_alive = 0;
   int no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
-  buf_t *w = &c->wbuf;
+  /* The head is assembled from pieces (no printf: this runs once per response); the body is
+   * written from where it is. */
+  buf_t *w = &s->head;
   buf_reset(w);
-  buf_printf(w, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, http_status_reason(status), http_date());
+  buf_reserve(w, 256 + req->resp_headers.len);
+  BUF_LIT(w, "HTTP/1.1 ");
+  buf_put_u64(w, (uint64_t)(status >= 100 && status <= 999 ? status : 500));
+  buf_putc(w, ' ');
+  buf_puts(w, http_status_reason(status));
+  BUF_LIT(w, "\r\nDate: ");
+  buf_puts(w, http_date());
   if (!no_body) {
-    buf_printf(w, "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype ? ctype : "application/json", len);
+    BUF_LIT(w, "\r\nContent-Type: ");
+    buf_puts(w, ctype ? ctype : "application/json");
+    BUF_LIT(w, "\r\nContent-Length: ");
+    buf_put_u64(w, len);
   }
-  buf_puts(w, "X-Request-Id: ");
+  BUF_LIT(w, "\r\nX-Request-Id: ");
   buf_puts(w, req->request_id[0] ? req->request_id : "-");
-  buf_puts(w, "\r\n");
-  if (!req->keep_alive) buf_puts(w, "Connection: close\r\n");
-  else if (c->parser.http_major == 1 && c->parser.http_minor == 0) buf_puts(w, "Connection: keep-alive\r\n");
+  BUF_LIT(w, "\r\n");
+  if (!req->keep_alive) BUF_LIT(w, "Connection: close\r\n");
+  else if (c->parser.http_major == 1 && c->parser.http_minor == 0) BUF_LIT(w, "Connection: keep-alive\r\n");
   if (req->resp_headers.len) buf_append(w, req->resp_headers.data, req->resp_headers.len);
-  buf_puts(w, "\r\n");
-  if (!no_body && req->method != HTTP_HEAD) buf_append(w, body, len);
-  req->resp_bytes = w->len;
-  conn_write(c);
+  BUF_LIT(w, "\r\n");
+  if (no_body || req->method == HTTP_HEAD) len = 0;
+  req->resp_bytes = w->len + len;
+  conn_send(c, w->data, w->len, body, len);
 }
 
 void http_respond_json_raw(http_req_t *req, int status, const char *json, size_t len) {
@@ -574,6 +646,7 @@ static void conn_finish(http_conn_t *c) {
     return;
   }
   c->rpos = c->rlen = 0;
+  conn_rbuf_trim(c);
   conn_set_state(c, CONN_LINGER);
   c->sreq.data = c;
   if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
@@ -591,7 +664,7 @@ static void conn_after_write(http_conn_t *c) {
     req_account(r);
     req_free(r);
   }
-  if (c->wbuf.cap > 65536) buf_free(&c->wbuf);
+  buf_free(&c->wbuf); /* only a write the socket did not take at once used it */
   if (!keep || c->srv->draining) {
     conn_finish(c);
     return;
@@ -618,6 +691,7 @@ static void conn_fail(http_conn_t *c, int status, const char *code, const char *
   http_req_t *r = conn_failed_req(c);
   r->keep_alive = 0;
   c->rpos = c->rlen = 0; /* nothing after a bad request can be trusted */
+  conn_rbuf_trim(c);
   c->linger = 1;
   c->discarded = 0;
   http_respond_error(r, status, code, msg);
@@ -738,14 +812,22 @@ static int on_header_value_complete(llhttp_t *p) {
   return 0;
 }
 
+static void on_continue_written(uv_write_t *w, int status) {
+  UNUSED(status); /* a failure shows on the read side */
+  free(w);
+}
+
 static void write_continue(http_conn_t *c) {
   static char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
   uv_buf_t b = uv_buf_init(cont, sizeof cont - 1);
   int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
   if (n == (int)(sizeof cont - 1) || (n < 0 && n != UV_EAGAIN)) return; /* sent, or the read side will see the error */
   b = uv_buf_init(cont + (n > 0 ? n : 0), (unsigned)(sizeof cont - 1 - (size_t)(n > 0 ? n : 0)));
-  /* The interim response is ahead of any final one in the stream's write queue. */
-  (void)uv_write(&c->creq, (uv_stream_t *)&c->tcp, &b, 1, NULL); /* failure shows on the read side */
+  /* The interim response is ahead of any final one in the stream's write queue. Its request is
+   * allocated here, not kept in every connection: this is rare. libuv calls back (ECANCELED at
+   * the latest, when the connection closes), and that frees it. */
+  uv_write_t *w = xmalloc(sizeof *w);
+  if (uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, on_continue_written) != 0) free(w);
 }
 
 static int on_headers_complete(llhttp_t *p) {
@@ -859,8 +941,8 @@ static void conn_dispatch(http_conn_t *c) {
   req_assign_id(r);
   conn_set_state(c, CONN_HANDLING); /* reading goes on: see update_reading */
   int rc = router_match(c->srv->router, r->method, r->path, r->path_len, r->arena, &r->match);
-  char allow[96];
-  router_allow_string(r->match.allow, allow, sizeof allow);
+  char allow[96] = "";
+  if (rc == ROUTER_BAD_METHOD) router_allow_string(r->match.allow, allow, sizeof allow); /* only these use it */
   if (rc == ROUTER_NOT_FOUND) {
     if (c->srv->on_unrouted) c->srv->on_unrouted(r, 404, NULL);
     else http_respond_error(r, 404, "NOT_FOUND", "no such resource");
@@ -893,9 +975,36 @@ static void conn_dispatch(http_conn_t *c) {
 
 /* ------------------------------------------------------------------ reading */
 
+static char *rbuf_get(http_server_t *s) {
+  if (!s->rfree) return xmalloc(RBUF_SIZE);
+  char *b = s->rfree;
+  memcpy(&s->rfree, b, sizeof(char *));
+  s->nrfree--;
+  return b;
+}
+
+static void rbuf_put(http_server_t *s, char *b) {
+  if (s->nrfree >= RBUF_POOL) {
+    free(b);
+    return;
+  }
+  memcpy(b, &s->rfree, sizeof(char *));
+  s->rfree = b;
+  s->nrfree++;
+}
+
+/* Gives the read buffer back when no byte waits in it. */
+static void conn_rbuf_trim(http_conn_t *c) {
+  if (!c->rbuf || c->rpos < c->rlen) return;
+  rbuf_put(c->srv, c->rbuf);
+  c->rbuf = NULL;
+  c->rpos = c->rlen = 0;
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
   UNUSED(suggested);
   http_conn_t *c = container_of((uv_tcp_t *)h, http_conn_t, tcp);
+  if (!c->rbuf) c->rbuf = rbuf_get(c->srv); /* on_read or conn_drive gives it back once parsed */
   if (c->rpos > 0) {
     memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
     c->rlen -= c->rpos;
@@ -907,13 +1016,17 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   UNUSED(b);
   http_conn_t *c = container_of((uv_tcp_t *)s, http_conn_t, tcp);
-  if (n == 0) return;
+  if (n == 0) { /* EAGAIN */
+    conn_rbuf_trim(c);
+    return;
+  }
   if (n == UV_EOF && (c->state == CONN_HANDLING || c->state == CONN_WRITING)) {
     /* A half-close after a complete request: the client waits for its answer. Answer it, then
      * close (no further request can come). Only a reset or a failed write means it has gone. */
     c->peer_eof = 1;
     if (c->req) c->req->keep_alive = 0;
     update_reading(c);
+    conn_rbuf_trim(c);
     return;
   }
   if (n < 0) { /* EOF or error: a half-received request is abandoned with the connection */
@@ -922,6 +1035,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   }
   if (c->linger) { /* answered with an error or a 503: drop the bytes, up to a cap */
     c->rpos = c->rlen = 0;
+    conn_rbuf_trim(c);
     c->discarded += (size_t)n;
     if (c->discarded > LINGER_MAX_BYTES) conn_close(c);
     return;
@@ -1124,8 +1238,9 @@ static void conn_drive(http_conn_t *c) {
     conn_fail(c, status, code, msg);
     break;
   }
+  if (c->state == CONN_CLOSING) c->rpos = c->rlen = 0; /* conn_close left the input to us */
   if (c->rpos == c->rlen) {
-    c->rpos = c->rlen = 0;
+    conn_rbuf_trim(c); /* all parsed: an idle connection holds no buffer */
   } else if (c->rpos > 0 && c->rlen == RBUF_SIZE) {
     /* A full buffer whose tail is the start of the next request (a CR waiting for its LF, a
      * head cut by the buffer's end): make room, or reading would never resume. Bytes from rpos
@@ -1135,7 +1250,10 @@ static void conn_drive(http_conn_t *c) {
     c->rpos = 0;
   }
   c->in_drive = 0;
-  if (c->state != CONN_CLOSING) update_reading(c);
+  if (c->state != CONN_CLOSING) {
+    conn_arm(c); /* once, for the state the drive ended in (conn_set_state) */
+    update_reading(c);
+  }
 }
 
 /* ------------------------------------------------------------------ connections */
@@ -1174,6 +1292,7 @@ static void on_conn_closed(uv_handle_t *h) {
   }
   buf_free(&c->scratch);
   buf_free(&c->wbuf);
+  if (c->rbuf) rbuf_put(s, c->rbuf);
   if (c->prev) c->prev->next = c->next;
   else s->conns = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -1190,6 +1309,11 @@ static void conn_close(http_conn_t *c) {
     c->srv->norphans++; /* the server (and what handlers use) stays until it is answered */
   }
   conn_set_state(c, CONN_CLOSING); /* stops the timer */
+  if (!c->in_drive) { /* (else conn_drive does it) its input is dropped: the buffer goes back at once, so
+                       * many connections closing in one loop iteration do not hold one each */
+    c->rpos = c->rlen = 0;
+    conn_rbuf_trim(c);
+  }
   c->closes_pending = 2;
   uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
   uv_close((uv_handle_t *)&c->timer, on_conn_closed);
@@ -1322,10 +1446,7 @@ static void conn_reject(http_conn_t *c) {
   int n = reject_head(s, head, sizeof head);
   s->rejected++;
   c->linger = 1;
-  buf_reset(&c->wbuf);
-  buf_append(&c->wbuf, head, (size_t)n);
-  buf_append(&c->wbuf, s->reject_body.data, s->reject_body.len);
-  conn_write(c); /* conn_after_write sees no request: no keep-alive */
+  conn_send(c, head, (size_t)n, s->reject_body.data, s->reject_body.len); /* no request: no keep-alive */
   if (c->state != CONN_CLOSING) update_reading(c);
 }
 
@@ -1372,8 +1493,7 @@ static void on_connection(uv_stream_t *l, int status) {
     reject_connection(s);
     return;
   }
-  http_conn_t *c = xmalloc(sizeof *c);
-  memset(c, 0, offsetof(http_conn_t, rbuf));
+  http_conn_t *c = xcalloc(1, sizeof *c);
   c->srv = s;
   uv_tcp_init(s->loop, &c->tcp);
   uv_timer_init(s->loop, &c->timer);
@@ -1498,6 +1618,8 @@ static void on_server_handle_closed(uv_handle_t *h) {
   if (--s->closes_pending > 0) return;
   router_free(s->router);
   buf_free(&s->reject_body);
+  buf_free(&s->head);
+  while (s->rfree) free(rbuf_get(s));
   map_free(s->per_ip);
   free(s);
 }

@@ -129,6 +129,9 @@ const char *http_req_param(const http_req_t *req, const char *name);  /* path pa
 
 /* Response. Headers must be added before responding; name and value are copied. */
 void http_set_header(http_req_t *req, const char *name, const char *value);
+/* Appends header lines rendered beforehand ("Name: value\r\n" each, checked by the caller: no CR
+ * or LF inside a value), copied; for a response made from a cache entry. */
+void http_add_header_lines(http_req_t *req, const char *lines, size_t len);
 /* Copies body. For HEAD the body is left out but Content-Length is kept. */
 void http_respond(http_req_t *req, int status, const char *content_type, const char *body, size_t len);
 void http_respond_json_raw(http_req_t *req, int status, const char *json, size_t len);
