@@ -75,6 +75,18 @@ void time_format_utc(int64_t t, char *out, int outlen) {
   int64_t d = doy - (153 * mp + 2) / 5 + 1;
   int64_t m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
+  if (y >= 0 && y <= 9999 && outlen >= 21) { /* the usual case, without printf (it runs per request) */
+    int v[6] = {(int)y, (int)m, (int)d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60)};
+    char *p = out;
+    *p++ = (char)('0' + v[0] / 1000), *p++ = (char)('0' + v[0] / 100 % 10);
+    for (int i = 0; i < 6; i++) {
+      *p++ = (char)('0' + v[i] / 10 % 10);
+      *p++ = (char)('0' + v[i] % 10);
+      *p++ = "--T::Z"[i];
+    }
+    *p = '\0';
+    return;
+  }
   snprintf(out, (size_t)outlen, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", (long long)y, (long long)m, (long long)d,
            (long long)(secs / 3600), (long long)(secs / 60 % 60), (long long)(secs % 60));
 }
