@@ -3,12 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/map.h"
 #include "ctx.h"
 #include "idempotency.h"
 #include "validate.h"
 
+/* Statements per name, for api_stmt_writes: every query a request sends looks its statement up,
+ * and a scan of every registered list cost a strcmp per statement before it. Never freed (the
+ * lists are static too); the cap is far above any real count, so map_put never clears it. */
+#define STMT_MAP_MAX 4096
 static const api_stmt_t *modules[API_MAX_MODULES];
 static int nmodules;
+static map_t *by_name; /* name -> const api_stmt_t *, the first registered of that name */
 static unsigned long long dropped, completed;
 
 void api_register_statements(const api_stmt_t *list) {
@@ -16,6 +22,13 @@ void api_register_statements(const api_stmt_t *list) {
     if (modules[i] == list) return;
   if (nmodules == API_MAX_MODULES) abort();
   modules[nmodules++] = list;
+  if (!by_name) by_name = map_new(sizeof(const api_stmt_t *), STMT_MAP_MAX);
+  for (const api_stmt_t *s = list; s->name; s++) {
+    if (map_size(by_name) + 1 >= STMT_MAP_MAX) abort();
+    int created;
+    const api_stmt_t **slot = map_put(by_name, s->name, &created);
+    if (created) *slot = s;
+  }
 }
 
 void api_prepare_statements(db_pool_t *db) {
@@ -24,10 +37,8 @@ void api_prepare_statements(db_pool_t *db) {
 }
 
 int api_stmt_writes(const char *name) {
-  for (int i = 0; i < nmodules; i++)
-    for (const api_stmt_t *s = modules[i]; s->name; s++)
-      if (strcmp(s->name, name) == 0) return s->writes;
-  return 1;
+  const api_stmt_t **s = by_name ? map_get(by_name, name) : NULL;
+  return s ? (*s)->writes : 1;
 }
 
 unsigned long long api_orphans_dropped(void) { return dropped; }
