@@ -68,7 +68,7 @@ pg_ticks_after() {
 	pg_ticks
 }
 us_per() { # TICKS COUNT -> microseconds per item
-	awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0) }'
+	awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }'
 }
 
 # bench_rss_kb PID: resident set size in kB (VmRSS)
