@@ -74,19 +74,29 @@ static void forget_all(avail_state_t *s) {
   s->floor = ++s->epoch; /* reads still in flight must not come back as valid */
 }
 
+/* v in decimal, written backwards from the end of key (without printf: a cache hit needs these);
+ * for a host, its key in s->changed. */
+static const char *int_text(int64_t v, char key[24]) {
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  char *p = key + 23;
+  *p = '\0';
+  do *--p = (char)('0' + u % 10);
+  while ((u /= 10) != 0);
+  if (v < 0) *--p = '-';
+  return p;
+}
+
 static void forget_host(void *data, long long host) {
   avail_state_t *s = st(data);
   if (map_size(s->changed) >= CHANGED_MAX) forget_all(s); /* bounded: start over */
   char key[24];
-  snprintf(key, sizeof key, "%lld", host);
-  *(uint64_t *)map_put(s->changed, key, NULL) = ++s->epoch;
+  *(uint64_t *)map_put(s->changed, int_text(host, key), NULL) = ++s->epoch;
 }
 
 /* Was data of host read at epoch still current? */
 static int fresh(avail_state_t *s, int64_t host, uint64_t epoch) {
   char key[24];
-  snprintf(key, sizeof key, "%" PRId64, host);
-  uint64_t *changed = map_get(s->changed, key);
+  uint64_t *changed = map_get(s->changed, int_text(host, key));
   return epoch >= s->floor && (!changed || epoch >= *changed);
 }
 
@@ -530,8 +540,13 @@ typedef struct {
 } avail_req_t;
 
 static void respond_body(http_req_t *req, const char *etag, const char *body, size_t len) {
-  http_set_header(req, "ETag", etag);
-  http_set_header(req, "Cache-Control", "no-cache");
+  /* Both header lines at once: etag_of's text is 18 safe bytes. */
+  char lines[80];
+  size_t n = strlen(etag);
+  memcpy(lines, "ETag: ", 6);
+  memcpy(lines + 6, etag, n);
+  memcpy(lines + 6 + n, "\r\nCache-Control: no-cache\r\n", 27);
+  http_add_header_lines(req, lines, 6 + n + 27);
   const char *inm = http_req_header(req, "If-None-Match");
   if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0)) {
     http_respond(req, 304, NULL, NULL, 0);
@@ -649,6 +664,25 @@ static void fetch(http_req_t *req) {
   inputs_fetch(req, &q, on_data);
 }
 
+/* Writes a cache key piece by piece, truncated at its end like snprintf (without printf: every
+ * request builds one). */
+typedef struct {
+  char *p, *end;
+} key_writer_t;
+
+static void key_str(key_writer_t *k, const char *s) {
+  size_t n = strlen(s), room = (size_t)(k->end - k->p);
+  if (n > room) n = room;
+  memcpy(k->p, s, n);
+  k->p += n;
+}
+
+static void key_int(key_writer_t *k, int64_t v) {
+  char t[24];
+  key_str(k, "\x1f");
+  key_str(k, int_text(v, t));
+}
+
 /* The slots of a, from the cache or the engine. */
 static int run(http_req_t *req, avail_req_t *a) {
   api_v_t v;
@@ -685,11 +719,22 @@ static int run(http_req_t *req, avail_req_t *a) {
     return 0;
   }
   /* Field separator 0x1f cannot occur in a decoded slug of ours nor in a zone name. */
-  if (a->event_type_id)
-    snprintf(a->key, sizeof a->key, "#%s\x1f%s\x1f%s\x1f%s\x1f%d", a->event_type_id, start, end, a->tzname, a->range);
-  else
-    snprintf(a->key, sizeof a->key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d", a->slug, a->event_slug, start, end,
-             a->tzname, a->range);
+  key_writer_t k = {a->key, a->key + sizeof a->key - 1};
+  if (a->event_type_id) { /* "#id", or "slug\x1f event slug"; then start, end, zone, range */
+    key_str(&k, "#");
+    key_str(&k, a->event_type_id);
+  } else {
+    key_str(&k, a->slug);
+    key_str(&k, "\x1f");
+    key_str(&k, a->event_slug);
+  }
+  const char *text[] = {start, end, a->tzname};
+  for (int i = 0; i < 3; i++) {
+    key_str(&k, "\x1f");
+    key_str(&k, text[i]);
+  }
+  key_int(&k, a->range);
+  *k.p = '\0';
   avail_state_t *s = st(api_app(req));
   entry_t *en = cache_get(s, a->key);
   a->epoch = s->epoch;
