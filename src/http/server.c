@@ -1085,6 +1085,20 @@ static size_t conn_guard(http_conn_t *c, const char *data, size_t len) {
     switch (c->g_state) {
       case G_HEAD:
       case G_TRAILERS: {
+        if (ch != '\r' && ch != '\n' && (c->g_line > 0 || (ch != ' ' && ch != '\t'))) {
+          /* The common case, a run of bytes inside a line, in one step: the same checks as
+           * byte by byte below, at a fraction of the cost per byte of a head. */
+          size_t j = i + 1;
+          while (j < len && data[j] != '\r' && data[j] != '\n') j++;
+          if (c->g_bytes + (j - i) > HEAD_WIRE_MAX) {
+            reject(c, 431, "HEADERS_TOO_LARGE", "request header block too large");
+            return i + (HEAD_WIRE_MAX - c->g_bytes); /* the first byte over the limit */
+          }
+          c->g_bytes += j - i;
+          c->g_line += j - i;
+          i = j;
+          break;
+        }
         if (++c->g_bytes > HEAD_WIRE_MAX) {
           reject(c, 431, "HEADERS_TOO_LARGE", "request header block too large");
           return i;
