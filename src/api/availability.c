@@ -11,6 +11,7 @@
 #include "../core/map.h"
 #include "../core/metrics.h"
 #include "../core/timeutil.h"
+#include "../sched/team.h"
 #include "authn.h"
 #include "inputs.h"
 #include "query.h"
@@ -32,7 +33,9 @@
 #define OFFLOOP_COST 5000
 
 typedef struct {
-  int64_t host_id;
+  int64_t host_id;    /* a personal type's host; for an org type, 0 and hosts */
+  int64_t *hosts;     /* an org type's hosts (owned): the entry dies when any of them changes */
+  size_t nhosts;
   uint64_t epoch;     /* the invalidation epoch when its data was read */
   int64_t expires_ms; /* wall clock */
   char etag[24];
@@ -65,7 +68,10 @@ typedef struct avail_state_s {
 
 static avail_state_t *st(app_t *app) { return app->avail_state; }
 
-static void entry_free(void *v) { free(((entry_t *)v)->body); }
+static void entry_free(void *v) {
+  free(((entry_t *)v)->body);
+  free(((entry_t *)v)->hosts);
+}
 
 static void forget_all(avail_state_t *s) {
   s->evicted_stale += map_size(s->cache);
@@ -110,6 +116,14 @@ static void on_host_notify(void *data, const char *channel, const char *payload)
   forget_host(app, strtoll(payload, NULL, 10));
 }
 
+/* Were the data of every host of an entry (or of a read) read at epoch still current? */
+static int fresh_all(avail_state_t *s, int64_t host, const int64_t *hosts, size_t nhosts, uint64_t epoch) {
+  if (!hosts) return fresh(s, host, epoch);
+  for (size_t i = 0; i < nhosts; i++)
+    if (!fresh(s, hosts[i], epoch)) return 0;
+  return epoch >= s->floor;
+}
+
 /* ------------------------------------------------------------------ the cache */
 
 /* Frees the expired entries at the old end of the recency list. An entry lives at most until
@@ -132,7 +146,7 @@ static entry_t *cache_get(avail_state_t *s, const char *key) {
   sweep(s, now);
   entry_t *e = map_get(s->cache, key);
   if (!e) return NULL;
-  if (e->expires_ms <= now || !fresh(s, e->host_id, e->epoch)) {
+  if (e->expires_ms <= now || !fresh_all(s, e->host_id, e->hosts, e->nhosts, e->epoch)) {
     if (e->expires_ms <= now) s->evicted_expired++;
     else s->evicted_stale++;
     map_remove(s->cache, e);
@@ -146,19 +160,20 @@ static entry_t *cache_get(avail_state_t *s, const char *key) {
  * entries to stay within the budget; returns the body as stored (answer from that: it may have
  * moved). Or returns NULL and leaves body to the caller: no cache, a body over its share of the
  * budget, or data already dead. */
-static const char *cache_put(avail_state_t *s, const char *key, int64_t host, uint64_t epoch, int64_t expires_ms,
-                             const char *etag, char *body, size_t len) {
+static const char *cache_put(avail_state_t *s, const char *key, int64_t host, const int64_t *hosts, size_t nhosts,
+                             uint64_t epoch, int64_t expires_ms, const char *etag, char *body, size_t len) {
   if (!s->budget) return NULL;
   if (len > s->max_body) {
     s->refused++;
     return NULL;
   }
   int64_t now = now_wall_ms();
-  if (expires_ms <= now || !fresh(s, host, epoch)) return NULL;
+  if (expires_ms <= now || !fresh_all(s, host, hosts, nhosts, epoch)) return NULL;
   sweep(s, now);
   entry_t *old = map_get(s->cache, key);
   if (old) map_remove(s->cache, old); /* a concurrent miss of the same key got here first */
-  size_t cost = map_entry_bytes(s->cache, key) + len + BODY_OVERHEAD;
+  size_t extra = hosts ? nhosts * sizeof *hosts + BODY_OVERHEAD : 0; /* an org type's host list */
+  size_t cost = map_entry_bytes(s->cache, key) + len + BODY_OVERHEAD + extra;
   while (map_size(s->cache) && (map_bytes(s->cache) + cost > s->budget || map_size(s->cache) + 2 > s->max_entries)) {
     map_remove(s->cache, map_oldest(s->cache));
     s->evicted_budget++;
@@ -166,22 +181,19 @@ static const char *cache_put(avail_state_t *s, const char *key, int64_t host, ui
   if (map_bytes(s->cache) + cost > s->budget) return NULL; /* a budget smaller than the table itself */
   entry_t *e = map_put(s->cache, key, NULL);
   e->host_id = host;
+  e->hosts = NULL;
+  e->nhosts = 0;
+  if (hosts) {
+    e->hosts = xmalloc((nhosts ? nhosts : 1) * sizeof *hosts);
+    memcpy(e->hosts, hosts, nhosts * sizeof *hosts);
+    e->nhosts = nhosts;
+  }
   e->epoch = epoch;
   e->expires_ms = expires_ms;
   memcpy(e->etag, etag, sizeof e->etag);
-  /* No slack from the buffer's doubling, and a copy, not a realloc in place: shrinking left each
-   * body where its growing buffer had been, with a hole behind it that the next buffer could not
-   * use, and under a load that keeps the cache full RSS grew to twice the budget. Freed whole,
-   * the buffer is reused by the next computation; the exact copy fills an evicted entry's hole. */
-  if (len) {
-    char *copy = xmalloc(len);
-    memcpy(copy, body, len);
-    free(body);
-    body = copy;
-  }
-  e->body = body;
+  e->body = len ? xrealloc(body, len) : body; /* no slack from the buffer's doubling */
   e->len = len;
-  map_set_weight(s->cache, e, len + BODY_OVERHEAD);
+  map_set_weight(s->cache, e, len + BODY_OVERHEAD + extra);
   return e->body;
 }
 
@@ -376,10 +388,12 @@ static int cmp_dated(const void *a, const void *b) {
   return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* {"slots": {date: [...]}} in the invitee's zone; format 0: "HH:MM", 1: {start, end, seats_remaining}.
+/* {"slots": {date: [...]}} in the invitee's zone; format 0: "HH:MM", 1: {start, end, seats_remaining},
+ * and for an org type (team, with host_ids mapping its host indexes) also "hosts": [ids free].
  * Starts lie within the requested dates (years 1970-9999) give or take a DST night, so their
  * dates have four digits, and ordering them as numbers orders their text. */
-static void format_slots(buf_t *b, const sched_slots_t *slots, const tz_t *itz, int range) {
+static void format_slots(buf_t *b, const sched_slots_t *slots, const tz_t *itz, int range,
+                         const sched_team_slots_t *team, const inputs_host_t *hosts) {
   fmt_t f = {.tz = itz};
   dated_t *d = xcalloc(slots->n ? slots->n : 1, sizeof *d);
   size_t n = 0;
@@ -402,7 +416,8 @@ static void format_slots(buf_t *b, const sched_slots_t *slots, const tz_t *itz, 
   buf_end(b, p);
   for (size_t i = 0; i < n; i++) {
     const sched_slot_t *s = &slots->v[d[i].idx];
-    p = buf_at(b, room);
+    const sched_team_slot_t *ts = team ? &team->v[d[i].idx] : NULL;
+    p = buf_at(b, room + (ts ? 16 + ts->nhosts * 21 : 0));
     if (i == 0 || d[i].day != d[i - 1].day) {
       if (i) p = PUT_LIT(p, "],");
       fmt_date(&f, d[i].day);
@@ -421,6 +436,14 @@ static void format_slots(buf_t *b, const sched_slots_t *slots, const tz_t *itz, 
       p = put_rfc3339(&f, p, s->end, end_off);
       p = PUT_LIT(p, ",\"seats_remaining\":");
       p = put_int(p, s->seats_left);
+      if (ts) {
+        p = PUT_LIT(p, ",\"hosts\":[");
+        for (uint32_t k = 0; k < ts->nhosts; k++) {
+          if (k) *p++ = ',';
+          p = put_int(p, hosts[team->hosts[ts->off + k].host].host_id);
+        }
+        *p++ = ']';
+      }
       *p++ = '}';
     } else if (fmt_date(&f, d[i].day)) {
       *p++ = '"';
@@ -502,14 +525,15 @@ struct job_s {
   int64_t now_ms;
   int64_t from, to; /* window of slot starts */
   int range, explain;
+  int64_t host_filter; /* host_id=: only slots this host is free for (0: any) */
+  int seats;           /* seats=: party size, only slots it fits (<= 1: any) */
   buf_t body;       /* the answer, made by compute() */
   char etag[24];
 };
 
 /* Slot-formatting units (a "times" slot is 1) the job will cost, estimated from the schedule
  * before computing: days x (working seconds a day / interval), every grid time for explain=1. */
-static uint64_t engine_cost(const job_t *j) {
-  const sched_schedule_t *sc = &j->in.schedule;
+static uint64_t schedule_cost(const job_t *j, const sched_schedule_t *sc) {
   int64_t week = 0, most = 0; /* working seconds a week; the longest override day */
   for (int d = 0; d < 7; d++)
     for (int k = 0; k < sc->nweek[d]; k++) week += (int64_t)(sc->week[d][k].end - sc->week[d][k].start) * 60;
@@ -525,10 +549,68 @@ static uint64_t engine_cost(const job_t *j) {
   return slots * (j->range || j->explain ? 4 : 1);
 }
 
+static uint64_t engine_cost(const job_t *j) {
+  if (!j->in.team) return schedule_cost(j, &j->in.schedule);
+  uint64_t sum = 0;
+  for (size_t i = 0; i < j->in.nhosts; i++) sum += schedule_cost(j, &j->in.hosts[i].schedule);
+  return sum;
+}
+
+/* The party-size and host filters on a personal type's free slots, in place. */
+static void filter_personal(job_t *j, sched_slots_t *slots) {
+  size_t k = 0;
+  for (size_t i = 0; i < slots->n; i++) {
+    if (slots->v[i].reason != SLOT_FREE) {
+      slots->v[k++] = slots->v[i]; /* explain keeps every candidate */
+      continue;
+    }
+    if (j->host_filter && j->host_filter != j->in.host_id) continue;
+    if (j->seats > 1 && slots->v[i].seats_left < j->seats) continue;
+    slots->v[k++] = slots->v[i];
+  }
+  slots->n = k;
+}
+
+/* An org type: each host's free slots from the one engine, combined (team.h), filtered. */
+static void compute_team(job_t *j) {
+  size_t n = j->in.nhosts;
+  sched_slots_t *per = xcalloc(n ? n : 1, sizeof *per);
+  for (size_t i = 0; i < n; i++) {
+    inputs_host_t *h = &j->in.hosts[i];
+    sched_compute(&h->schedule, &j->in.event, h->busy, h->nbusy, j->now, j->from, j->to, 0, &per[i]);
+  }
+  sched_team_slots_t t;
+  if (j->in.team == TEAM_COLLECTIVE) sched_team_intersect(per, n, &t);
+  else sched_team_union(per, n, &t);
+  for (size_t i = 0; i < n; i++) sched_slots_free(&per[i]);
+  free(per);
+  if (j->host_filter) {
+    int idx = -1;
+    for (size_t i = 0; i < n; i++)
+      if (j->in.hosts[i].host_id == j->host_filter) idx = (int)i;
+    if (idx < 0) t.n = 0;
+    else sched_team_keep_host(&t, idx);
+  }
+  if (j->seats > 1) sched_team_keep_seats(&t, j->seats);
+  sched_slots_t flat = {.v = xcalloc(t.n ? t.n : 1, sizeof *flat.v), .n = t.n, .cap = t.n};
+  for (size_t i = 0; i < t.n; i++)
+    flat.v[i] = (sched_slot_t){.start = t.v[i].start, .end = t.v[i].end, .seats_left = t.v[i].seats_left,
+                               .reason = SLOT_FREE};
+  format_slots(&j->body, &flat, j->itz, j->range, &t, j->in.hosts);
+  etag_of(j->body.data, j->body.len, j->etag);
+  sched_slots_free(&flat);
+  sched_team_slots_free(&t);
+}
+
 static void compute(job_t *j) { /* any thread */
+  if (j->in.team) {
+    compute_team(j);
+    return;
+  }
   sched_slots_t slots;
   sched_compute(&j->in.schedule, &j->in.event, j->in.busy, j->in.nbusy, j->now, j->from, j->to, j->explain, &slots);
-  format_slots(&j->body, &slots, j->itz, j->range);
+  if (j->host_filter || j->seats > 1) filter_personal(j, &slots);
+  format_slots(&j->body, &slots, j->itz, j->range, NULL, NULL);
   if (j->explain) {
     j->body.data[--j->body.len] = '\0'; /* reopen the outer object */
     format_explain(&j->body, &slots, j->itz);
@@ -544,6 +626,8 @@ typedef struct {
   const tz_t *itz;
   int64_t from, to; /* window of slot starts */
   int range, explain;
+  int64_t host_filter;
+  int seats;
   char key[400];
   char from_s[32], to_s[32];
   uint64_t epoch; /* when the read started */
@@ -574,7 +658,14 @@ static void finish(job_t *j) {
   if (!j->explain) {
     int64_t expires = (j->now_ms / 60000 + 1) * 60000; /* the minute boundary after the engine's `now` */
     if (j->in.next_expiry && j->in.next_expiry * 1000 < expires) expires = j->in.next_expiry * 1000;
-    kept = cache_put(j->s, a->key, j->in.host_id, a->epoch, expires, j->etag, j->body.data, j->body.len);
+    int64_t *hosts = NULL;
+    if (j->in.team) {
+      hosts = xmalloc((j->in.nhosts ? j->in.nhosts : 1) * sizeof *hosts);
+      for (size_t i = 0; i < j->in.nhosts; i++) hosts[i] = j->in.hosts[i].host_id;
+    }
+    kept = cache_put(j->s, a->key, j->in.host_id, hosts, j->in.nhosts, a->epoch, expires, j->etag, j->body.data,
+                     j->body.len);
+    free(hosts);
   }
   respond_body(req, j->etag, kept ? kept : j->body.data, j->body.len);
   if (!kept) buf_free(&j->body);
@@ -637,6 +728,12 @@ static void on_data(http_req_t *req, inputs_t *in, const db_result_t *err) {
   }
   job_t *j = xcalloc(1, sizeof *j);
   j->in = *in; /* the job owns its allocations */
+  if (a->explain && j->in.team) {
+    inputs_free(&j->in);
+    free(j);
+    api_error_field(req, 400, E_VALIDATION, "explain=1 is for personal event types", "explain");
+    return;
+  }
   if (a->explain && api_ctx(req)->user_id != j->in.host_id) {
     inputs_free(&j->in);
     free(j);
@@ -653,6 +750,8 @@ static void on_data(http_req_t *req, inputs_t *in, const db_result_t *err) {
   j->to = a->to;
   j->range = a->range;
   j->explain = a->explain;
+  j->host_filter = a->host_filter;
+  j->seats = a->seats;
   if (engine_cost(j) < OFFLOOP_COST) {
     s->jobs_inline++;
     compute(j);
@@ -716,6 +815,14 @@ static int run(http_req_t *req, avail_req_t *a) {
   if (explain && strcmp(explain, "1") != 0 && strcmp(explain, "true") != 0 && strcmp(explain, "0") != 0 &&
       strcmp(explain, "false") != 0)
     api_v_fail(&v, "explain", "explain must be 1 or 0");
+  const char *host = api_query_param(req, "host_id"), *seats = api_query_param(req, "seats");
+  if (host && (a->host_filter = api_parse_id(host)) <= 0) api_v_fail(&v, "host_id", "host_id must be a user id");
+  if (seats) {
+    char *e;
+    long n = strtol(seats, &e, 10);
+    if (*seats < '0' || *seats > '9' || *e || n < 1 || n > 1000) api_v_fail(&v, "seats", "seats must be 1-1000");
+    else a->seats = (int)n;
+  }
   if (v.failed) return api_v_respond(&v);
   a->range = format && strcmp(format, "range") == 0;
   a->explain = explain && (strcmp(explain, "1") == 0 || strcmp(explain, "true") == 0);
@@ -730,7 +837,7 @@ static int run(http_req_t *req, avail_req_t *a) {
   }
   /* Field separator 0x1f cannot occur in a decoded slug of ours nor in a zone name. */
   key_writer_t k = {a->key, a->key + sizeof a->key - 1};
-  if (a->event_type_id) { /* "#id", or "slug\x1f event slug"; then start, end, zone, range */
+  if (a->event_type_id) { /* "#id", or "slug\x1f event slug"; then start, end, zone, range, host, seats */
     key_str(&k, "#");
     key_str(&k, a->event_type_id);
   } else {
@@ -744,6 +851,8 @@ static int run(http_req_t *req, avail_req_t *a) {
     key_str(&k, text[i]);
   }
   key_int(&k, a->range);
+  key_int(&k, a->host_filter);
+  key_int(&k, a->seats);
   *k.p = '\0';
   avail_state_t *s = st(api_app(req));
   entry_t *en = cache_get(s, a->key);
