@@ -368,3 +368,24 @@ def test_race_personal_booking_against_org_booking(s, db):
     codes = sorted(r.status for r in rs)
     assert codes.count(201) == 1 and codes.count(409) == 19, codes
     assert overlapping_hosts(db) == []
+
+
+def test_seated_round_robin_fills_one_host_first_and_reschedule_keeps_the_host(s, db):
+    o = Org(s, zones=("UTC", "UTC"))
+    et = o.event_type(name="Workshop", seats=3)
+    mon = next_monday()
+    first = o.book(et, at(mon, "09:00"), email="a@example.com").json()["booking"]["host"]["id"]
+    for i in range(2):  # the same host's seats fill before the other host's open
+        r = o.book(et, at(mon, "09:00"), email=f"b{i}@example.com")
+        assert r.status == 201 and r.json()["booking"]["host"]["id"] == first, r
+    r = o.book(et, at(mon, "09:00"), email="c@example.com")
+    assert r.status == 201 and r.json()["booking"]["host"]["id"] != first, r
+    nine = [x for x in o.slots(et, mon.isoformat())[mon.isoformat()] if x["start"].endswith("T09:00:00Z")]
+    assert nine and nine[0]["seats_remaining"] == 2 and nine[0]["hosts"] == [r.json()["booking"]["host"]["id"]]
+    # the host reschedules it: it stays theirs
+    b = r.json()["booking"]
+    host = b["host"]["id"]
+    auth = _member_auth(s, db, o, o.ids.index(host))
+    moved = call(s, "POST", f"/api/bookings/{b['id']}/reschedule", {"start_time": at(mon, "14:00")}, auth=auth)
+    assert moved.status == 200 and moved.json()["booking"]["host"]["id"] == host, moved
+    assert moved.json()["booking"]["start"] == at(mon, "14:00")
