@@ -4,7 +4,8 @@
  * afterwards (no handle or allocation left). server.c is included to reach its statics: the
  * connection's legal-move table is checked through the pure conn_move_ok (an illegal move is
  * checked without aborting), and every move the flows make goes through conn_set_state's assert.
- * log_req's lines are captured from stderr and checked. */
+ * log_req's lines are captured from stderr and checked. An idle keep-alive connection holds no
+ * read or write buffer (issue 11: memory per idle connection), checked from a handler. */
 #include <fcntl.h>
 #include <llhttp.h>
 #include <netinet/in.h>
@@ -65,14 +66,31 @@ static int h_async(http_req_t *req) {
   return 0;
 }
 
+/* Counts the other connections that are idle between requests, and those of them holding no
+ * read or write buffer. */
+static int h_probe(http_req_t *req) {
+  handled++;
+  int idle = 0, bare = 0;
+  for (http_conn_t *c = srv->conns; c; c = c->next) {
+    if (c == req->conn || c->state != CONN_IDLE) continue;
+    idle++;
+    bare += !c->rbuf && c->rpos == 0 && c->rlen == 0 && c->wbuf.cap == 0;
+  }
+  char b[64];
+  int n = snprintf(b, sizeof b, "{\"idle\":%d,\"bare\":%d}", idle, bare);
+  http_respond_json_raw(req, 200, b, (size_t)n);
+  return 0;
+}
+
 static const http_route_t routes[] = {
     {M(HTTP_GET) | M(HTTP_POST), "/echo", h_echo, 0},
     {M(HTTP_GET), "/async", h_async, 0},
+    {M(HTTP_GET), "/probe", h_probe, 0},
 };
 
 /* ------------------------------------------------------------------ client thread */
 
-static char results[6][8192];
+static char results[7][8192];
 
 static int client_connect(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -141,6 +159,23 @@ static void *client(void *arg) {
   const char *req6 = "GET /echo\xff HTTP/1.1\r\nConnection: close\r\n\r\n";
   if (write(fd, req6, strlen(req6)) == (ssize_t)strlen(req6)) read_all(fd, results[5], sizeof results[5]);
   close(fd);
+  /* 7: a keep-alive connection answered and left idle; another one asks the server about it */
+  int idle_fd = client_connect();
+  const char *req7 = "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n";
+  char answer[2048] = "";
+  if (write(idle_fd, req7, strlen(req7)) == (ssize_t)strlen(req7)) {
+    size_t n = 0; /* the echo's body ends the answer with its closing brace */
+    ssize_t r;
+    while (n + 1 < sizeof answer && (r = read(idle_fd, answer + n, sizeof answer - 1 - n)) > 0) {
+      answer[n += (size_t)r] = 0;
+      if (strstr(answer, "\r\n\r\n") && answer[n - 1] == '}') break;
+    }
+  }
+  fd = client_connect();
+  const char *req8 = "GET /probe HTTP/1.1\r\nConnection: close\r\n\r\n";
+  if (write(fd, req8, strlen(req8)) == (ssize_t)strlen(req8)) read_all(fd, results[6], sizeof results[6]);
+  close(fd);
+  close(idle_fd);
   uv_async_send(&done_async);
   return NULL;
 }
@@ -396,7 +431,7 @@ int main(void) {
   CHECK(config_load(&cfg, env_get, err, sizeof err) == 0);
   log_init(LOG_DEBUG, "test"); /* debug: the refused request's log line */
   CHECK(uv_loop_init(&loop) == 0);
-  srv = http_server_new(&loop, &cfg, routes, 2, NULL);
+  srv = http_server_new(&loop, &cfg, routes, (int)ARRAY_SIZE(routes), NULL);
   CHECK(http_server_listen(srv) == 0);
   port = http_server_port(srv);
   CHECK(port > 0);
@@ -439,7 +474,9 @@ int main(void) {
   CHECK(strstr(log, "\"path\":\"/echo\xef\xbf\xbd\",\"route\":\"unmatched\"") != NULL);
   CHECK(strstr(log, "\xff") == NULL);
   free(log);
-  CHECK(handled == 6);
+  /* the idle keep-alive connection holds neither buffer */
+  CHECK_STR(body_of(results[6]), "{\"idle\":1,\"bare\":1}");
+  CHECK(handled == 8);
   CHECK(drained_calls == 1);
   CHECK(uv_loop_close(&loop) == 0);
   config_free(&cfg);
