@@ -191,7 +191,17 @@ static const char *cache_put(avail_state_t *s, const char *key, int64_t host, co
   e->epoch = epoch;
   e->expires_ms = expires_ms;
   memcpy(e->etag, etag, sizeof e->etag);
-  e->body = len ? xrealloc(body, len) : body; /* no slack from the buffer's doubling */
+  /* No slack from the buffer's doubling, and a copy, not a realloc in place: shrinking left each
+   * body where its growing buffer had been, with a hole behind it that the next buffer could not
+   * use, and under a load that keeps the cache full RSS grew to twice the budget. Freed whole,
+   * the buffer is reused by the next computation; the exact copy fills an evicted entry's hole. */
+  if (len) {
+    char *copy = xmalloc(len);
+    memcpy(copy, body, len);
+    free(body);
+    body = copy;
+  }
+  e->body = body;
   e->len = len;
   map_set_weight(s->cache, e, len + BODY_OVERHEAD + extra);
   return e->body;
