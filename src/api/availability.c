@@ -639,7 +639,6 @@ typedef struct {
   int64_t host_filter;
   int seats;
   char key[400];
-  char from_s[32], to_s[32];
   uint64_t epoch; /* when the read started */
 } avail_req_t;
 
@@ -839,8 +838,6 @@ static int run(http_req_t *req, avail_req_t *a) {
   /* The invitee's dates: [start 00:00, end + 1 00:00) on their wall clock. */
   a->from = tz_local_to_utc(a->itz, d0 * 86400);
   a->to = tz_local_to_utc(a->itz, (d1 + 1) * 86400);
-  time_format_utc(a->from, a->from_s, sizeof a->from_s);
-  time_format_utc(a->to, a->to_s, sizeof a->to_s);
   if (a->explain) {
     api_authenticate(req, fetch);
     return 0;

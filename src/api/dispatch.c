@@ -84,17 +84,37 @@ static void client_ip(http_req_t *req, char *out, size_t outlen) {
 
 /* ------------------------------------------------------------------ limits */
 
+/* v in decimal at p (without printf: every API response carries three of these). */
+static char *put_dec(char *p, int64_t v) {
+  char t[24], *q = t + sizeof t;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do *--q = (char)('0' + u % 10);
+  while ((u /= 10) != 0);
+  if (v < 0) *--q = '-';
+  size_t n = (size_t)(t + sizeof t - q);
+  memcpy(p, q, n);
+  return p + n;
+}
+
+static char *put_lit(char *p, const char *s) {
+  size_t n = strlen(s);
+  memcpy(p, s, n);
+  return p + n;
+}
+
 int api_rate_limit(http_req_t *req, const char *key, int per_minute, int headers) {
   rl_result_t r;
   rl_hit(api_app(req)->rl, key, per_minute, (int64_t)time(NULL), &r);
-  char v[32];
   if (!headers && r.allowed) return 1;
-  snprintf(v, sizeof v, "%d", r.limit);
-  http_set_header(req, "X-RateLimit-Limit", v);
-  snprintf(v, sizeof v, "%d", r.remaining);
-  http_set_header(req, "X-RateLimit-Remaining", v);
-  snprintf(v, sizeof v, "%" PRId64, r.reset);
-  http_set_header(req, "X-RateLimit-Reset", v);
+  char lines[160], *p = lines; /* three lines of at most 24 + 20 + 2 bytes */
+  p = put_lit(p, "X-RateLimit-Limit: ");
+  p = put_dec(p, r.limit);
+  p = put_lit(p, "\r\nX-RateLimit-Remaining: ");
+  p = put_dec(p, r.remaining);
+  p = put_lit(p, "\r\nX-RateLimit-Reset: ");
+  p = put_dec(p, r.reset);
+  p = put_lit(p, "\r\n");
+  http_add_header_lines(req, lines, (size_t)(p - lines));
   if (r.allowed) return 1;
   api_rate_limited(req, r.retry_after);
   return 0;
@@ -102,7 +122,10 @@ int api_rate_limit(http_req_t *req, const char *key, int per_minute, int headers
 
 int api_limit_ip(http_req_t *req) {
   char key[80];
-  snprintf(key, sizeof key, "ip:%s", api_ctx(req)->client_ip);
+  size_t n = strnlen(api_ctx(req)->client_ip, sizeof api_ctx(req)->client_ip); /* < sizeof key - 3 */
+  memcpy(key, "ip:", 3);
+  memcpy(key + 3, api_ctx(req)->client_ip, n);
+  key[3 + n] = '\0';
   return api_rate_limit(req, key, api_app(req)->cfg->rate_limit_public, 1);
 }
 
