@@ -586,20 +586,22 @@ void inputs_fetch(http_req_t *req, const inputs_query_t *q, inputs_cb cb) {
 static const api_stmt_t statements[] = {
     {"engine_config", "SELECT * FROM api.engine_config($1, $2, $3, $4)", 0},
     /* One aggregate of (start, end, event type, ref, seats, kind, pending) rows, decoded by
-     * decode_busy_rows: seven parallel array_aggs cost PostgreSQL ~9 us more per read. */
+     * decode_busy_rows: seven parallel array_aggs cost PostgreSQL ~9 us more per read. Instants
+     * as date_part (float8, exact for whole seconds below 2^53): extract() computes a numeric,
+     * ~5 us more per read at 30 rows. */
     {"engine_busy",
      "SELECT u.version, u.config_version, x.busy, x.next_expiry FROM users u, LATERAL ("
      "SELECT array_agg(ARRAY[b.s, b.e, b.et, b.ref, b.seats, b.kind, b.pending]) AS busy, "
      "extract(epoch FROM min(b.exp))::bigint AS next_expiry "
-     "FROM (SELECT extract(epoch FROM k.start_at)::bigint AS s, extract(epoch FROM k.end_at)::bigint AS e, "
+     "FROM (SELECT date_part('epoch', k.start_at)::bigint AS s, date_part('epoch', k.end_at)::bigint AS e, "
      "k.event_type_id AS et, k.id AS ref, k.seats::bigint AS seats, 1::bigint AS kind, "
      "(k.status = 'pending')::integer::bigint AS pending, NULL::timestamptz AS exp FROM bookings k "
      "WHERE k.host_id = $1 AND k.status IN ('pending', 'confirmed') "
      "AND k.start_at < $3 AND k.end_at > $2 AND k.id IS DISTINCT FROM $5::bigint "
-     "UNION ALL SELECT extract(epoch FROM r.start_at)::bigint, extract(epoch FROM r.end_at)::bigint, "
+     "UNION ALL SELECT date_part('epoch', r.start_at)::bigint, date_part('epoch', r.end_at)::bigint, "
      "r.event_type_id, r.id, 1, 2, 0, r.expires_at FROM reservations r WHERE r.host_id = $1 "
      "AND r.expires_at > now() AND r.start_at < $3 AND r.end_at > $2 AND r.uid IS DISTINCT FROM $4::uuid "
-     "UNION ALL SELECT extract(epoch FROM t.start_at)::bigint, extract(epoch FROM t.end_at)::bigint, 0, t.id, 1, 3, 0, "
+     "UNION ALL SELECT date_part('epoch', t.start_at)::bigint, date_part('epoch', t.end_at)::bigint, 0, t.id, 1, 3, 0, "
      "NULL FROM time_off t WHERE t.user_id = $1 AND t.start_at < $3 AND t.end_at > $2) b) x "
      "WHERE u.id = $1",
      0},
@@ -611,17 +613,17 @@ static const api_stmt_t statements[] = {
      * PostgreSQL about 29 us per host. */
     {"engine_team_busy",
      "WITH h AS (SELECT x.id, x.n FROM unnest($1::bigint[]) WITH ORDINALITY AS x(id, n)), "
-     "b AS (SELECT k.host_id AS h, extract(epoch FROM k.start_at)::bigint AS s, extract(epoch FROM k.end_at)::bigint AS e, "
+     "b AS (SELECT k.host_id AS h, date_part('epoch', k.start_at)::bigint AS s, date_part('epoch', k.end_at)::bigint AS e, "
      "t.buffer_before * 60::bigint AS bb, t.buffer_after * 60::bigint AS ba, k.event_type_id AS et, k.id AS ref, "
      "k.seats::bigint AS seats, 1::bigint AS kind, (k.status = 'pending')::integer::bigint AS pending, "
      "NULL::timestamptz AS exp FROM bookings k JOIN event_types t ON t.id = k.event_type_id "
      "WHERE k.host_id = ANY ($1::bigint[]) AND k.status IN ('pending', 'confirmed') AND k.start_at < $3 "
      "AND k.end_at > $2 AND k.id IS DISTINCT FROM $5::bigint AND coalesce(k.parent_id <> $5::bigint, true) "
-     "UNION ALL SELECT r.host_id, extract(epoch FROM r.start_at)::bigint, extract(epoch FROM r.end_at)::bigint, "
+     "UNION ALL SELECT r.host_id, date_part('epoch', r.start_at)::bigint, date_part('epoch', r.end_at)::bigint, "
      "t.buffer_before * 60, t.buffer_after * 60, r.event_type_id, r.id, 1, 2, 0, r.expires_at "
      "FROM reservations r JOIN event_types t ON t.id = r.event_type_id WHERE r.host_id = ANY ($1::bigint[]) "
      "AND r.expires_at > now() AND r.start_at < $3 AND r.end_at > $2 AND r.uid IS DISTINCT FROM $4::uuid "
-     "UNION ALL SELECT o.user_id, extract(epoch FROM o.start_at)::bigint, extract(epoch FROM o.end_at)::bigint, 0, 0, "
+     "UNION ALL SELECT o.user_id, date_part('epoch', o.start_at)::bigint, date_part('epoch', o.end_at)::bigint, 0, 0, "
      "0, o.id, 1, 3, 0, NULL FROM time_off o WHERE o.user_id = ANY ($1::bigint[]) AND o.start_at < $3 "
      "AND o.end_at > $2), "
      "agg AS (SELECT b.h, array_agg(ARRAY[b.s, b.e, b.bb, b.ba, b.et, b.ref, b.seats, b.kind, b.pending]) AS busy, "
