@@ -653,14 +653,15 @@ static void on_reassign_inputs(http_req_t *req, inputs_t *got, const db_result_t
                 NULL);
     return;
   }
-  char id[24], host[24], version[24], old[24];
+  char id[24], host[24], version[24], old[24], start[24];
   snprintf(id, sizeof id, "%" PRId64, t->r.booking_id);
   snprintf(host, sizeof host, "%" PRId64, in.hosts[chosen[0]].host_id);
   snprintf(version, sizeof version, "%" PRId64, in.hosts[chosen[0]].version);
   snprintf(old, sizeof old, "%" PRId64, t->host);
+  snprintf(start, sizeof start, "%" PRId64, t->start); /* moved meanwhile: stale, decide again */
   inputs_free(&in);
-  const char *params[4] = {id, host, version, old};
-  api_query(req, "booking_reassign", 4, params, on_reassigned);
+  const char *params[5] = {id, host, version, old, start};
+  api_query(req, "booking_reassign", 5, params, on_reassigned);
 }
 
 static void on_reassign_info(void *data, const db_result_t *r) {

@@ -214,6 +214,11 @@ int api_db_failure(const db_result_t *r, api_failure_t *f, char *msg, size_t msg
     *f = (api_failure_t){.status = 409, .code = E_CONFLICT, .message = "time slot taken"};
     return -1;
   }
+  if (strcmp(st, "40P01") == 0 || strcmp(st, "40001") == 0) { /* a deadlock or serialization failure */
+    *f = (api_failure_t){.status = 409, .code = E_CONFLICT, .message = "a concurrent change conflicted; try again",
+                         .retry_after = 1};
+    return -1;
+  }
   if (strcmp(st, "23503") == 0) {
     *f = (api_failure_t){.status = 409, .code = E_CONFLICT, .message = "refers to something that no longer exists"};
     return -1;

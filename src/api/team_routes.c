@@ -41,7 +41,7 @@ static const api_stmt_t statements[] = {
     {"org_bookings_list",
      "SELECT body, total FROM api.org_bookings_list($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 0},
     {"booking_reassign_info", "SELECT * FROM api.booking_reassign_info($1, $2, $3)", 0},
-    {"booking_reassign", "SELECT body, host_ids, stale FROM api.booking_reassign($1, $2, $3, $4)", 1},
+    {"booking_reassign", "SELECT body, host_ids, stale FROM api.booking_reassign($1, $2, $3, $4, $5)", 1},
     {"org_webhooks_list", "SELECT api.org_webhooks_list($1, $2, $3)", 0},
     {"org_webhook_create", "SELECT api.org_webhook_create($1, $2, $3, $4, $5, $6)", 1},
     {"org_webhook_update", "SELECT api.org_webhook_update($1, $2, $3, $4, $5)", 1},

@@ -389,3 +389,36 @@ def test_seated_round_robin_fills_one_host_first_and_reschedule_keeps_the_host(s
     moved = call(s, "POST", f"/api/bookings/{b['id']}/reschedule", {"start_time": at(mon, "14:00")}, auth=auth)
     assert moved.status == 200 and moved.json()["booking"]["host"]["id"] == host, moved
     assert moved.json()["booking"]["start"] == at(mon, "14:00")
+
+
+def test_review_fixes_collective_moves_scheduling_changes_and_leavers(s, db):
+    """A collective booking is not moved (409; cancel and book again); every host's webhooks-side
+    events are written for a status change; scheduling does not change under live bookings; a
+    member who left cannot reassign; a reassignment is refused once the booking moved."""
+    o = Org(s)
+    coll = o.event_type(name="Both of us", scheduling="collective")
+    mon = next_monday()
+    c = o.book(coll, at(mon, "10:00")).json()["booking"]
+    a0 = _member_auth(s, db, o, 0)
+    r = call(s, "POST", f"/api/bookings/{c['id']}/reschedule", {"start_time": at(mon, "14:00")}, auth=a0)
+    assert r.status == 409 and "cannot be moved" in r.json()["error"], r
+    assert db.sql(f"SELECT DISTINCT start_at::text FROM bookings WHERE id = {c['id']} OR parent_id = {c['id']}") == \
+        [[db.sql(f"SELECT start_at::text FROM bookings WHERE id = {c['id']}")[0][0]]]
+    # scheduling cannot flip under live bookings
+    r = call(s, "PUT", f"/api/orgs/{o.id}/event-types/{coll['id']}", {"scheduling": "round_robin"}, auth=o.owner.session)
+    assert_error(r, 409, field="scheduling")
+    # a cancel by any host: one event per host
+    ok(call(s, "POST", f"/api/bookings/{c['id']}/cancel", None, auth=_member_auth(s, db, o, 2)))
+    hosts = sorted(int(h) for (h,) in db.sql(
+        f"SELECT host_id FROM events WHERE booking_id = {c['id']} AND type = 'booking.cancelled'"))
+    assert hosts == sorted(o.ids), hosts
+    # now it may change
+    ok(call(s, "PUT", f"/api/orgs/{o.id}/event-types/{coll['id']}", {"scheduling": "round_robin"}, auth=o.owner.session))
+    # a leaver cannot reassign what they host
+    rr = o.event_type(name="Leaving")
+    b = o.book(rr, at(mon, "11:00"), host_id=o.ids[1]).json()["booking"]
+    a1 = _member_auth(s, db, o, 1)
+    ok(call(s, "DELETE", f"/api/orgs/{o.id}/members/{o.ids[1]}", auth=o.owner.session))
+    assert call(s, "POST", f"/api/bookings/{b['id']}/reassign", {"host_id": o.ids[0]}, auth=a1).status == 404
+    assert ok(call(s, "POST", f"/api/bookings/{b['id']}/reassign", {"host_id": o.ids[0]},
+                   auth=o.owner.session))["booking"]["host"]["id"] == o.ids[0]
