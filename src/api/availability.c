@@ -80,16 +80,10 @@ static void forget_all(avail_state_t *s) {
   s->floor = ++s->epoch; /* reads still in flight must not come back as valid */
 }
 
-/* v in decimal, written backwards from the end of key (without printf: a cache hit needs these);
- * for a host, its key in s->changed. */
+/* v in decimal in key, terminated (for a host, its key in s->changed). */
 static const char *int_text(int64_t v, char key[24]) {
-  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-  char *p = key + 23;
-  *p = '\0';
-  do *--p = (char)('0' + u % 10);
-  while ((u /= 10) != 0);
-  if (v < 0) *--p = '-';
-  return p;
+  *put_i64(key, v) = '\0';
+  return key;
 }
 
 static void forget_host(void *data, long long host) {
@@ -337,19 +331,6 @@ static char *put_str(char *p, const char *s, size_t n) {
 }
 #define PUT_LIT(p, lit) put_str(p, lit, sizeof lit - 1)
 
-static char *put_int(char *p, int64_t v) { /* as printf's %d / PRId64 */
-  char tmp[24];
-  int n = 0;
-  uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-  do {
-    tmp[n++] = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  if (v < 0) *p++ = '-';
-  while (n) *p++ = tmp[--n];
-  return p;
-}
-
 /* "\"" RFC 3339 of t on f's zone, whose offset there is off "\"" (RFC_ROOM bytes at most). */
 static char *put_rfc3339(fmt_t *f, char *p, int64_t t, int32_t off) {
   int64_t local = t + off, day = sched_day_of(local);
@@ -445,12 +426,12 @@ static void format_slots(buf_t *b, const sched_slots_t *slots, const tz_t *itz, 
       int32_t end_off = i + 1 < n && slots->v[d[i + 1].idx].start == s->end ? d[i + 1].off : fmt_offset(&f, s->end);
       p = put_rfc3339(&f, p, s->end, end_off);
       p = PUT_LIT(p, ",\"seats_remaining\":");
-      p = put_int(p, s->seats_left);
+      p = put_i64(p, s->seats_left);
       if (ts) {
         p = PUT_LIT(p, ",\"hosts\":[");
         for (uint32_t k = 0; k < ts->nhosts; k++) {
           if (k) *p++ = ',';
-          p = put_int(p, hosts[team->hosts[ts->off + k].host].host_id);
+          p = put_i64(p, hosts[team->hosts[ts->off + k].host].host_id);
         }
         *p++ = ']';
       }
@@ -496,15 +477,15 @@ static void format_explain(buf_t *b, const sched_slots_t *slots, const tz_t *itz
     *p++ = '"';
     if (s->reason == SLOT_BOOKED || s->reason == SLOT_BUFFER) {
       p = PUT_LIT(p, ",\"booking_id\":");
-      p = put_int(p, s->ref);
+      p = put_i64(p, s->ref);
     }
     if (s->reason == SLOT_RESERVED) {
       p = PUT_LIT(p, ",\"reservation_id\":");
-      p = put_int(p, s->ref);
+      p = put_i64(p, s->ref);
     }
     if (s->reason == SLOT_FREE || s->reason == SLOT_NO_SEATS) {
       p = PUT_LIT(p, ",\"seats_remaining\":");
-      p = put_int(p, s->seats_left);
+      p = put_i64(p, s->seats_left);
     }
     *p++ = '}';
     buf_end(b, p);

@@ -84,18 +84,6 @@ static void client_ip(http_req_t *req, char *out, size_t outlen) {
 
 /* ------------------------------------------------------------------ limits */
 
-/* v in decimal at p (without printf: every API response carries three of these). */
-static char *put_dec(char *p, int64_t v) {
-  char t[24], *q = t + sizeof t;
-  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-  do *--q = (char)('0' + u % 10);
-  while ((u /= 10) != 0);
-  if (v < 0) *--q = '-';
-  size_t n = (size_t)(t + sizeof t - q);
-  memcpy(p, q, n);
-  return p + n;
-}
-
 static char *put_lit(char *p, const char *s) {
   size_t n = strlen(s);
   memcpy(p, s, n);
@@ -108,11 +96,11 @@ int api_rate_limit(http_req_t *req, const char *key, int per_minute, int headers
   if (!headers && r.allowed) return 1;
   char lines[160], *p = lines; /* three lines of at most 24 + 20 + 2 bytes */
   p = put_lit(p, "X-RateLimit-Limit: ");
-  p = put_dec(p, r.limit);
+  p = put_i64(p, r.limit);
   p = put_lit(p, "\r\nX-RateLimit-Remaining: ");
-  p = put_dec(p, r.remaining);
+  p = put_i64(p, r.remaining);
   p = put_lit(p, "\r\nX-RateLimit-Reset: ");
-  p = put_dec(p, r.reset);
+  p = put_i64(p, r.reset);
   p = put_lit(p, "\r\n");
   http_add_header_lines(req, lines, (size_t)(p - lines));
   if (r.allowed) return 1;

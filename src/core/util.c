@@ -74,6 +74,17 @@ uint32_t random_below(uint32_t bound) {
   return v % bound;
 }
 
+char *put_i64(char *p, int64_t v) {
+  char t[20], *q = t + sizeof t;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do *--q = (char)('0' + u % 10);
+  while ((u /= 10) != 0);
+  if (v < 0) *p++ = '-';
+  size_t n = (size_t)(t + sizeof t - q);
+  memcpy(p, q, n);
+  return p + n;
+}
+
 void hex_encode(const void *in, size_t n, char *out) {
   static const char digits[] = "0123456789abcdef";
   const unsigned char *p = in;

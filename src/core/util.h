@@ -30,6 +30,9 @@ uint32_t random_below(uint32_t bound);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes incl. NUL). */
 void hex_encode(const void *in, size_t n, char *out);
+/* v in decimal at p, as printf's PRId64 (at most 20 bytes, no terminator); returns the end.
+ * Without printf: response heads and cache keys are written per request. */
+char *put_i64(char *p, int64_t v);
 
 /* Case-insensitive ASCII compare of a span with a NUL-terminated string. */
 int ascii_casecmp_n(const char *a, size_t alen, const char *b);

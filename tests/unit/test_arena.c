@@ -1,9 +1,12 @@
-/* Arena and buffer: alignment, large blocks, cleanup order, JSON escaping. */
+/* Arena and buffer: alignment, large blocks, cleanup order, JSON escaping; put_i64. */
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "check.h"
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/util.h"
 
 static int order[4], norder;
 static void hook(void *data) { order[norder++] = (int)(intptr_t)data; }
@@ -47,5 +50,13 @@ int main(void) {
   buf_printf(&b, "[%s]", longs); /* longer than the stack buffer */
   CHECK(b.len == 601 && b.data[0] == '[' && b.data[600] == ']');
   buf_free(&b);
+  /* put_i64: what printf's PRId64 writes, at the extremes too */
+  const int64_t nums[] = {0, 7, -7, 1234567890123, INT64_MAX, INT64_MIN};
+  for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+    char got[24], want[24];
+    *put_i64(got, nums[i]) = '\0';
+    snprintf(want, sizeof want, "%" PRId64, nums[i]);
+    CHECK_STR(got, want);
+  }
   return check_done();
 }
