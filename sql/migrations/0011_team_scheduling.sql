@@ -40,9 +40,11 @@ CREATE INDEX event_type_hosts_user ON event_type_hosts (user_id);
 
 ALTER TABLE bookings ADD COLUMN parent_id bigint REFERENCES bookings ON DELETE CASCADE;
 CREATE INDEX bookings_parent ON bookings (parent_id) WHERE parent_id IS NOT NULL;
--- for the round-robin rule "fewest bookings of this type in the trailing 30 days"
-CREATE INDEX bookings_type_host_created ON bookings (event_type_id, host_id, created_at)
-  WHERE status IN ('pending', 'confirmed');
+-- One index for both uses of a booking's event type: the foreign key's lookups and the
+-- round-robin rule "fewest bookings of this type in the trailing 30 days" (a host's bookings of a
+-- type by creation); a second index would cost every booking write ~12 us (measured).
+DROP INDEX bookings_event_type;
+CREATE INDEX bookings_event_type_host ON bookings (event_type_id, host_id, created_at);
 
 -- Caps: org event types count against their org.
 DROP TRIGGER event_types_cap ON event_types;
@@ -225,6 +227,11 @@ BEGIN
   e := api.org_event_type_find(p_org, p_id);
   PERFORM 1 FROM event_types t WHERE t.id = e.id FOR UPDATE;
   before := ARRAY(SELECT h.user_id FROM event_type_hosts h WHERE h.event_type_id = e.id);
+  IF p ? 'scheduling' AND p->>'scheduling' IS DISTINCT FROM e.scheduling AND EXISTS (
+       SELECT 1 FROM bookings k WHERE k.event_type_id = e.id AND k.status IN ('pending', 'confirmed')
+         AND k.end_at > now()) THEN
+    PERFORM api.fail(409, 'scheduling cannot change while the event type has upcoming bookings', 'scheduling');
+  END IF;
   e := api.org_event_type_apply(e, p);
   e.updated_at := now();
   IF p ? 'slug' AND EXISTS (SELECT 1 FROM event_types WHERE org_id = p_org AND slug = e.slug AND is_active
@@ -307,7 +314,7 @@ END $$;
 -- busy rows can name -- its own and the org types it hosts (team reads carry buffers per row).
 DROP FUNCTION api.engine_config(bigint, text, text, boolean);
 CREATE FUNCTION api.engine_config(p_event_type bigint, p_slug text, p_event_slug text,
-                                  p_include_secret boolean DEFAULT false)
+                                             p_include_secret boolean DEFAULT false)
 RETURNS TABLE (host_id bigint, config_version bigint, event_type_id bigint, event_name text, duration integer,
                slot_interval integer, buffer_before integer, buffer_after integer, min_notice_hours integer,
                max_future_days integer, seats integer, limit_per_day integer, limit_per_week integer,
@@ -332,8 +339,10 @@ BEGIN
     FROM users u, LATERAL (
       SELECT array_agg(x.id ORDER BY x.id) AS ids, array_agg(x.buffer_before * 60 ORDER BY x.id) AS bb,
              array_agg(x.buffer_after * 60 ORDER BY x.id) AS ba
-      FROM event_types x
-      WHERE x.user_id = e.user_id OR x.id IN (SELECT h.event_type_id FROM event_type_hosts h WHERE h.user_id = e.user_id)) t
+      FROM (SELECT y.id, y.buffer_before, y.buffer_after FROM event_types y WHERE y.user_id = e.user_id
+            UNION
+            SELECT y.id, y.buffer_before, y.buffer_after FROM event_type_hosts h JOIN event_types y
+              ON y.id = h.event_type_id WHERE h.user_id = e.user_id) x) t
     WHERE u.id = e.user_id;
   ELSE
     RETURN QUERY
@@ -448,6 +457,9 @@ BEGIN
   IF b.id IS NULL OR (p_user IS NOT NULL AND api.booking_id_for_host(p_user, p_booking) IS NULL) THEN
     PERFORM api.fail(404, 'booking not found');
   END IF;
+  IF p_action = 'reschedule' AND EXISTS (SELECT 1 FROM bookings s WHERE s.parent_id = b.id) THEN
+    PERFORM api.fail(409, 'a booking with several hosts cannot be moved; cancel it and book a new time');
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM event_types t WHERE t.id = b.event_type_id AND t.is_active) THEN
     -- the event type was deleted since: its settings still apply to this booking
     PERFORM api.fail(409, 'the event type of this booking no longer exists');
@@ -511,10 +523,6 @@ CREATE OR REPLACE FUNCTION api.booking_json_with(b bookings, e event_types) RETU
   || CASE WHEN e.org_id IS NULL THEN '{}'::jsonb ELSE api.booking_org_json(b, e) END
 $$;
 
--- Which hosts' versions this transaction bumped itself (comma-separated), for the INSERT trigger.
-CREATE OR REPLACE FUNCTION api.host_bumped(p_host bigint) RETURNS boolean LANGUAGE sql STABLE AS
-$$ SELECT p_host::text = ANY (string_to_array(current_setting('slotd.bumped', true), ',')) $$;
-
 -- A collective booking: every host's advisory lock and row lock in ascending id order (C sends
 -- p_hosts ascending), every version checked before any is bumped, then the primary row (the
 -- lowest host id) with the tokens, and one shadow per other host; one event per host.
@@ -529,6 +537,7 @@ DECLARE
   bj jsonb;
   ty text;
   h bigint;
+  org bigint;
 BEGIN
   IF p_reservation IS NOT NULL THEN PERFORM api.fail(400, 'holds are not supported here', 'reservation_uid'); END IF;
   FOREACH h IN ARRAY p_hosts LOOP PERFORM pg_advisory_xact_lock(h); END LOOP;
@@ -556,7 +565,7 @@ BEGIN
   SELECT x, p_event_type, b.start_at, b.end_at, b.status, b.seats, b.seated, b.invitee_name, b.invitee_email,
          b.invitee_timezone, '{}', b.id
   FROM unnest(p_hosts[2:]) x;
-  SELECT api.booking_json_with(b, e) INTO bj FROM event_types e WHERE e.id = b.event_type_id;
+  SELECT api.booking_json_with(b, e), e.org_id INTO bj, org FROM event_types e WHERE e.id = b.event_type_id;
   ty := CASE WHEN b.status = 'pending' THEN 'booking.requested' ELSE 'booking.created' END;
   WITH ev AS (
     INSERT INTO events (host_id, type, booking_id, payload)
@@ -567,7 +576,8 @@ BEGIN
     FROM unnest(p_hosts) x
     RETURNING id, host_id, payload)
   INSERT INTO webhook_deliveries (webhook_id, event_id, event, payload)
-  SELECT w.id, ev.id, ty, ev.payload::text FROM ev JOIN webhooks w ON w.user_id = ev.host_id
+  SELECT w.id, ev.id, ty, ev.payload::text FROM ev JOIN webhooks w
+    ON w.user_id = ev.host_id OR (w.org_id = org AND ev.host_id = p_hosts[1])  -- the org hears it once
   WHERE w.is_active AND ty = ANY (w.events);
   IF FOUND THEN PERFORM pg_notify('slotd_webhooks', ''); END IF;
   FOREACH h IN ARRAY p_hosts LOOP PERFORM pg_notify('slotd_host', h::text); END LOOP;
@@ -575,11 +585,15 @@ BEGIN
 END $$;
 
 -- Status changes of a collective booking: any of its hosts acts on the primary (the shadows
--- follow by trigger), and every host's caches drop.
+-- follow by trigger), after every host's advisory lock and row lock in ascending id order (a
+-- shadow's version bump without its host's lock could deadlock against a booking on that
+-- host); every host's webhooks hear it (the org's once), and every host's caches drop.
 CREATE OR REPLACE FUNCTION api.booking_transition(p_id bigint, p_user bigint, p_action text, p_version bigint, p_reason text,
                                        p_by text)
 RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean) LANGUAGE plpgsql AS $$
 DECLARE
+  hosts bigint[];
+  h bigint;
   b bookings;
   e event_types;
   v bigint;
@@ -589,7 +603,11 @@ BEGIN
   SELECT * INTO b FROM bookings k WHERE k.id = p_id AND k.parent_id IS NULL
     AND (p_user IS NULL OR k.host_id = p_user OR EXISTS (SELECT 1 FROM bookings s WHERE s.parent_id = k.id AND s.host_id = p_user));
   IF b.id IS NULL THEN PERFORM api.fail(404, 'booking not found'); END IF;
-  PERFORM pg_advisory_xact_lock(b.host_id);
+  hosts := b.host_id || ARRAY(SELECT s.host_id FROM bookings s WHERE s.parent_id = b.id ORDER BY s.host_id);
+  FOREACH h IN ARRAY (SELECT array_agg(x ORDER BY x) FROM unnest(hosts) x) LOOP PERFORM pg_advisory_xact_lock(h); END LOOP;
+  IF cardinality(hosts) > 1 THEN  -- the shadows' hosts' rows too, in the same order
+    PERFORM 1 FROM users u WHERE u.id = ANY (hosts) ORDER BY u.id FOR UPDATE;
+  END IF;
   IF p_action = 'confirm' THEN
     SELECT u.version INTO v FROM users u WHERE u.id = b.host_id FOR UPDATE;
     IF v IS DISTINCT FROM p_version THEN RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN; END IF;
@@ -610,9 +628,12 @@ BEGIN
   WHERE id = p_id RETURNING * INTO b;
   SELECT * INTO e FROM event_types t WHERE t.id = b.event_type_id;
   bj := api.booking_json_with(b, e);
-  PERFORM api.emit_json(b.host_id, CASE p_action WHEN 'confirm' THEN 'booking.confirmed' WHEN 'decline' THEN 'booking.declined'
-                                            WHEN 'cancel' THEN 'booking.cancelled' ELSE 'booking.no_show' END, b.id, bj);
-  RETURN QUERY SELECT bj, b.host_id || ARRAY(SELECT s.host_id FROM bookings s WHERE s.parent_id = b.id), false;
+  FOREACH h IN ARRAY hosts LOOP  -- every host hears it; the org once (with the primary's)
+    PERFORM api.emit_json(h, CASE p_action WHEN 'confirm' THEN 'booking.confirmed' WHEN 'decline' THEN 'booking.declined'
+                                           WHEN 'cancel' THEN 'booking.cancelled' ELSE 'booking.no_show' END, b.id, bj,
+                          '{}', h = b.host_id);
+  END LOOP;
+  RETURN QUERY SELECT bj, hosts, false;
 END $$;
 
 -- GET /api/public/:slug for an org slug too: the org's listed event types with their hosts.
@@ -683,10 +704,11 @@ BEGIN
   SELECT * INTO b FROM bookings k WHERE k.id = p_booking AND k.parent_id IS NULL;
   IF b.id IS NOT NULL THEN SELECT * INTO e FROM event_types t WHERE t.id = b.event_type_id; END IF;
   IF e.org_id IS NOT NULL THEN r := api.org_role(e.org_id, p_user, p_key_org); END IF;
-  IF b.id IS NULL OR NOT (coalesce(r IN ('owner', 'admin'), false) OR (p_key_org IS NULL AND b.host_id = p_user)) THEN
+  IF b.id IS NULL OR NOT (coalesce(r IN ('owner', 'admin'), false)
+                          OR (p_key_org IS NULL AND b.host_id = p_user AND r IS NOT NULL)) THEN
     PERFORM api.fail(404, 'booking not found');
   END IF;
-  IF e.scheduling IS DISTINCT FROM 'round_robin' THEN
+  IF e.scheduling IS DISTINCT FROM 'round_robin' OR EXISTS (SELECT 1 FROM bookings s WHERE s.parent_id = b.id) THEN
     PERFORM api.fail(409, 'only bookings of round-robin event types can be reassigned');
   END IF;
   IF b.status NOT IN ('pending', 'confirmed') THEN
@@ -695,10 +717,11 @@ BEGIN
   RETURN QUERY SELECT b.event_type_id, extract(epoch FROM b.start_at)::bigint, b.host_id, b.seats, b.invitee_timezone;
 END $$;
 
--- Moves the booking to p_host if that host's version is still what C decided on (and the booking
--- still has p_old as its host); both hosts' versions move, both hosts' webhooks hear
--- booking.reassigned (with previous_host).
-CREATE FUNCTION api.booking_reassign(p_booking bigint, p_host bigint, p_version bigint, p_old bigint)
+-- Moves the booking to p_host if that host's version is still what C decided on and the booking
+-- still has p_old as its host at p_start (else stale: C decides again); both hosts' versions
+-- move, both hosts' webhooks hear booking.reassigned (with previous_host), the org's once.
+CREATE FUNCTION api.booking_reassign(p_booking bigint, p_host bigint, p_version bigint, p_old bigint,
+                                      p_start bigint)
 RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean) LANGUAGE plpgsql AS $$
 DECLARE
   b bookings;
@@ -711,6 +734,7 @@ BEGIN
   IF NOT FOUND THEN RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN; END IF;
   UPDATE bookings k SET host_id = p_host, updated_at = now()
   WHERE k.id = p_booking AND k.host_id = p_old AND k.status IN ('pending', 'confirmed')
+    AND k.start_at = to_timestamp(p_start) AND k.parent_id IS NULL
   RETURNING * INTO b;
   IF b.id IS NULL THEN RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN; END IF;
   UPDATE users u SET version = u.version + 1 WHERE u.id = p_old;  -- the old host's time is free again
@@ -719,6 +743,239 @@ BEGIN
   SELECT jsonb_build_object('previous_host', jsonb_build_object('id', u.id, 'name', u.name, 'email', u.email::text))
     INTO prev FROM users u WHERE u.id = p_old;
   PERFORM api.emit_json(p_host, 'booking.reassigned', b.id, bj, prev);
-  PERFORM api.emit_json(p_old, 'booking.reassigned', b.id, bj, prev);
+  PERFORM api.emit_json(p_old, 'booking.reassigned', b.id, bj, prev, false);
   RETURN QUERY SELECT bj, ARRAY[p_host, p_old], false;
 END $$;
+
+-- ---------------------------------------------------------------- org webhooks
+
+-- /api/orgs/:id/webhooks, the same shapes as /api/webhooks, receiving
+-- the events of the org's event types. An org webhook has org_id set and no user (user_id
+-- NULL), so every personal function's `user_id = p_user` leaves it out; the personal functions
+-- gain a trailing p_org that, when given, addresses the org's webhooks instead, and the org
+-- variants check the caller's role first (owners, admins, the org's keys).
+
+ALTER TABLE webhooks ALTER COLUMN user_id DROP NOT NULL,
+  ADD COLUMN org_id bigint REFERENCES orgs ON DELETE CASCADE,
+  ADD CONSTRAINT webhooks_owner CHECK ((user_id IS NULL) <> (org_id IS NULL));
+CREATE INDEX webhooks_org ON webhooks (org_id) WHERE org_id IS NOT NULL;
+DROP TRIGGER webhooks_cap ON webhooks;
+CREATE TRIGGER webhooks_cap BEFORE INSERT ON webhooks FOR EACH ROW WHEN (NEW.org_id IS NULL)
+  EXECUTE FUNCTION api.cap_rows('user_id', '50', 'too many webhooks');
+CREATE TRIGGER webhooks_org_cap BEFORE INSERT ON webhooks FOR EACH ROW WHEN (NEW.org_id IS NOT NULL)
+  EXECUTE FUNCTION api.cap_org_rows('org_id', '50', 'too many webhooks');
+
+CREATE FUNCTION api.webhook_owned(w webhooks, p_user bigint, p_org bigint) RETURNS boolean LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE WHEN p_org IS NULL THEN w.user_id = p_user AND w.org_id IS NULL ELSE w.org_id = p_org END $$;
+
+DROP FUNCTION api.webhooks_list(bigint);
+CREATE FUNCTION api.webhooks_list(p_user bigint, p_org bigint DEFAULT NULL) RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT coalesce(jsonb_agg(api.webhook_json(w) ORDER BY w.id), '[]') FROM webhooks w
+  WHERE CASE WHEN p_org IS NULL THEN w.user_id = p_user ELSE w.org_id = p_org END
+$$;
+
+DROP FUNCTION api.webhook_create(bigint, text, text[], text);
+CREATE FUNCTION api.webhook_create(p_user bigint, p_url text, p_events text[], p_secret text, p_org bigint DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE w webhooks;
+BEGIN
+  INSERT INTO webhooks (user_id, org_id, url, events, secret)
+  VALUES (CASE WHEN p_org IS NULL THEN p_user END, p_org, p_url, p_events, p_secret) RETURNING * INTO w;
+  RETURN api.webhook_json(w) || jsonb_build_object('secret', w.secret);  -- shown this once
+END $$;
+
+DROP FUNCTION api.webhook_update(bigint, bigint, jsonb);
+CREATE FUNCTION api.webhook_update(p_user bigint, p_id bigint, p jsonb, p_org bigint DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE w webhooks;
+BEGIN
+  UPDATE webhooks x SET
+    url = coalesce(p->>'url', x.url),
+    events = coalesce((SELECT array_agg(e) FROM jsonb_array_elements_text(p->'events') e), x.events),
+    secret = coalesce(p->>'secret', x.secret),
+    is_active = coalesce((p->>'is_active')::boolean, x.is_active),
+    updated_at = now()
+  WHERE x.id = p_id AND api.webhook_owned(x, p_user, p_org) RETURNING * INTO w;
+  IF w.id IS NULL THEN PERFORM api.fail(404, 'webhook not found'); END IF;
+  RETURN api.webhook_json(w);
+END $$;
+
+DROP FUNCTION api.webhook_delete(bigint, bigint);
+CREATE FUNCTION api.webhook_delete(p_user bigint, p_id bigint, p_org bigint DEFAULT NULL) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM webhooks x WHERE x.id = p_id AND api.webhook_owned(x, p_user, p_org);
+  IF NOT FOUND THEN PERFORM api.fail(404, 'webhook not found'); END IF;
+  RETURN '{"ok": true}';
+END $$;
+
+DROP FUNCTION api.webhook_ping(bigint, bigint);
+CREATE FUNCTION api.webhook_ping(p_user bigint, p_id bigint, p_org bigint DEFAULT NULL) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  w webhooks;
+  d webhook_deliveries;
+BEGIN
+  SELECT * INTO w FROM webhooks x WHERE x.id = p_id AND api.webhook_owned(x, p_user, p_org);
+  IF w.id IS NULL THEN PERFORM api.fail(404, 'webhook not found'); END IF;
+  INSERT INTO webhook_deliveries (webhook_id, event, payload)
+  VALUES (w.id, 'ping', jsonb_build_object('event', 'ping', 'created_at', api.rfc3339(now()),
+                                           'data', jsonb_build_object('webhook_id', w.id))::text)
+  RETURNING * INTO d;
+  PERFORM pg_notify('slotd_webhooks', '');
+  RETURN jsonb_build_object('ok', true, 'delivery_id', d.id);
+END $$;
+
+DROP FUNCTION api.deliveries_list(bigint, bigint, integer, integer);
+CREATE FUNCTION api.deliveries_list(p_user bigint, p_id bigint, p_limit integer, p_offset integer,
+                                    p_org bigint DEFAULT NULL)
+RETURNS TABLE (body jsonb, total bigint) LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = p_id AND api.webhook_owned(w, p_user, p_org)) THEN
+    PERFORM api.fail(404, 'webhook not found');
+  END IF;
+  RETURN QUERY
+  SELECT coalesce((SELECT jsonb_agg(api.delivery_json(d) ORDER BY d.id DESC)
+                   FROM (SELECT * FROM webhook_deliveries x WHERE x.webhook_id = p_id
+                         ORDER BY x.id DESC LIMIT p_limit OFFSET p_offset) d), '[]'),
+         (SELECT count(*) FROM webhook_deliveries x WHERE x.webhook_id = p_id);
+END $$;
+
+DROP FUNCTION api.delivery_redeliver(bigint, bigint, bigint);
+CREATE FUNCTION api.delivery_redeliver(p_user bigint, p_hook bigint, p_delivery bigint, p_org bigint DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE d webhook_deliveries;
+BEGIN
+  INSERT INTO webhook_deliveries (webhook_id, event_id, event, payload)
+  SELECT o.webhook_id, o.event_id, o.event, o.payload FROM webhook_deliveries o JOIN webhooks w ON w.id = o.webhook_id
+  WHERE o.id = p_delivery AND o.webhook_id = p_hook AND api.webhook_owned(w, p_user, p_org)
+  RETURNING * INTO d;
+  IF d.id IS NULL THEN PERFORM api.fail(404, 'delivery not found'); END IF;
+  PERFORM pg_notify('slotd_webhooks', '');
+  RETURN jsonb_build_object('ok', true, 'delivery_id', d.id);
+END $$;
+
+-- The org variants: (p_org, p_user, p_key_org, ...) as every org statement.
+CREATE FUNCTION api.org_webhooks_list(p_org bigint, p_user bigint, p_key_org bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  PERFORM api.org_require(p_org, p_user, p_key_org, 'admin');
+  RETURN api.webhooks_list(NULL, p_org);
+END $$;
+CREATE FUNCTION api.org_webhook_create(p_org bigint, p_user bigint, p_key_org bigint, p_url text, p_events text[],
+                                       p_secret text) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM api.org_require(p_org, p_user, p_key_org, 'admin');
+  RETURN api.webhook_create(NULL, p_url, p_events, p_secret, p_org);
+END $$;
+CREATE FUNCTION api.org_webhook_update(p_org bigint, p_user bigint, p_key_org bigint, p_id bigint, p jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM api.org_require(p_org, p_user, p_key_org, 'admin');
+  RETURN api.webhook_update(NULL, p_id, p, p_org);
+END $$;
+CREATE FUNCTION api.org_webhook_delete(p_org bigint, p_user bigint, p_key_org bigint, p_id bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM api.org_require(p_org, p_user, p_key_org, 'admin');
+  RETURN api.webhook_delete(NULL, p_id, p_org);
+END $$;
+CREATE FUNCTION api.org_webhook_ping(p_org bigint, p_user bigint, p_key_org bigint, p_id bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM api.org_require(p_org, p_user, p_key_org, 'admin');
+  RETURN api.webhook_ping(NULL, p_id, p_org);
+END $$;
+CREATE FUNCTION api.org_deliveries_list(p_org bigint, p_user bigint, p_key_org bigint, p_id bigint, p_limit integer,
+                                        p_offset integer) RETURNS TABLE (body jsonb, total bigint)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  PERFORM api.org_require(p_org, p_user, p_key_org, 'admin');
+  RETURN QUERY SELECT * FROM api.deliveries_list(NULL, p_id, p_limit, p_offset, p_org);
+END $$;
+CREATE FUNCTION api.org_delivery_redeliver(p_org bigint, p_user bigint, p_key_org bigint, p_id bigint,
+                                           p_delivery bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM api.org_require(p_org, p_user, p_key_org, 'admin');
+  RETURN api.delivery_redeliver(NULL, p_id, p_delivery, p_org);
+END $$;
+
+-- ---------------------------------------------------------------- emission
+
+-- The event of a booking of an org type also goes to the org's webhooks (p_org_too: false for
+-- the second of two events about one change, e.g. a reassignment's previous host).
+DROP FUNCTION api.emit_json(bigint, text, bigint, jsonb, jsonb);
+CREATE FUNCTION api.emit_json(p_host bigint, p_type text, p_booking bigint, bj jsonb, p_extra jsonb DEFAULT '{}',
+                              p_org_too boolean DEFAULT true)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  ev events;
+  org bigint;
+BEGIN
+  IF p_org_too THEN
+    SELECT t.org_id INTO org FROM bookings b JOIN event_types t ON t.id = b.event_type_id WHERE b.id = p_booking;
+  END IF;
+  INSERT INTO events (host_id, type, booking_id, payload)
+  VALUES (p_host, p_type, p_booking, jsonb_build_object('event', p_type, 'created_at', api.rfc3339(now()),
+          'data', jsonb_build_object('booking', bj || p_extra || jsonb_build_object('event_type', bj->'event_name'))))
+  RETURNING * INTO ev;
+  INSERT INTO webhook_deliveries (webhook_id, event_id, event, payload)
+  SELECT w.id, ev.id, p_type, ev.payload::text FROM webhooks w
+  WHERE (w.user_id = p_host OR w.org_id = org) AND w.is_active AND p_type = ANY (w.events);
+  IF FOUND THEN PERFORM pg_notify('slotd_webhooks', ''); END IF;
+END $$;
+
+-- booking_create's outbox statement: the org's webhooks too.
+CREATE OR REPLACE FUNCTION api.booking_create(p_host bigint, p_version bigint, p_event_type bigint, p_start bigint, p_end bigint,
+  p_status text, p_seats integer, p_seated boolean, p_name text, p_email text, p_timezone text, p_notes text,
+  p_phone text, p_answers jsonb, p_number text, p_cancel_hash text, p_reschedule_hash text, p_confirm_hash text,
+  p_reservation uuid, p_confirm_url text, p_decline_url text)
+RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  b bookings;
+  bj jsonb;
+  ty text;
+  org bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(p_host);
+  UPDATE users u SET version = u.version + 1 WHERE u.id = p_host AND u.version = p_version;
+  IF NOT FOUND THEN RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN; END IF;
+  PERFORM set_config('slotd.bumped', p_host::text, true);
+  IF p_reservation IS NOT NULL THEN
+    DELETE FROM reservations r
+    WHERE r.uid = p_reservation AND r.expires_at > now() AND r.host_id = p_host
+      AND r.event_type_id = p_event_type AND r.start_at = to_timestamp(p_start);
+    IF NOT FOUND THEN
+      PERFORM api.fail(409, 'the reservation has expired or is for another time', 'reservation_uid');
+    END IF;
+  END IF;
+  INSERT INTO bookings (host_id, event_type_id, start_at, end_at, status, seats, seated, invitee_name,
+                        invitee_email, invitee_timezone, notes, phone, answers, confirmation_number,
+                        cancel_token_hash, reschedule_token_hash, confirm_token_hash)
+  VALUES (p_host, p_event_type, to_timestamp(p_start), to_timestamp(p_end), p_status, p_seats, p_seated, p_name,
+          p_email, p_timezone, p_notes, p_phone, coalesce(p_answers, '{}'), p_number, p_cancel_hash,
+          p_reschedule_hash, p_confirm_hash)
+  ON CONFLICT (confirmation_number) DO NOTHING
+  RETURNING * INTO b;
+  IF b.id IS NULL THEN  -- a confirmation number collided: C reads and draws again
+    PERFORM pg_notify('slotd_host', p_host::text);
+    RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN;
+  END IF;
+  SELECT api.booking_json_with(b, e), e.org_id INTO bj, org FROM event_types e WHERE e.id = b.event_type_id;
+  ty := CASE WHEN b.status = 'pending' THEN 'booking.requested' ELSE 'booking.created' END;
+  WITH ev AS (
+    INSERT INTO events (host_id, type, booking_id, payload)
+    VALUES (p_host, ty, b.id, jsonb_build_object('event', ty, 'created_at', api.rfc3339(now()),
+            'data', jsonb_build_object('booking', bj || jsonb_build_object('event_type', bj->'event_name')
+              || CASE WHEN b.status = 'pending' AND p_confirm_url IS NOT NULL THEN jsonb_build_object(
+                   'confirm_url', p_confirm_url, 'decline_url', p_decline_url) ELSE '{}' END)))
+    RETURNING id, payload)
+  INSERT INTO webhook_deliveries (webhook_id, event_id, event, payload)
+  SELECT w.id, ev.id, ty, ev.payload::text FROM ev, webhooks w
+  WHERE (w.user_id = p_host OR w.org_id = org) AND w.is_active AND ty = ANY (w.events);
+  IF FOUND THEN PERFORM pg_notify('slotd_webhooks', ''); END IF;
+  PERFORM pg_notify('slotd_host', p_host::text);
+  RETURN QUERY SELECT bj, ARRAY[p_host], false;
+END $$;
+

@@ -99,24 +99,21 @@ def test_collective_needs_every_host_and_occupies_all(s, db):
     assert overlapping_hosts(db) == []
 
 
-_auth_cache = {}  # (slotd, user id) -> headers
-
-
 def _member_auth(s, db, o, i):
     """A session of member i (member accounts have no password: the owner's org key cannot act
     for them, so give the account one directly in the database for the test, as an admin would
     reset it)."""
     uid = o.ids[i]
-    key = (id(s), uid)
-    if key not in _auth_cache:
+    cache = s.__dict__.setdefault("team_member_auth", {})  # per server: ids repeat across databases
+    if uid not in cache:
         from accounts_util import PASSWORD, cookie, login, set_cookie_parts
         h = db.sql("SELECT password_hash FROM users WHERE id = (SELECT min(id) FROM users WHERE password_hash IS NOT NULL)")[0][0]
         db.sql(f"UPDATE users SET password_hash = '{h}' WHERE id = {uid}")
         email = db.sql(f"SELECT email FROM users WHERE id = {uid}")[0][0]
         r = login(s, email, PASSWORD)
         assert r.status == 200, r
-        _auth_cache[key] = cookie(set_cookie_parts(r)[0])
-    return _auth_cache[key]
+        cache[uid] = cookie(set_cookie_parts(r)[0])
+    return cache[uid]
 
 
 def test_time_off_and_party_size(s, db):
