@@ -15,6 +15,17 @@
 #include "query.h"
 #include "validate.h"
 
+/* A booking's id from its JSON as PostgreSQL prints jsonb ({"id": N, ...}: the shortest key
+ * comes first), kept in the request's context for its idempotency record (erasure deletes it). */
+static void note_booking(http_req_t *req, const char *body, size_t len) {
+  static const char lead[] = "{\"id\": ";
+  if (len <= sizeof lead - 1 || memcmp(body, lead, sizeof lead - 1) != 0) return;
+  int64_t id = 0;
+  for (size_t i = sizeof lead - 1; i < len && body[i] >= '0' && body[i] <= '9' && id < INT64_MAX / 10 - 9; i++)
+    id = id * 10 + (body[i] - '0');
+  api_ctx(req)->booking_id = id;
+}
+
 #define CONFIRMATION_ALPHABET "23456789ABCDEFGHJKMNPQRSTUVWXYZ" /* no 0/O, 1/I/L */
 
 /* ------------------------------------------------------------------ shared steps */
@@ -341,6 +352,7 @@ static void on_created(void *data, const db_result_t *r) {
     case -1: return;
   }
   book_result_t res = {w.body, w.len, c->cancel_token, c->reschedule_token, "create"};
+  note_booking(req, w.body, w.len);
   c->p->done(req, &res);
 }
 
@@ -504,6 +516,7 @@ static void on_changed(void *data, const db_result_t *r) {
     case -1: return;
   }
   book_result_t res = {w.body, w.len, NULL, NULL, t->c.action};
+  note_booking(req, w.body, w.len);
   t->p->done(req, &res);
 }
 
@@ -567,6 +580,7 @@ static void on_got(void *data, const db_result_t *r) {
   api_write_t w;
   if (api_db_write(req, r, &w) != 0) return;
   book_result_t res = {w.body, w.len, NULL, NULL, "get"};
+  note_booking(req, w.body, w.len);
   t->p->done(req, &res);
 }
 
@@ -612,6 +626,7 @@ static void on_reassigned(void *data, const db_result_t *r) {
     case -1: return;
   }
   book_result_t res = {w.body, w.len, NULL, NULL, "reassign"};
+  note_booking(req, w.body, w.len);
   t->p->done(req, &res);
 }
 

@@ -32,6 +32,7 @@ typedef struct {
   struct idem_s *idem;  /* Idempotency-Key state (idempotency.c) */
   int wrote;            /* a statement that may change data was sent (query.c) */
   int orphan_counted;   /* counted once in slotd_orphaned_requests_total (query.c) */
+  int64_t booking_id;   /* the booking a response describes (book.c), kept with its idempotency record */
 } api_ctx_t;
 
 static inline api_ctx_t *api_ctx(http_req_t *req) { return req->ctx; }

@@ -1,0 +1,235 @@
+-- Customers (issue 13): a record of everyone who books, per owner (a user for personal event
+-- types, an org for org event types), with tags, groups, blocking and erasure. Every booking
+-- links to its owner's customer with the same e-mail (case-insensitive), or without one the same
+-- phone (E.164), made on first booking. This file holds the tables and what the booking path and
+-- erasure need; the API's functions are in 0014.
+
+CREATE EXTENSION IF NOT EXISTS pg_trgm;  -- trusted since PostgreSQL 13: the database owner may create it
+
+CREATE TABLE customers (
+  id              bigserial PRIMARY KEY,
+  user_id         bigint REFERENCES users ON DELETE CASCADE,
+  org_id          bigint REFERENCES orgs ON DELETE CASCADE,
+  name            text,
+  surname         text,
+  email           text,
+  phone           text,   -- E.164 (+ and 7-15 digits)
+  time_zone       text,
+  status          text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'blocked')),
+  notes           text,
+  email_lc        text GENERATED ALWAYS AS (lower(email)) STORED,
+  -- what ?query= matches: substring, case-insensitive, through the trigram index below
+  search          text GENERATED ALWAYS AS (lower(coalesce(name, '') || ' ' || coalesce(surname, '') || ' ' ||
+                                                 coalesce(email, '') || ' ' || coalesce(phone, ''))) STORED,
+  last_booking_at timestamptz,
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  updated_at      timestamptz NOT NULL DEFAULT now(),
+  CHECK ((user_id IS NULL) <> (org_id IS NULL))
+);
+CREATE UNIQUE INDEX customers_user_email ON customers (user_id, email_lc) WHERE user_id IS NOT NULL AND email_lc IS NOT NULL;
+CREATE UNIQUE INDEX customers_org_email ON customers (org_id, email_lc) WHERE org_id IS NOT NULL AND email_lc IS NOT NULL;
+CREATE UNIQUE INDEX customers_user_phone ON customers (user_id, phone)
+  WHERE user_id IS NOT NULL AND email_lc IS NULL AND phone IS NOT NULL;
+CREATE UNIQUE INDEX customers_org_phone ON customers (org_id, phone)
+  WHERE org_id IS NOT NULL AND email_lc IS NULL AND phone IS NOT NULL;
+-- the list's order: last booking first (never booked last), then name
+CREATE INDEX customers_user_order ON customers (user_id, last_booking_at DESC NULLS LAST, name, id) WHERE user_id IS NOT NULL;
+CREATE INDEX customers_org_order ON customers (org_id, last_booking_at DESC NULLS LAST, name, id) WHERE org_id IS NOT NULL;
+CREATE INDEX customers_search ON customers USING gin (search gin_trgm_ops);
+
+-- Tags and groups: named labels of one owner (names unique per owner, case-insensitively).
+CREATE TABLE customer_tags (
+  id         bigserial PRIMARY KEY,
+  user_id    bigint REFERENCES users ON DELETE CASCADE,
+  org_id     bigint REFERENCES orgs ON DELETE CASCADE,
+  name       text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CHECK ((user_id IS NULL) <> (org_id IS NULL))
+);
+CREATE UNIQUE INDEX customer_tags_user_name ON customer_tags (user_id, lower(name)) WHERE user_id IS NOT NULL;
+CREATE UNIQUE INDEX customer_tags_org_name ON customer_tags (org_id, lower(name)) WHERE org_id IS NOT NULL;
+
+CREATE TABLE customer_groups (
+  id         bigserial PRIMARY KEY,
+  user_id    bigint REFERENCES users ON DELETE CASCADE,
+  org_id     bigint REFERENCES orgs ON DELETE CASCADE,
+  name       text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CHECK ((user_id IS NULL) <> (org_id IS NULL))
+);
+CREATE UNIQUE INDEX customer_groups_user_name ON customer_groups (user_id, lower(name)) WHERE user_id IS NOT NULL;
+CREATE UNIQUE INDEX customer_groups_org_name ON customer_groups (org_id, lower(name)) WHERE org_id IS NOT NULL;
+
+CREATE TABLE customer_tag_links (
+  customer_id bigint NOT NULL REFERENCES customers ON DELETE CASCADE,
+  tag_id      bigint NOT NULL REFERENCES customer_tags ON DELETE CASCADE,
+  PRIMARY KEY (customer_id, tag_id)
+);
+CREATE INDEX customer_tag_links_tag ON customer_tag_links (tag_id);
+
+CREATE TABLE customer_group_links (
+  customer_id bigint NOT NULL REFERENCES customers ON DELETE CASCADE,
+  group_id    bigint NOT NULL REFERENCES customer_groups ON DELETE CASCADE,
+  PRIMARY KEY (customer_id, group_id)
+);
+CREATE INDEX customer_group_links_group ON customer_group_links (group_id);
+
+-- Erasure leaves a booking's times (its slot stays taken) and drops who made it.
+ALTER TABLE bookings ALTER COLUMN invitee_name DROP NOT NULL,
+  ALTER COLUMN invitee_email DROP NOT NULL,
+  ADD COLUMN customer_id bigint REFERENCES customers ON DELETE SET NULL;
+CREATE INDEX bookings_customer ON bookings (customer_id, start_at DESC) WHERE customer_id IS NOT NULL;
+
+-- Events about a customer (customer.created) belong to the customer's owner, which may be an
+-- org: host_id becomes optional, and the customer is named so erasure can find them.
+ALTER TABLE events ALTER COLUMN host_id DROP NOT NULL,
+  ADD COLUMN org_id bigint REFERENCES orgs ON DELETE CASCADE,
+  ADD COLUMN customer_id bigint REFERENCES customers ON DELETE SET NULL;
+CREATE INDEX events_customer ON events (customer_id) WHERE customer_id IS NOT NULL;
+
+-- An idempotency record's stored response may describe a booking (sealed, but its key's holder
+-- could replay it): erasure deletes the records of the customer's bookings.
+ALTER TABLE idempotency_keys ADD COLUMN booking_id bigint;
+CREATE INDEX idempotency_keys_booking ON idempotency_keys (booking_id) WHERE booking_id IS NOT NULL;
+
+DROP FUNCTION api.idem_finish(text, text, integer, text);
+CREATE FUNCTION api.idem_finish(p_scope text, p_key text, p_status integer, p_body text, p_booking bigint)
+RETURNS void LANGUAGE sql AS $$
+  UPDATE idempotency_keys SET status = p_status, body = p_body, booking_id = p_booking WHERE scope = p_scope AND key = p_key
+$$;
+
+-- ---------------------------------------------------------------- shapes
+
+-- A phone number as E.164, or NULL when it is not one: spaces, dots, dashes and brackets are
+-- dropped, a leading 00 becomes +.
+CREATE FUNCTION api.e164(p text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN x ~ '^\+[1-9][0-9]{6,14}$' THEN x END
+  FROM (SELECT regexp_replace(regexp_replace(p, '[\s.()\-]', '', 'g'), '^00', '+') AS x) s
+$$;
+
+CREATE FUNCTION api.customer_json(c customers) RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', c.id, 'user_id', c.user_id, 'org_id', c.org_id, 'name', c.name, 'surname', c.surname, 'email', c.email,
+    'phone', c.phone, 'time_zone', c.time_zone, 'status', c.status, 'notes', c.notes,
+    'tags', coalesce((SELECT jsonb_agg(jsonb_build_object('id', t.id, 'name', t.name) ORDER BY lower(t.name))
+                      FROM customer_tag_links l JOIN customer_tags t ON t.id = l.tag_id WHERE l.customer_id = c.id), '[]'),
+    'groups', coalesce((SELECT jsonb_agg(jsonb_build_object('id', g.id, 'name', g.name) ORDER BY lower(g.name))
+                        FROM customer_group_links l JOIN customer_groups g ON g.id = l.group_id WHERE l.customer_id = c.id), '[]'),
+    'last_booking_at', api.rfc3339(c.last_booking_at),
+    'created_at', api.rfc3339(c.created_at), 'updated_at', api.rfc3339(c.updated_at))
+$$;
+
+-- customer.created, to the owner's webhooks (the user's, or the org's).
+CREATE FUNCTION api.emit_customer(p_type text, c customers) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE ev events;
+BEGIN
+  INSERT INTO events (host_id, org_id, customer_id, type, payload)
+  VALUES (c.user_id, c.org_id, c.id, p_type, jsonb_build_object('event', p_type, 'created_at', api.rfc3339(now()),
+          'data', jsonb_build_object('customer', api.customer_json(c))))
+  RETURNING * INTO ev;
+  INSERT INTO webhook_deliveries (webhook_id, event_id, event, payload)
+  SELECT w.id, ev.id, p_type, ev.payload::text FROM webhooks w
+  WHERE (w.user_id = c.user_id OR w.org_id = c.org_id) AND w.is_active AND p_type = ANY (w.events);
+  IF FOUND THEN PERFORM pg_notify('slotd_webhooks', ''); END IF;
+END $$;
+
+-- ---------------------------------------------------------------- the booking path
+
+-- The customer a new booking of event type e links to: the owner's customer with this e-mail
+-- (or, without one, this E.164 phone), made now when there is none (customer.created). A blocked
+-- customer raises 403 here, so the booking's whole transaction (its row, its events, a consumed
+-- hold) is undone. The upsert also keeps the list's order (last_booking_at).
+CREATE FUNCTION api.booking_customer(e event_types, p_host bigint, p_name text, p_email text, p_phone text, p_tz text)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  c customers;
+  cid bigint;
+  st text;
+  made boolean;
+  ph text := api.e164(p_phone);
+  u bigint := CASE WHEN e.org_id IS NULL THEN coalesce(e.user_id, p_host) END;
+  first text := nullif(split_part(btrim(p_name), ' ', 1), '');
+  rest text := nullif(btrim(substr(btrim(p_name), length(split_part(btrim(p_name), ' ', 1)) + 1)), '');
+BEGIN
+  IF nullif(btrim(p_email), '') IS NULL AND ph IS NULL THEN RETURN NULL; END IF;  -- nobody to know them by
+  IF nullif(btrim(p_email), '') IS NOT NULL THEN
+    IF u IS NOT NULL THEN
+      INSERT INTO customers AS k (user_id, name, surname, email, phone, time_zone, last_booking_at)
+      VALUES (u, first, rest, btrim(p_email), ph, p_tz, now())
+      ON CONFLICT (user_id, email_lc) WHERE user_id IS NOT NULL AND email_lc IS NOT NULL
+      DO UPDATE SET last_booking_at = now()
+      RETURNING k.id, k.status, (k.xmax = 0) INTO cid, st, made;
+    ELSE
+      INSERT INTO customers AS k (org_id, name, surname, email, phone, time_zone, last_booking_at)
+      VALUES (e.org_id, first, rest, btrim(p_email), ph, p_tz, now())
+      ON CONFLICT (org_id, email_lc) WHERE org_id IS NOT NULL AND email_lc IS NOT NULL
+      DO UPDATE SET last_booking_at = now()
+      RETURNING k.id, k.status, (k.xmax = 0) INTO cid, st, made;
+    END IF;
+  ELSIF u IS NOT NULL THEN
+    INSERT INTO customers AS k (user_id, name, surname, phone, time_zone, last_booking_at)
+    VALUES (u, first, rest, ph, p_tz, now())
+    ON CONFLICT (user_id, phone) WHERE user_id IS NOT NULL AND email_lc IS NULL AND phone IS NOT NULL
+    DO UPDATE SET last_booking_at = now()
+    RETURNING k.id, k.status, (k.xmax = 0) INTO cid, st, made;
+  ELSE
+    INSERT INTO customers AS k (org_id, name, surname, phone, time_zone, last_booking_at)
+    VALUES (e.org_id, first, rest, ph, p_tz, now())
+    ON CONFLICT (org_id, phone) WHERE org_id IS NOT NULL AND email_lc IS NULL AND phone IS NOT NULL
+    DO UPDATE SET last_booking_at = now()
+    RETURNING k.id, k.status, (k.xmax = 0) INTO cid, st, made;
+  END IF;
+  IF st = 'blocked' THEN PERFORM api.fail(403, 'this customer may not book', 'customer'); END IF;
+  IF made THEN
+    SELECT * INTO c FROM customers WHERE id = cid;
+    PERFORM api.emit_customer('customer.created', c);
+  END IF;
+  RETURN cid;
+END $$;
+
+-- ---------------------------------------------------------------- erasure
+
+-- What an event payload keeps of a booking once its customer is erased: everything but who.
+CREATE FUNCTION api.booking_erased_json(j jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN j IS NULL OR jsonb_typeof(j) <> 'object' THEN j ELSE
+    (j - 'confirm_url' - 'decline_url' - 'cancel_url' - 'reschedule_url' - 'cancel_token' - 'reschedule_token')
+    || jsonb_build_object('invitee_name', NULL, 'invitee_email', NULL, 'phone', NULL, 'notes', NULL, 'answers', '{}'::jsonb,
+                          'reason', NULL)
+  END
+$$;
+
+CREATE FUNCTION api.event_erased_json(p jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE
+    WHEN p->'data' ? 'booking' THEN jsonb_set(p, '{data,booking}', api.booking_erased_json(p->'data'->'booking'))
+    WHEN p->'data' ? 'customer' THEN jsonb_set(p, '{data,customer}',
+      jsonb_build_object('id', p->'data'->'customer'->'id', 'erased', true))
+    ELSE p END
+$$;
+
+-- Erases customer p_id (access already checked by the caller): their bookings (and a collective
+-- booking's shadows) keep their times and status but lose every personal field and every
+-- invitee token; the events about them, the webhook deliveries' stored payloads and the
+-- idempotency records of their bookings lose them too; then the customer row goes (with its
+-- tag and group links). Returns the hosts whose bookings changed.
+CREATE FUNCTION api.customer_erase(p_id bigint) RETURNS bigint[] LANGUAGE plpgsql AS $$
+DECLARE
+  ids bigint[];
+  hosts bigint[];
+BEGIN
+  PERFORM 1 FROM customers WHERE id = p_id FOR UPDATE;
+  SELECT coalesce(array_agg(b.id), '{}') INTO ids FROM bookings b
+  WHERE b.customer_id = p_id OR b.parent_id IN (SELECT k.id FROM bookings k WHERE k.customer_id = p_id);
+  WITH u AS (
+    UPDATE bookings SET invitee_name = NULL, invitee_email = NULL, phone = NULL, notes = NULL, answers = '{}',
+      reason = NULL, confirmation_number = NULL, cancel_token_hash = NULL, reschedule_token_hash = NULL,
+      confirm_token_hash = NULL, updated_at = now()
+    WHERE id = ANY (ids) RETURNING host_id)
+  SELECT coalesce(array_agg(DISTINCT host_id), '{}') INTO hosts FROM u;
+  WITH ev AS (
+    UPDATE events SET payload = api.event_erased_json(payload)
+    WHERE booking_id = ANY (ids) OR customer_id = p_id RETURNING id, payload)
+  UPDATE webhook_deliveries d SET payload = ev.payload::text FROM ev WHERE d.event_id = ev.id;
+  DELETE FROM idempotency_keys WHERE booking_id = ANY (ids);
+  DELETE FROM customers WHERE id = p_id;
+  RETURN hosts;
+END $$;
