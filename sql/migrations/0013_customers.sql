@@ -80,9 +80,46 @@ ALTER TABLE bookings ALTER COLUMN invitee_name DROP NOT NULL,
   ADD COLUMN customer_id bigint REFERENCES customers ON DELETE SET NULL;
 CREATE INDEX bookings_customer ON bookings (customer_id, start_at DESC) WHERE customer_id IS NOT NULL;
 
--- Events about a customer (customer.created) belong to the customer's owner, which may be an
--- org: host_id becomes optional, and the customer is named so erasure can find them.
+-- Payments (issue 13): a priced event type's bookings carry what is due and what was paid; the
+-- ledger records money an external processor took or gave back. requires_payment: a public
+-- booking waits as pending_payment (holding its slot like a pending one) until paid in full, or
+-- expires when its window ends.
+ALTER TABLE event_types ADD COLUMN requires_payment boolean NOT NULL DEFAULT false,
+  ADD COLUMN payment_window_minutes integer NOT NULL DEFAULT 15 CHECK (payment_window_minutes BETWEEN 1 AND 10080);
+ALTER TABLE bookings DROP CONSTRAINT bookings_status_check;
+ALTER TABLE bookings ADD CONSTRAINT bookings_status_check
+  CHECK (status IN ('pending', 'confirmed', 'cancelled', 'declined', 'pending_payment', 'expired'));
+ALTER TABLE bookings ADD COLUMN amount_due numeric(12, 2),   -- the price when booked; NULL: not priced
+  ADD COLUMN currency        text,
+  ADD COLUMN amount_paid     numeric(12, 2) NOT NULL DEFAULT 0,  -- payments less refunds
+  ADD COLUMN amount_refunded numeric(12, 2) NOT NULL DEFAULT 0,
+  ADD COLUMN payment_status  text CHECK (payment_status IN ('unpaid', 'paid', 'refunded', 'partially_refunded')),
+  ADD COLUMN payment_expires_at timestamptz;                -- pending_payment: when the window ends
+-- pending_payment holds its slot: the overlap guard and the busy index cover it
+ALTER TABLE bookings DROP CONSTRAINT bookings_no_overlap;
+ALTER TABLE bookings ADD CONSTRAINT bookings_no_overlap
+  EXCLUDE USING gist (host_id WITH =, during WITH &&) WHERE (status IN ('pending', 'confirmed', 'pending_payment') AND NOT seated);
+DROP INDEX bookings_host_active;
+CREATE INDEX bookings_host_active ON bookings (host_id, start_at) WHERE status IN ('pending', 'confirmed', 'pending_payment');
+CREATE INDEX bookings_payment_due ON bookings (payment_expires_at) WHERE status = 'pending_payment';
+
+CREATE TABLE payments (
+  id          bigserial PRIMARY KEY,
+  booking_id  bigint NOT NULL REFERENCES bookings ON DELETE CASCADE,
+  kind        text NOT NULL CHECK (kind IN ('payment', 'refund')),
+  amount      numeric(12, 2) NOT NULL CHECK (amount > 0),
+  currency    text NOT NULL,
+  method      text,
+  external_id text,
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX payments_external ON payments (booking_id, external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX payments_booking ON payments (booking_id, id);
+
+-- Events about a customer (customer.created) belong to the customer's owner (user_id or org_id),
+-- not to a host: host_id becomes optional, and the customer is named so erasure can find them.
 ALTER TABLE events ALTER COLUMN host_id DROP NOT NULL,
+  ADD COLUMN user_id bigint REFERENCES users ON DELETE CASCADE,
   ADD COLUMN org_id bigint REFERENCES orgs ON DELETE CASCADE,
   ADD COLUMN customer_id bigint REFERENCES customers ON DELETE SET NULL;
 CREATE INDEX events_customer ON events (customer_id) WHERE customer_id IS NOT NULL;
@@ -123,7 +160,7 @@ $$;
 CREATE FUNCTION api.emit_customer(p_type text, c customers) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE ev events;
 BEGIN
-  INSERT INTO events (host_id, org_id, customer_id, type, payload)
+  INSERT INTO events (user_id, org_id, customer_id, type, payload)
   VALUES (c.user_id, c.org_id, c.id, p_type, jsonb_build_object('event', p_type, 'created_at', api.rfc3339(now()),
           'data', jsonb_build_object('customer', api.customer_json(c))))
   RETURNING * INTO ev;

@@ -94,9 +94,12 @@ static int parse_filters(http_req_t *req, api_v_t *v, list_filters_t *f) {
   f->et = api_query_param(req, "event_type_id");
   f->page = arena_calloc(req->arena, sizeof *f->page);
   const char *status = f->status;
-  if (status && strcmp(status, "pending") && strcmp(status, "confirmed") && strcmp(status, "cancelled") &&
-      strcmp(status, "declined"))
-    api_v_fail(v, "status", "status must be pending, confirmed, cancelled or declined");
+  static const char *const statuses[] = {"pending", "confirmed", "cancelled", "declined", "pending_payment", "expired",
+                                         NULL};
+  int known = !status;
+  for (const char *const *s = statuses; status && *s && !known; s++) known = strcmp(status, *s) == 0;
+  if (!known)
+    api_v_fail(v, "status", "status must be pending, confirmed, cancelled, declined, pending_payment or expired");
   int64_t t, day;
   /* from/to: RFC 3339 instants, or dates (UTC midnight) */
   if (from && time_parse_rfc3339(from, &t) == 0) time_format_utc(t, f->from_s, sizeof f->from_s);

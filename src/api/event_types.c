@@ -131,19 +131,13 @@ void event_type_fields(api_v_t *vp, json_t *p, int create) {
     json_object_set_new(p, "slot_interval_minutes", null ? json_null() : json_integer(n));
   if (api_v_int(&v, "schedule_id", 1, INT64_MAX / 2, 1, &null, &n) || null)
     json_object_set_new(p, "schedule_id", null ? json_null() : json_integer(n));
-  json_t *price = json_object_get(body, "price");
-  if (price && !v.failed) {
-    if (json_is_null(price)) json_object_set_new(p, "price", json_null());
-    else if (!json_is_number(price) || json_number_value(price) < 0 || json_number_value(price) > 1e9 ||
-             !isfinite(json_number_value(price)))
-      api_v_fail(&v, "price", "price must be a number between 0 and 1000000000");
-    else json_object_set_new(p, "price", json_real(round(json_number_value(price) * 100) / 100));
-  }
-  s = api_v_str_or_null(&v, "currency", 3, &present);
-  if (s && (strlen(s) != 3 || !isupper((unsigned char)s[0]) || !isupper((unsigned char)s[1]) ||
-            !isupper((unsigned char)s[2])))
-    api_v_fail(&v, "currency", "currency must be an ISO 4217 code like USD");
-  if (present && !v.failed) json_object_set_new(p, "currency", s ? json_string(s) : json_null());
+  char money[32], cur[4];
+  if (api_v_money(&v, "price", 0, 1, &null, money))
+    json_object_set_new(p, "price", null ? json_null() : json_string(money)); /* exact: numeric reads the text */
+  if (api_v_currency(&v, "currency", 1, &null, cur)) json_object_set_new(p, "currency", null ? json_null() : json_string(cur));
+  if (api_v_bool(&v, "requires_payment", &b)) json_object_set_new(p, "requires_payment", json_boolean(b));
+  if (api_v_int(&v, "payment_window_minutes", 1, 10080, 0, NULL, &n))
+    json_object_set_new(p, "payment_window_minutes", json_integer(n));
   if (api_v_int(&v, "seats", 1, 1000, 0, NULL, &n)) json_object_set_new(p, "seats", json_integer(n));
   if (api_v_int(&v, "limit_per_day", 1, 1000, 1, &null, &n) || null)
     json_object_set_new(p, "limit_per_day", null ? json_null() : json_integer(n));

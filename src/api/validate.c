@@ -225,6 +225,78 @@ int api_valid_email(const char *s) {
   return 1;
 }
 
+/* Decimal text with 1-10 integer digits and at most two decimals. */
+static int money_text(const char *s) {
+  size_t i = 0, d = 0;
+  while (s[i] >= '0' && s[i] <= '9') i++;
+  if (i == 0 || i > 10) return 0;
+  if (s[i] == '.') {
+    for (d = 0; s[i + 1 + d] >= '0' && s[i + 1 + d] <= '9'; d++) {}
+    if (d < 1 || d > 2) return 0;
+    i += 1 + d;
+  }
+  return s[i] == '\0';
+}
+
+int api_v_money(api_v_t *v, const char *field, int positive, int nullable, int *is_null, char out[32]) {
+  if (is_null) *is_null = 0;
+  json_t *x = v->failed || !v->obj ? NULL : json_object_get(v->obj, field);
+  if (!x) return 0;
+  if (json_is_null(x) && nullable) {
+    *is_null = 1;
+    return 1;
+  }
+  if (json_is_string(x) && json_string_length(x) < 32) {
+    snprintf(out, 32, "%s", json_string_value(x));
+  } else if (json_is_integer(x) && json_integer_value(x) >= 0 && json_integer_value(x) <= 1000000000) {
+    snprintf(out, 32, "%lld", (long long)json_integer_value(x));
+  } else if (json_is_real(x) && json_real_value(x) >= 0 && json_real_value(x) <= 1e9) {
+    snprintf(out, 32, "%.15g", json_real_value(x));
+  } else {
+    out[0] = '\0';
+  }
+  double val = money_text(out) ? strtod(out, NULL) : -1;
+  if (val < 0 || val > 1e9 || (positive && val <= 0)) {
+    api_v_fail(v, field, "%s must be an amount %s 1000000000 with at most two decimals, like 49.99", field,
+               positive ? "above 0 and at most" : "from 0 to");
+    return 0;
+  }
+  return 1;
+}
+
+/* The active ISO 4217 codes (and the precious metals, SDR and the testing code XTS). */
+static const char ISO_4217[] =
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD "
+    "CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP "
+    "GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW "
+    "KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN "
+    "NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL "
+    "SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES "
+    "VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XDR XOF XPD XPF XPT XSU XTS XUA YER ZAR ZMW ZWG ZWL";
+
+int api_v_currency(api_v_t *v, const char *field, int nullable, int *is_null, char out[4]) {
+  if (is_null) *is_null = 0;
+  json_t *x = v->failed || !v->obj ? NULL : json_object_get(v->obj, field);
+  if (!x) return 0;
+  if (json_is_null(x) && nullable) {
+    *is_null = 1;
+    return 1;
+  }
+  const char *s = json_is_string(x) ? json_string_value(x) : "";
+  int ok = strlen(s) == 3;
+  for (int i = 0; ok && i < 3; i++) {
+    out[i] = s[i];
+    ok = out[i] >= 'A' && out[i] <= 'Z';
+  }
+  out[3] = '\0';
+  for (const char *c = ISO_4217; ok; c += 4) {
+    if (memcmp(c, out, 3) == 0) return 1;
+    if (!c[3]) ok = 0;
+  }
+  api_v_fail(v, field, "%s must be an ISO 4217 currency code like USD", field);
+  return 0;
+}
+
 int api_valid_color(const char *s) {
   if (strlen(s) != 7 || s[0] != '#') return 0;
   for (int i = 1; i < 7; i++)

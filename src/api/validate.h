@@ -52,6 +52,16 @@ int api_v_bool(api_v_t *v, const char *field, int *out);
 /* Responds 400 naming v's field (through the request's dialect). Returns 0. */
 int api_v_respond(api_v_t *v);
 
+/* Money in major units (a price, a payment): a JSON number or a decimal string with at most two
+ * decimals, from 0 (or above 0 when positive) to 1,000,000,000. Written to out as exact decimal
+ * text (a number is read back with 15 significant digits, which every such amount survives).
+ * 1 when given and valid (null counts when nullable: *is_null set); 0 when absent or after
+ * failing v. */
+int api_v_money(api_v_t *v, const char *field, int positive, int nullable, int *is_null, char out[32]);
+/* Currency field: an active ISO 4217 code (upper case, as the standard writes it) into
+ * out. 1 when given and valid (null counts when nullable); 0 when absent or after failing v. */
+int api_v_currency(api_v_t *v, const char *field, int nullable, int *is_null, char out[4]);
+
 /* Value rules. */
 int api_valid_email(const char *s);
 void api_email_fold(char *email);          /* the one folding rule: ASCII lower case, in place */

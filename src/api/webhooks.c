@@ -14,7 +14,9 @@
 
 const char *const webhook_events[] = {"booking.created",   "booking.cancelled", "booking.rescheduled",
                                       "booking.requested", "booking.confirmed", "booking.declined",
-                                      "booking.no_show",   "booking.reassigned", "ping",           NULL};
+                                      "booking.no_show",   "booking.reassigned", "booking.paid",
+                                      "booking.refunded",  "booking.expired",   "customer.created",
+                                      "ping",              NULL};
 
 /* url: absolute http(s), https unless allowed, never a literal private address unless allowed. */
 static void check_url(api_v_t *v, const char *url) {

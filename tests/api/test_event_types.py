@@ -5,13 +5,14 @@ import datetime as dt
 
 import pytest
 
-from sched_util import Host, assert_error, call, env, today_utc, utc  # noqa: F401 (env is a fixture)
+from sched_util import Host, assert_error, call, env, today_utc, unique, utc  # noqa: F401 (env is a fixture)
 
 DEFAULTS = {
     "duration_minutes": 30, "description": None, "color": "#0069ff", "location_type": None,
     "location_value": None, "questions": [], "is_secret": False, "requires_confirmation": False,
     "buffer_before": 0, "buffer_after": 0, "min_notice_hours": 4, "max_future_days": 60,
     "slot_interval_minutes": 30, "schedule_id": None, "price": None, "currency": None, "seats": 1,
+    "requires_payment": False, "payment_window_minutes": 15,
     "limit_per_day": None, "limit_per_week": None, "is_active": 1,
 }
 
@@ -96,10 +97,13 @@ def test_bounds_accepted(env, host):
     assert (j["duration_minutes"], j["min_notice_hours"], j["seats"]) == (720, 8760, 1000)
 
 
-def test_price_rounded_to_cents(env, host):
-    j = host.et(price=12.345, currency="USD")
-    assert j["price"] in (12.35, 12.34), j["price"]  # two decimals
-    assert host.et(price=7).get("price") == 7
+def test_price_is_exact_cents(env, host):
+    # Money is exact: more than two decimals is refused rather than rounded; a decimal string is
+    # taken as written.
+    r = host.et_post(name=unique("Paid "), price=12.345, currency="USD")
+    assert r.status == 400 and r.json()["field"] == "price", r
+    assert host.et(price="12.34", currency="JPY")["price"] == 12.34
+    assert host.et(price=7, currency="EUR").get("price") == 7
 
 
 # ----------------------------------------------------------------------------
@@ -131,7 +135,7 @@ INVALID = [
     ("max_future_days", [0, 3651, -5, "60", None]),
     ("slot_interval_minutes", [4, 0, 721, "15", 7.5]),
     ("schedule_id", [0, -1, "1", 1.5, 999999999, True]),
-    ("price", [-1, -0.01, "10", 1e10, True, [1]]),
+    ("price", [-1, -0.01, "ten", "1.234", 1e10, True, [1]]),
     ("currency", ["usd", "US", "USDX", "U1D", 5, ""]),
     ("seats", [0, 1001, -1, 2.5, "2", None]),
     ("limit_per_day", [0, -1, 1001, "1", 1.5]),
