@@ -501,3 +501,15 @@ BEGIN
   END LOOP;
   RETURN true;
 END $$;
+
+-- An invitee's links work while the booking waits for payment too (cancel; reschedule refuses).
+CREATE OR REPLACE FUNCTION api.booking_id_for_token(p_kind text, p_hash text) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+DECLARE r bigint;
+BEGIN
+  SELECT id INTO r FROM bookings
+  WHERE CASE p_kind WHEN 'cancel' THEN cancel_token_hash WHEN 'reschedule' THEN reschedule_token_hash
+                    ELSE confirm_token_hash END = p_hash
+    AND status IN ('pending', 'confirmed', 'pending_payment') AND end_at > now();
+  IF r IS NULL THEN PERFORM api.fail(404, 'link is invalid or no longer valid'); END IF;
+  RETURN r;
+END $$;

@@ -14,10 +14,12 @@
 #include "dispatch.h"
 #include "query.h"
 #include "booking_page.h"
+#include "payments.h"
 #include "ops.h"
 
 #define PUB(fn) api_dispatch, ROUTE_PUBLIC, &(const api_handler_t){fn, API_PUBLIC, &api_native_dialect}
 #define AUTH(fn) api_dispatch, 0, &(const api_handler_t){fn, API_AUTH, &api_native_dialect}
+#define ORG(fn) api_dispatch, 0, &(const api_handler_t){fn, API_AUTH | API_ORG, &api_native_dialect}
 
 static const http_route_t routes[] = {
     {M(HTTP_GET), "/healthz", ops_healthz, ROUTE_PUBLIC, NULL},
@@ -66,6 +68,8 @@ static const http_route_t routes[] = {
     {M(HTTP_POST), "/api/bookings/:id/confirm", AUTH(bookings_confirm)},
     {M(HTTP_POST), "/api/bookings/:id/decline", AUTH(bookings_decline)},
     {M(HTTP_POST), "/api/bookings/:id/no-show", AUTH(bookings_no_show)},
+    {M(HTTP_POST), "/api/bookings/:id/payments", ORG(payments_create)},
+    {M(HTTP_GET), "/api/bookings/:id/payments", ORG(payments_list)},
     {M(HTTP_GET), "/api/bookings/:token/confirm", PUB(links_confirm)},
     {M(HTTP_GET), "/api/bookings/:token/decline", PUB(links_decline)},
     {M(HTTP_POST), "/api/cancel/:token/confirm", PUB(links_cancel)},
@@ -130,6 +134,8 @@ static const api_stmt_t statements[] = {
     {"webhook_ping", "SELECT api.webhook_ping($1, $2)", 1},
     {"deliveries_list", "SELECT body, total FROM api.deliveries_list($1, $2, $3, $4)", 0},
     {"delivery_redeliver", "SELECT api.delivery_redeliver($1, $2, $3)", 1},
+    {"payment_record", "SELECT body, host_ids, created FROM api.payment_record($1, $2, $3, $4, $5, $6, $7, $8)", 1},
+    {"payments_list", "SELECT api.payments_list($1, $2, $3)", 0},
     {"engine_inputs", "SELECT * FROM api.engine_inputs($1, $2, $3, $4, $5, $6, $7, $8)", 0},
     {"booking_inputs", "SELECT * FROM api.booking_inputs($1, $2, $3, $4, $5, $6, $7)", 0},
     {NULL, NULL, 0},
