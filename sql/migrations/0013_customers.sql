@@ -247,12 +247,20 @@ $$;
 -- booking's shadows) keep their times and status but lose every personal field and every
 -- invitee token; the events about them, the webhook deliveries' stored payloads and the
 -- idempotency records of their bookings lose them too; then the customer row goes (with its
--- tag and group links). Returns the hosts whose bookings changed.
+-- tag and group links). The hosts' locks come first, in ascending order, as in every booking
+-- write (whose customer upsert waits on this customer's row): the order that cannot deadlock.
+-- Returns the hosts whose bookings changed.
 CREATE FUNCTION api.customer_erase(p_id bigint) RETURNS bigint[] LANGUAGE plpgsql AS $$
 DECLARE
   ids bigint[];
   hosts bigint[];
+  h bigint;
 BEGIN
+  FOREACH h IN ARRAY ARRAY(SELECT DISTINCT b.host_id FROM bookings b
+                           WHERE b.customer_id = p_id OR b.parent_id IN (SELECT k.id FROM bookings k WHERE k.customer_id = p_id)
+                           ORDER BY 1) LOOP
+    PERFORM pg_advisory_xact_lock(h);
+  END LOOP;
   PERFORM 1 FROM customers WHERE id = p_id FOR UPDATE;
   SELECT coalesce(array_agg(b.id), '{}') INTO ids FROM bookings b
   WHERE b.customer_id = p_id OR b.parent_id IN (SELECT k.id FROM bookings k WHERE k.customer_id = p_id);
