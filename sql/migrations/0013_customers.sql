@@ -178,23 +178,24 @@ END $$;
 
 -- ---------------------------------------------------------------- the booking path
 
--- A returning customer's last booking is now: (id, status), or no row. One statement per owner
--- kind and key, each an equality on one of the unique indexes.
-CREATE FUNCTION api.customer_touch(p_user bigint, p_org bigint, p_email text, p_phone text)
-RETURNS TABLE (id bigint, status text) LANGUAGE plpgsql AS $$
+-- A returning customer's last booking is now: (id, status) into the caller's variables, or
+-- nothing. One statement per owner kind and key, each an equality on one unique index; a plain
+-- procedure of statements (no set-returning call), as it runs inside every booking.
+CREATE FUNCTION api.customer_touch(p_user bigint, p_org bigint, p_email text, p_phone text, OUT id bigint, OUT status text)
+LANGUAGE plpgsql AS $$
 BEGIN
   IF p_email IS NOT NULL AND p_user IS NOT NULL THEN
-    RETURN QUERY UPDATE customers k SET last_booking_at = now() WHERE k.user_id = p_user AND k.email_lc = lower(p_email)
-                 RETURNING k.id, k.status;
+    UPDATE customers k SET last_booking_at = now() WHERE k.user_id = p_user AND k.email_lc = lower(p_email)
+    RETURNING k.id, k.status INTO id, status;
   ELSIF p_email IS NOT NULL THEN
-    RETURN QUERY UPDATE customers k SET last_booking_at = now() WHERE k.org_id = p_org AND k.email_lc = lower(p_email)
-                 RETURNING k.id, k.status;
+    UPDATE customers k SET last_booking_at = now() WHERE k.org_id = p_org AND k.email_lc = lower(p_email)
+    RETURNING k.id, k.status INTO id, status;
   ELSIF p_user IS NOT NULL THEN
-    RETURN QUERY UPDATE customers k SET last_booking_at = now()
-                 WHERE k.user_id = p_user AND k.phone = p_phone AND k.email_lc IS NULL RETURNING k.id, k.status;
+    UPDATE customers k SET last_booking_at = now()
+    WHERE k.user_id = p_user AND k.phone = p_phone AND k.email_lc IS NULL RETURNING k.id, k.status INTO id, status;
   ELSE
-    RETURN QUERY UPDATE customers k SET last_booking_at = now()
-                 WHERE k.org_id = p_org AND k.phone = p_phone AND k.email_lc IS NULL RETURNING k.id, k.status;
+    UPDATE customers k SET last_booking_at = now()
+    WHERE k.org_id = p_org AND k.phone = p_phone AND k.email_lc IS NULL RETURNING k.id, k.status INTO id, status;
   END IF;
 END $$;
 
@@ -220,7 +221,7 @@ BEGIN
     ph := api.e164(p_phone);
     IF ph IS NULL THEN RETURN NULL; END IF;  -- nobody to know them by
   END IF;
-  SELECT x.id, x.status INTO cid, st FROM api.customer_touch(u, e.org_id, em, ph) x;
+  SELECT * INTO cid, st FROM api.customer_touch(u, e.org_id, em, ph);
   IF cid IS NULL THEN
     nm := btrim(p_name);
     ph := CASE WHEN p_phone IS NOT NULL THEN api.e164(p_phone) END;
@@ -231,7 +232,7 @@ BEGIN
     RETURNING k.id, k.status INTO cid, st;
     made := cid IS NOT NULL;
     IF NOT made THEN  -- the same person's first booking on another host, committed meanwhile
-      SELECT x.id, x.status INTO cid, st FROM api.customer_touch(u, e.org_id, em, ph) x;
+      SELECT * INTO cid, st FROM api.customer_touch(u, e.org_id, em, ph);
     END IF;
   END IF;
   IF st = 'blocked' THEN PERFORM api.fail(403, 'this customer may not book', 'customer'); END IF;
