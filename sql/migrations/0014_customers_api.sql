@@ -39,9 +39,13 @@ END $$;
 
 -- Tags and groups are one thing under two names: p_kind 'tag' or 'group' names the tables
 -- customer_<kind>s and customer_<kind>_links (column <kind>_id).
-CREATE FUNCTION api.customer_label_check(p_kind text) RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
+-- The owner (as api.customer_owner) whose labels of p_kind a request reaches.
+CREATE FUNCTION api.customer_label_owner(p_kind text, p_org bigint, p_user bigint, p_key_org bigint, p_need text,
+                                         OUT o_user bigint, OUT o_org bigint)
+LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF p_kind NOT IN ('tag', 'group') THEN RAISE EXCEPTION 'unknown label kind %', p_kind; END IF;
+  SELECT * INTO o_user, o_org FROM api.customer_owner(p_org, p_user, p_key_org, p_need);
 END $$;
 
 -- The ids of the owner's labels that p_items names: an integer is the id of one of the owner's
@@ -55,7 +59,6 @@ DECLARE
   ids bigint[] := '{}';
   find text := format('SELECT id FROM customer_%ss t WHERE (t.user_id = $2 OR t.org_id = $3) AND %s', p_kind, '%s');
 BEGIN
-  PERFORM api.customer_label_check(p_kind);
   FOR x IN SELECT * FROM jsonb_array_elements(p_items) LOOP
     IF jsonb_typeof(x) = 'number' THEN
       EXECUTE format(find, 't.id = $1') INTO found_id USING (x #>> '{}')::bigint, p_owner_user, p_owner_org;
@@ -93,8 +96,7 @@ DECLARE
   o record;
   r jsonb;
 BEGIN
-  PERFORM api.customer_label_check(p_kind);
-  SELECT * INTO o FROM api.customer_owner(p_org, p_user, p_key_org, 'member');
+  SELECT * INTO o FROM api.customer_label_owner(p_kind, p_org, p_user, p_key_org, 'member');
   EXECUTE format('SELECT coalesce(jsonb_agg(jsonb_build_object(''id'', t.id, ''name'', t.name,
                     ''customers'', (SELECT count(*) FROM customer_%1$s_links l WHERE l.%1$s_id = t.id),
                     ''created_at'', api.rfc3339(t.created_at)) ORDER BY lower(t.name), t.id), ''[]'')
@@ -110,8 +112,7 @@ DECLARE
   o record;
   r jsonb;
 BEGIN
-  PERFORM api.customer_label_check(p_kind);
-  SELECT * INTO o FROM api.customer_owner(p_org, p_user, p_key_org, 'admin');
+  SELECT * INTO o FROM api.customer_label_owner(p_kind, p_org, p_user, p_key_org, 'admin');
   EXECUTE format('INSERT INTO customer_%ss (user_id, org_id, name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
                   RETURNING jsonb_build_object(''id'', id, ''name'', name, ''created_at'', api.rfc3339(created_at))',
                  p_kind) INTO r USING o.o_user, o.o_org, p_name;
@@ -125,8 +126,7 @@ DECLARE
   o record;
   n bigint;
 BEGIN
-  PERFORM api.customer_label_check(p_kind);
-  SELECT * INTO o FROM api.customer_owner(p_org, p_user, p_key_org, 'admin');
+  SELECT * INTO o FROM api.customer_label_owner(p_kind, p_org, p_user, p_key_org, 'admin');
   EXECUTE format('DELETE FROM customer_%ss t WHERE t.id = $1 AND (t.user_id = $2 OR t.org_id = $3)', p_kind)
     USING p_id, o.o_user, o.o_org;
   GET DIAGNOSTICS n = ROW_COUNT;  -- EXECUTE leaves FOUND alone

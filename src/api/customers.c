@@ -171,19 +171,22 @@ int customers_bookings(http_req_t *req) {
   return 0;
 }
 
-/* One customer's statement (get, export, erasure): (org, user, key_org, id). */
-static int by_id(http_req_t *req, const char *stmt) {
+/* A statement about one record of the scope: (org, user, key_org, :param), 404 `what` when
+ * :param is not an id. */
+static int by_id(http_req_t *req, const char *param, const char *what, const char *stmt) {
   org_params_t op;
-  const char *id = customer_of(req, &op);
+  if (scope_of(req, &op)) return 0;
+  const char *id = org_id_param(req, param, what);
   if (!id) return 0;
   const char *rest[1] = {id};
   org_query(req, stmt, &op, 1, rest, org_on_ok);
   return 0;
 }
 
-int customers_get(http_req_t *req) { return by_id(req, "customer_get"); }
-int customers_delete(http_req_t *req) { return by_id(req, "customer_delete"); }
-int customers_export(http_req_t *req) { return by_id(req, "customer_export"); }
+#define CUSTOMER "customer_id", "customer not found"
+int customers_get(http_req_t *req) { return by_id(req, CUSTOMER, "customer_get"); }
+int customers_delete(http_req_t *req) { return by_id(req, CUSTOMER, "customer_delete"); }
+int customers_export(http_req_t *req) { return by_id(req, CUSTOMER, "customer_export"); }
 
 /* ------------------------------------------------------------------ tags and groups */
 
@@ -206,19 +209,11 @@ static int label_create(http_req_t *req, const char *stmt) {
   return 0;
 }
 
-static int label_delete(http_req_t *req, const char *stmt, const char *what) {
-  org_params_t op;
-  if (scope_of(req, &op)) return 0;
-  const char *id = org_id_param(req, "label_id", what);
-  if (!id) return 0;
-  const char *rest[1] = {id};
-  org_query(req, stmt, &op, 1, rest, org_on_ok);
-  return 0;
-}
-
 int customer_tags_list(http_req_t *req) { return labels_list(req, "customer_tags_list"); }
 int customer_tags_create(http_req_t *req) { return label_create(req, "customer_tag_create"); }
-int customer_tags_delete(http_req_t *req) { return label_delete(req, "customer_tag_delete", "tag not found"); }
+int customer_tags_delete(http_req_t *req) { return by_id(req, "label_id", "tag not found", "customer_tag_delete"); }
 int customer_groups_list(http_req_t *req) { return labels_list(req, "customer_groups_list"); }
 int customer_groups_create(http_req_t *req) { return label_create(req, "customer_group_create"); }
-int customer_groups_delete(http_req_t *req) { return label_delete(req, "customer_group_delete", "group not found"); }
+int customer_groups_delete(http_req_t *req) {
+  return by_id(req, "label_id", "group not found", "customer_group_delete");
+}

@@ -8,6 +8,7 @@ what was written, and written only to set a customer's last booking time or to l
 customers at once.
 """
 
+import contextlib
 import re
 import time
 
@@ -23,11 +24,8 @@ RFC3339_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 @pytest.fixture(scope="module")
 def env(pg, tmp_path_factory):
-    e = WEnv(pg, tmp_path_factory.mktemp("slotd"), "test_customers", dict(LOCAL_ENV))
-    try:
+    with contextlib.closing(WEnv(pg, tmp_path_factory.mktemp("slotd"), "test_customers", dict(LOCAL_ENV))) as e:
         yield e
-    finally:
-        e.close()
 
 
 @pytest.fixture
