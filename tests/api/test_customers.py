@@ -492,3 +492,13 @@ def test_search_uses_the_trigram_index_at_10k(env, host):
     # the unfiltered first page: newest booking first (a top-N sort of the owner's customers)
     first = ok(call(env.s, "GET", "/api/customers?limit=2", auth=host.auth))
     assert [x["name"] for x in first] == ["Name3", "Name6"]
+
+
+@pytest.mark.xfail(strict=True, reason="the Idempotency-Key record of POST /customers names no customer, so "
+                                       "api.customer_erase (0013) cannot find it: its replay still holds them")
+def test_erasure_forgets_an_idempotent_create(env, host):
+    body, h = {"name": "Idem Potent", "email": "idem@example.com"}, {"Idempotency-Key": unique("idem")}
+    c = ok(call(env.s, "POST", "/api/customers", body, auth=host.auth, headers=h), 201)
+    ok(call(env.s, "DELETE", f"/api/customers/{c['id']}", auth=host.auth))
+    r = call(env.s, "POST", "/api/customers", body, auth=host.auth, headers=h)
+    assert r.status != 201 or r.json()["id"] != c["id"], r
