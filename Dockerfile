@@ -10,7 +10,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       gcc libc6-dev meson ninja-build pkg-config python3 \
-      libuv1-dev node-llhttp libpq-dev libmbedtls-dev libjansson-dev libargon2-dev \
+      libuv1-dev node-llhttp libpq-dev libmbedtls-dev libjansson-dev libargon2-dev libical-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -21,11 +21,11 @@ RUN meson setup /build -Dbuildtype=release -Dunit_tests=false \
 
 FROM debian:bookworm-slim
 # Runtime libraries of build/release/slotd (ldd): libuv1, libpq5, mbedtls 2.28
-# (libmbedtls14, libmbedx509-1, libmbedcrypto7), libjansson4, libargon2-1.
+# (libmbedtls14, libmbedx509-1, libmbedcrypto7), libjansson4, libargon2-1, libical3.
 # ca-certificates for outbound HTTPS (webhooks); tzdata for /usr/share/zoneinfo.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libuv1 libpq5 libmbedtls14 libmbedx509-1 libmbedcrypto7 libjansson4 libargon2-1 \
+      libuv1 libpq5 libmbedtls14 libmbedx509-1 libmbedcrypto7 libjansson4 libargon2-1 libical3 \
       ca-certificates tzdata \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /nonexistent --no-create-home \

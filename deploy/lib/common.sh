@@ -33,7 +33,7 @@ slotd_need_pkgs() {
 # (Debian 12 ships btree_gist and citext inside postgresql-15 itself; there is
 # no postgresql-contrib-15 package there.)
 SLOTD_BUILD_PKGS=(meson ninja-build pkg-config gcc libc6-dev libuv1-dev node-llhttp libpq-dev
-	libmbedtls-dev libjansson-dev libargon2-dev)
+	libmbedtls-dev libjansson-dev libargon2-dev libical-dev)
 SLOTD_PG_PKGS=(postgresql-15 postgresql-client-15)
 
 # slotd_release_bin ROOT: make the release build (unless $SLOTD_BIN names a

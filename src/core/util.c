@@ -95,6 +95,23 @@ void hex_encode(const void *in, size_t n, char *out) {
   out[2 * n] = '\0';
 }
 
+char *url_encode(const char *s) {
+  static const char digits[] = "0123456789ABCDEF";
+  char *out = xmalloc(3 * strlen(s) + 1), *o = out;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+        *p == '_' || *p == '~') {
+      *o++ = (char)*p;
+    } else {
+      *o++ = '%';
+      *o++ = digits[*p >> 4];
+      *o++ = digits[*p & 15];
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
 int ascii_casecmp_n(const char *a, size_t alen, const char *b) {
   size_t blen = strlen(b);
   if (alen != blen) return 1;

@@ -30,6 +30,9 @@ uint32_t random_below(uint32_t bound);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes incl. NUL). */
 void hex_encode(const void *in, size_t n, char *out);
+/* s percent-encoded for a URI component (RFC 3986 2.1): the unreserved ALPHA DIGIT - . _ ~
+ * kept, every other byte (UTF-8 ones too) as %XX in upper case. Malloc'd; the caller frees. */
+char *url_encode(const char *s);
 /* v in decimal at p, as printf's PRId64 (at most 20 bytes, no terminator); returns the end.
  * Without printf: response heads and cache keys are written per request. */
 char *put_i64(char *p, int64_t v);
