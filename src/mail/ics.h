@@ -34,9 +34,12 @@ typedef struct {
  * folded at 75 octets by libical (never inside a UTF-8 sequence). Malloc'd and NUL-terminated;
  * the caller frees it with free(). *len (if len is not NULL) gets its length.
  * NULL when the event is unusable: a required field missing, an unknown method, a negative
- * sequence, end before start, a time outside years 1970-2999, or a control character in the
- * UID, an e-mail address or the URL (values libical writes verbatim, where a CR/LF would start
- * a new property). Text fields may hold anything: libical escapes them. */
+ * sequence, end before start, a time outside years 1970-2999, or a control character in an
+ * e-mail address or the URL (values libical writes verbatim, where a CR/LF would start a new
+ * property) or in the UID. Text fields and names may hold any UTF-8 text: libical escapes
+ * ',', ';', '\\' and newlines and drops CRs in text; in a CN it RFC 6868-encodes '"' and
+ * newlines and writes a CR as a space. Other control characters pass through as they are:
+ * callers hand in validated input. */
 char *ics_render(const ics_event_t *e, size_t *len) WARN_UNUSED;
 
 #endif
