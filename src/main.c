@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 #include "app.h"
@@ -19,6 +20,7 @@
 #include "core/crypto.h"
 #include "api/ops.h"
 #include "core/arena.h"
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -28,15 +30,20 @@
 #include "jobs/payments.h"
 #include "jobs/sweep.h"
 #include "jobs/webhooks.h"
+#include "http/client.h"
 #include "http/server.h"
+#include "mail/smtp.h"
 
 #define MIGRATE_WAIT_MS 30000
 
 static const char usage[] =
-    "usage: slotd [serve | migrate | --help | --version]\n"
+    "usage: slotd [serve | migrate | send-test-mail <to> [-] | --help | --version]\n"
     "\n"
     "  serve      apply pending migrations, then serve HTTP (the default)\n"
     "  migrate    apply pending migrations and exit\n"
+    "  send-test-mail <to> [-]\n"
+    "             send a test message (with -: the message read from stdin) through\n"
+    "             SLOTD_SMTP_URL, print the outcome, exit 0 if the server accepted it\n"
     "  --help     this text\n"
     "  --version  print the version\n"
     "\n"
@@ -215,9 +222,94 @@ static int serve(const config_t *cfg) {
   return 0;
 }
 
+#define SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
+
+typedef struct {
+  smtp_client_t *client;
+  int rc;
+} test_mail_t;
+
+static void on_test_mail(void *data, const smtp_result_t *r) {
+  test_mail_t *t = data;
+  if (r->ok) printf("accepted: %d %s (%llu ms)\n", r->code, r->reply, (unsigned long long)r->duration_ms);
+  else if (r->code) printf("failed (%s): %d %s\n", r->temporary ? "temporary" : "permanent", r->code, r->reply);
+  else printf("failed (%s): %s\n", r->temporary ? "temporary" : "permanent", r->reply);
+  t->rc = r->ok ? 0 : 1;
+}
+
+/* The operator's check of the mail settings: one message through SLOTD_SMTP_URL on a loop of
+ * its own, the outcome on one line. Without stdin_msg a short text/plain message is built. */
+static int send_test_mail(const config_t *cfg, const char *to, int stdin_msg) {
+  char err[512];
+  if (!cfg->smtp_url) {
+    fprintf(stderr, "slotd: SLOTD_SMTP_URL is not set: e-mail is off\n");
+    return 1;
+  }
+  buf_t msg = BUF_INIT;
+  if (stdin_msg) {
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0 && msg.len <= SMTP_MAX_MESSAGE) buf_append(&msg, chunk, n);
+  } else {
+    char date[64], id[33];
+    unsigned char rnd[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", gmtime_r(&now, &tm));
+    random_bytes(rnd, sizeof rnd);
+    hex_encode(rnd, sizeof rnd, id);
+    if (cfg->mail_from_name) { /* RFC 2047 encoded: the name may be UTF-8 */
+      char b64[512];
+      if (crypto_base64_encode(cfg->mail_from_name, strlen(cfg->mail_from_name), b64, sizeof b64) < 0) b64[0] = '\0';
+      buf_printf(&msg, "From: =?UTF-8?B?%s?= <%s>\r\n", b64, cfg->mail_from);
+    } else {
+      buf_printf(&msg, "From: <%s>\r\n", cfg->mail_from);
+    }
+    buf_printf(&msg,
+               "To: <%s>\r\nSubject: slotd test message\r\nDate: %s\r\nMessage-ID: <%s@%s>\r\n"
+               "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+               "This is a test message from slotd %s (%s), sent with `slotd send-test-mail`.\r\n"
+               "If you can read it, the mail settings work.\r\n",
+               to, date, id, strchr(cfg->mail_from, '@') + 1, SLOTD_VERSION, cfg->instance);
+  }
+  tls_ctx_t *tls = tls_ctx_new(SYSTEM_CA, cfg->smtp_ca_file, err, sizeof err);
+  if (!tls) {
+    fprintf(stderr, "slotd: TLS: %s\n", err);
+    buf_free(&msg);
+    return 1;
+  }
+  http_url_t pub; /* EHLO with the public host name */
+  const char *helo = http_url_parse(cfg->public_url, &pub) == 0 ? pub.host : NULL;
+  uv_loop_t loop;
+  test_mail_t t = {NULL, 1};
+  int rc = 1;
+  if (uv_loop_init(&loop) != 0) goto fail_loop;
+  t.client = smtp_client_new(&loop, tls, cfg->smtp_url, helo, err, sizeof err);
+  if (!t.client) {
+    fprintf(stderr, "slotd: %s\n", err);
+    goto fail_client;
+  }
+  const char *rcpt[] = {to};
+  smtp_send(t.client, cfg->mail_from, rcpt, 1, msg.data ? msg.data : "", msg.len, (int)cfg->smtp_timeout_ms,
+            on_test_mail, &t);
+  uv_run(&loop, UV_RUN_DEFAULT); /* until the send's QUIT is answered and its handles are closed */
+  rc = t.rc;
+  smtp_client_close(t.client);
+fail_client:
+  if (uv_loop_close(&loop) != 0) {
+    uv_walk(&loop, walk_cb, NULL);
+    rc = 1;
+  }
+fail_loop:
+  tls_ctx_free(tls);
+  buf_free(&msg);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : "serve";
-  if (argc > 2) {
+  int test_mail = strcmp(cmd, "send-test-mail") == 0;
+  if (test_mail ? argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "-") != 0) : argc > 2) {
     fputs(usage, stderr);
     return 2;
   }
@@ -230,7 +322,7 @@ int main(int argc, char **argv) {
     printf("slotd %s\n", SLOTD_VERSION);
     return 0;
   }
-  if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0) {
+  if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && !test_mail) {
     fprintf(stderr, "slotd: unknown command \"%s\"\n", cmd);
     fputs(usage, stderr);
     return 2;
@@ -249,6 +341,8 @@ int main(int argc, char **argv) {
     rc = db_migrate(&cfg, MIGRATE_WAIT_MS, err, sizeof err) == 0 ? 0 : 1;
     if (rc) log_kv(LOG_ERROR, "migration failed", "error", err, NULL);
     else log_kv(LOG_INFO, "migrations up to date", NULL);
+  } else if (test_mail) {
+    rc = send_test_mail(&cfg, argv[2], argc == 4);
   } else {
     rc = serve(&cfg);
   }

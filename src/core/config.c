@@ -50,6 +50,11 @@ const char config_help[] =
     "  SLOTD_WEBHOOK_RETRY_SCHEDULE retry delays, seconds         (60,300,1800)\n"
     "  SLOTD_WEBHOOK_CONCURRENCY deliveries in flight             (16)\n"
     "  SLOTD_WEBHOOK_TIMEOUT     seconds per delivery attempt     (10)\n"
+    "  SLOTD_SMTP_URL            smtp[s]://[user[:pass]@]host[:port] (none: e-mail off)\n"
+    "  SLOTD_MAIL_FROM           sender address, or Name <address> (required with SLOTD_SMTP_URL)\n"
+    "  SLOTD_MAIL_RETRY_SCHEDULE mail retry delays, seconds       (60,300,1800,7200,21600)\n"
+    "  SLOTD_SMTP_CA_FILE        extra CA (PEM) for SMTP TLS      (none)\n"
+    "  SLOTD_SMTP_TIMEOUT_MS     milliseconds per SMTP phase      (30000)\n"
     "  SLOTD_MIGRATIONS_DIR      read migrations from this dir    (built in)\n"
     "  SLOTD_INSTANCE            instance name in logs            (hostname:pid)\n";
 
@@ -200,6 +205,225 @@ static int parse_addr(const char *s, char **host, int *port) {
   return 0;
 }
 
+/* "60,300,1800": up to 10 delays of 1-86400 seconds (SLOTD_WEBHOOK_RETRY_SCHEDULE, SLOTD_MAIL_RETRY_SCHEDULE). */
+static int parse_schedule(const char *p, int out[10], int *n) {
+  *n = 0;
+  while (*p) {
+    char *end;
+    errno = 0;
+    long x = strtol(p, &end, 10);
+    if (errno || end == p || x < 1 || x > 86400 || *n == 10 || (*end && *end != ',')) return -EINVAL;
+    out[(*n)++] = (int)x;
+    p = *end ? end + 1 : end;
+  }
+  return 0;
+}
+
+/* Length of the UTF-8 sequence at s (valid, shortest form, no surrogates), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s) {
+  if (s[0] < 0x80) return 1;
+  size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+  if (!n || s[0] > 0xf4) return 0;
+  for (size_t i = 1; i < n; i++)
+    if ((s[i] & 0xc0) != 0x80) return 0;
+  if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) || (s[0] == 0xf0 && s[1] < 0x90) ||
+      (s[0] == 0xf4 && s[1] >= 0x90))
+    return 0;
+  return n;
+}
+
+/* Valid UTF-8 without C0 controls or DEL (so no CR/LF for header or command injection). */
+static int text_ok(const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p;) {
+    if (*p < 0x20 || *p == 0x7f) return 0;
+    size_t n = utf8_seq(p);
+    if (!n) return 0;
+    p += n;
+  }
+  return 1;
+}
+
+int config_check_address(const char *s) {
+  size_t len = strlen(s);
+  const char *at = strrchr(s, '@');
+  if (len > 254 || !at || at == s || at - s > 64 || !at[1] || !text_ok(s)) return -EINVAL;
+  for (const char *p = s; *p; p++)
+    if (*p == ' ' || strchr("<>()[]\\,;:\"", *p) || (*p == '@' && p != at)) return -EINVAL;
+  if (s[0] == '.' || at[-1] == '.' || strstr(s, "..")) return -EINVAL;
+  /* The domain: dot-separated labels of letters, digits, hyphens or UTF-8 (IDN), 1-63 bytes each. */
+  for (const char *l = at + 1;;) {
+    size_t n = strcspn(l, ".");
+    if (n == 0 || n > 63 || l[0] == '-' || l[n - 1] == '-') return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+      unsigned char ch = (unsigned char)l[i];
+      if (!(ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-'))
+        return -EINVAL;
+    }
+    if (!l[n]) break;
+    l += n + 1;
+  }
+  return 0;
+}
+
+/* Percent-decodes s[0..n) into out (size cap); no NUL, no bad escape, valid UTF-8 without controls. */
+static int pct_decode(const char *s, size_t n, char *out, size_t cap) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    char ch = s[i];
+    if (ch == '%') {
+      unsigned v = 0;
+      for (int k = 1; k <= 2; k++) {
+        char h = i + (size_t)k < n ? s[i + (size_t)k] : '\0';
+        int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+        if (d < 0) return -EINVAL;
+        v = v * 16 + (unsigned)d;
+      }
+      ch = (char)v;
+      i += 2;
+    }
+    if (o + 1 >= cap) return -EINVAL;
+    out[o++] = ch;
+  }
+  out[o] = '\0';
+  return o == strlen(out) && text_ok(out) ? 0 : -EINVAL; /* an embedded %00 shortens strlen */
+}
+
+int config_split_host_port(const char *p, const char *end, char *host, size_t cap, int *port) {
+  const char *hs = p, *he, *portp = NULL;
+  if (p < end && *p == '[') {
+    const char *close = memchr(p, ']', (size_t)(end - p));
+    if (!close) return -EINVAL;
+    hs = p + 1, he = close;
+    if (close + 1 < end) {
+      if (close[1] != ':') return -EINVAL;
+      portp = close + 2;
+    }
+  } else {
+    const char *colon = memchr(p, ':', (size_t)(end - p));
+    he = colon ? colon : end;
+    if (colon) portp = colon + 1;
+  }
+  size_t hl = (size_t)(he - hs);
+  if (hl == 0 || hl >= cap) return -EINVAL;
+  memcpy(host, hs, hl);
+  host[hl] = '\0';
+  if (portp) {
+    long v = 0;
+    if (portp == end) return -EINVAL;
+    for (const char *q = portp; q < end; q++) {
+      if (*q < '0' || *q > '9') return -EINVAL;
+      v = v * 10 + (*q - '0');
+      if (v > 65535) return -EINVAL;
+    }
+    if (v == 0) return -EINVAL;
+    *port = (int)v;
+  }
+  return 0;
+}
+
+int config_parse_smtp_url(const char *url, config_smtp_url_t *u) {
+  memset(u, 0, sizeof *u);
+  const char *p;
+  if (strncmp(url, "smtps://", 8) == 0) u->implicit_tls = 1, p = url + 8;
+  else if (strncmp(url, "smtp://", 7) == 0) p = url + 7;
+  else return -EINVAL;
+  u->port = u->implicit_tls ? 465 : 25;
+  size_t rest = strlen(p);
+  if (rest && p[rest - 1] == '/') rest--; /* "smtp://host/" is fine; any other path is not */
+  const char *end = p + rest;
+  const char *at = NULL;
+  for (const char *q = p; q < end; q++) {
+    if (*q == '@') at = q; /* the last '@': a password may hold a raw one */
+    if (*q == '/' || *q == '?' || *q == '#' || (unsigned char)*q <= 0x20 || *q == 0x7f) return -EINVAL;
+  }
+  if (at) {
+    const char *colon = memchr(p, ':', (size_t)(at - p));
+    const char *ue = colon ? colon : at;
+    if (ue == p || pct_decode(p, (size_t)(ue - p), u->user, sizeof u->user)) goto bad;
+    if (colon && pct_decode(colon + 1, (size_t)(at - colon - 1), u->password, sizeof u->password)) goto bad;
+    u->has_credentials = 1;
+    p = at + 1;
+  }
+  if (config_split_host_port(p, end, u->host, sizeof u->host, &u->port)) goto bad;
+  unsigned char tmp[16];
+  u->host_is_ip = inet_pton(AF_INET, u->host, tmp) == 1 || inet_pton(AF_INET6, u->host, tmp) == 1;
+  if (*p == '[' && inet_pton(AF_INET6, u->host, tmp) != 1) goto bad;
+  for (const char *h = u->host; *h && !u->host_is_ip; h++)
+    if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') || *h == '.' || *h == '-'))
+      goto bad;
+  return 0;
+bad:
+  explicit_bzero(u, sizeof *u);
+  return -EINVAL;
+}
+
+/* SLOTD_SMTP_URL shown in an error message: the password replaced by "***". */
+static void redact_url(const char *url, char *out, size_t cap) {
+  const char *s = strstr(url, "://");
+  const char *at = s ? strrchr(s, '@') : NULL;
+  const char *colon = at ? memchr(s + 3, ':', (size_t)(at - s - 3)) : NULL;
+  if (!colon) snprintf(out, cap, "%s", url);
+  else snprintf(out, cap, "%.*s:***%s", (int)(colon - url), url, at);
+}
+
+/* The e-mail variables: SLOTD_SMTP_URL unset leaves e-mail off (the others are still checked). */
+static int load_mail(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
+  const char *v = getv(get, "SLOTD_SMTP_URL");
+  config_smtp_url_t u;
+  if (v) {
+    if (config_parse_smtp_url(v, &u)) {
+      char shown[512];
+      redact_url(v, shown, sizeof shown);
+      return fail(err, errlen, "SLOTD_SMTP_URL", "expected smtp://[user[:password]@]host[:port] or smtps://...", shown);
+    }
+    explicit_bzero(&u, sizeof u);
+    c->smtp_url = xstrdup(v);
+  }
+
+  v = getv(get, "SLOTD_MAIL_FROM");
+  if (!v && c->smtp_url) return fail(err, errlen, "SLOTD_MAIL_FROM", "required when SLOTD_SMTP_URL is set", v);
+  if (v) {
+    /* "addr" or "Display Name <addr>" (the name may be in double quotes). */
+    const char *lt = strrchr(v, '<');
+    size_t vl = strlen(v);
+    char addr[300];
+    if (lt && v[vl - 1] == '>') {
+      size_t al = vl - (size_t)(lt - v) - 2;
+      const char *ns = v, *ne = lt;
+      while (ns < ne && *ns == ' ') ns++;
+      while (ne > ns && ne[-1] == ' ') ne--;
+      if (ne - ns >= 2 && *ns == '"' && ne[-1] == '"') ns++, ne--;
+      char *name = ne > ns ? xstrndup(ns, (size_t)(ne - ns)) : NULL;
+      c->mail_from_name = name;
+      if (al >= sizeof addr || (name && (!text_ok(name) || strpbrk(name, "\"<>\\"))))
+        return fail(err, errlen, "SLOTD_MAIL_FROM", "expected an address, or Name <address>", v);
+      memcpy(addr, lt + 1, al);
+      addr[al] = '\0';
+    } else if (vl < sizeof addr) {
+      memcpy(addr, v, vl + 1);
+    } else {
+      addr[0] = '\0';
+    }
+    if (config_check_address(addr)) return fail(err, errlen, "SLOTD_MAIL_FROM", "expected an address, or Name <address>", v);
+    c->mail_from = xstrdup(addr);
+  }
+
+  v = getv(get, "SLOTD_MAIL_RETRY_SCHEDULE");
+  if (parse_schedule(v ? v : "60,300,1800,7200,21600", c->mail_retry, &c->mail_nretry))
+    return fail(err, errlen, "SLOTD_MAIL_RETRY_SCHEDULE", "expected up to 10 comma-separated seconds (1-86400)", v);
+
+  v = getv(get, "SLOTD_SMTP_CA_FILE");
+  if (v && access(v, R_OK) != 0) return fail(err, errlen, "SLOTD_SMTP_CA_FILE", "cannot read the file", v);
+  c->smtp_ca_file = v ? xstrdup(v) : NULL;
+
+  long n;
+  v = getv(get, "SLOTD_SMTP_TIMEOUT_MS");
+  if (v && parse_int(v, 1, 86400000, &n))
+    return fail(err, errlen, "SLOTD_SMTP_TIMEOUT_MS", "expected milliseconds from 1 to 86400000", v);
+  c->smtp_timeout_ms = v ? (uint64_t)n : 30000;
+  return 0;
+}
+
 int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   memset(c, 0, sizeof *c);
   const char *v;
@@ -287,22 +511,13 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
     return fail(err, errlen, "SLOTD_CORS_ORIGINS", "expected a comma list of http(s)://host[:port] origins (no *)", v);
 
   v = getv(get, "SLOTD_WEBHOOK_RETRY_SCHEDULE");
-  {
-    const char *p = v ? v : "60,300,1800";
-    c->webhook_nretry = 0;
-    while (*p) {
-      char *end;
-      errno = 0;
-      long x = strtol(p, &end, 10);
-      if (errno || end == p || x < 1 || x > 86400 || c->webhook_nretry == 10 || (*end && *end != ','))
-        return fail(err, errlen, "SLOTD_WEBHOOK_RETRY_SCHEDULE", "expected up to 10 comma-separated seconds (1-86400)", v);
-      c->webhook_retry[c->webhook_nretry++] = (int)x;
-      p = *end ? end + 1 : end;
-    }
-  }
+  if (parse_schedule(v ? v : "60,300,1800", c->webhook_retry, &c->webhook_nretry))
+    return fail(err, errlen, "SLOTD_WEBHOOK_RETRY_SCHEDULE", "expected up to 10 comma-separated seconds (1-86400)", v);
   v = getv(get, "SLOTD_WEBHOOK_CA_FILE");
   if (v && access(v, R_OK) != 0) return fail(err, errlen, "SLOTD_WEBHOOK_CA_FILE", "cannot read the file", v);
   c->webhook_ca_file = v ? xstrdup(v) : NULL;
+
+  if (load_mail(c, get, err, errlen)) return -EINVAL;
 
   v = getv(get, "SLOTD_MIGRATIONS_DIR");
   c->migrations_dir = v ? xstrdup(v) : NULL;
@@ -329,6 +544,10 @@ void config_free(config_t *c) {
   free(c->public_url);
   free(c->migrations_dir);
   free(c->webhook_ca_file);
+  free(c->smtp_url); /* holds the SMTP password */
+  free(c->mail_from);
+  free(c->mail_from_name);
+  free(c->smtp_ca_file);
   free(c->instance);
   for (int i = 0; i < c->n_cors_public_origins; i++) free(c->cors_public_origins[i]);
   for (int i = 0; i < c->n_cors_origins; i++) free(c->cors_origins[i]);

@@ -64,8 +64,28 @@ typedef struct {
   int webhook_nretry;
   int webhook_concurrency;
   uint64_t webhook_timeout_ms;
+  char *smtp_url;          /* SLOTD_SMTP_URL (validated by config_parse_smtp_url), or NULL: e-mail is off */
+  char *mail_from;         /* SLOTD_MAIL_FROM's address (addr-spec); set whenever smtp_url is */
+  char *mail_from_name;    /* its display name ("Name <addr>" form, unquoted, UTF-8), or NULL */
+  char *smtp_ca_file;      /* an extra CA for SMTP TLS, or NULL */
+  int mail_retry[10];      /* seconds after attempt 1, 2, ... (SLOTD_MAIL_RETRY_SCHEDULE) */
+  int mail_nretry;
+  uint64_t smtp_timeout_ms; /* per SMTP phase: connect, greeting, each reply, the message */
   char *instance;
 } config_t;
+
+/* SLOTD_SMTP_URL: smtp://[user[:password]@]host[:port] (port 25, STARTTLS when offered, required
+ * with credentials) or smtps://... (implicit TLS, port 465). user and password are
+ * percent-decoded. The struct holds the password: callers wipe it when done. */
+typedef struct {
+  int implicit_tls;    /* smtps:// */
+  char host[256];      /* without brackets */
+  int host_is_ip;
+  int port;
+  int has_credentials; /* a user (and maybe a password) was given */
+  char user[256];
+  char password[256];
+} config_smtp_url_t;
 
 typedef const char *(*config_getenv_fn)(const char *name);
 
@@ -77,6 +97,16 @@ void config_free(config_t *cfg);
 int config_parse_cidr(const char *s, config_cidr_t *out) WARN_UNUSED;
 /* 1 if addr (family, network bytes) lies in any of the CIDRs. */
 int config_cidr_match(const config_cidr_t *cidrs, int n, int family, const unsigned char *addr);
+
+/* The authority of a URL, p..end: "host", "host:port", "[v6]" or "[v6]:port" (port 1-65535).
+ * Copies the host without brackets into host (cap bytes with the NUL) and sets *port if one is
+ * given (else leaves it). No check of the host's characters. Returns 0 or -EINVAL. */
+int config_split_host_port(const char *p, const char *end, char *host, size_t cap, int *port) WARN_UNUSED;
+/* Parses SLOTD_SMTP_URL's syntax (above). Returns 0 or -EINVAL. */
+int config_parse_smtp_url(const char *url, config_smtp_url_t *out) WARN_UNUSED;
+/* 0 if s is a plain addr-spec we send mail to or from: local@domain, valid UTF-8, at most 254
+ * bytes, no quoted local part, no domain literal, no spaces, controls or <>()[]\,;:". -EINVAL if not. */
+int config_check_address(const char *s) WARN_UNUSED;
 
 /* One line per variable with its default, for --help. */
 extern const char config_help[];

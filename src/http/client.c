@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../core/buf.h"
+#include "../core/config.h"
 #include "../core/util.h"
 
 typedef struct creq_s creq_t;
@@ -62,41 +63,13 @@ int http_url_parse(const char *url, http_url_t *u) {
   u->port = u->https ? 443 : 80;
   const char *end = p + strcspn(p, "/?#");
   if (memchr(p, '@', (size_t)(end - p))) return -1; /* no user info */
-  const char *hs = p, *he;
-  const char *portp = NULL;
-  if (*p == '[') {
-    const char *close = memchr(p, ']', (size_t)(end - p));
-    if (!close) return -1;
-    hs = p + 1;
-    he = close;
-    if (close + 1 < end) {
-      if (close[1] != ':') return -1;
-      portp = close + 2;
-    }
-  } else {
-    const char *colon = memchr(p, ':', (size_t)(end - p));
-    he = colon ? colon : end;
-    if (colon) portp = colon + 1;
-  }
-  size_t hl = (size_t)(he - hs);
-  if (hl == 0 || hl >= sizeof u->host) return -1;
-  memcpy(u->host, hs, hl);
+  if (config_split_host_port(p, end, u->host, sizeof u->host, &u->port) != 0) return -1;
+  size_t hl = strlen(u->host);
   for (size_t i = 0; i < hl; i++) {
     char c = u->host[i];
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
           c == ':' || c == '_'))
       return -1;
-  }
-  if (portp) {
-    if (portp == end) return -1;
-    long port = 0;
-    for (const char *q = portp; q < end; q++) {
-      if (*q < '0' || *q > '9') return -1;
-      port = port * 10 + (*q - '0');
-      if (port > 65535) return -1;
-    }
-    if (port == 0) return -1;
-    u->port = (int)port;
   }
   if (*end == '#' || strchr(end, '#')) return -1;
   const char *path = *end ? end : "/";

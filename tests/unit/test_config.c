@@ -71,5 +71,63 @@ int main(void) {
     CHECK(rc == -EINVAL && strstr(err, bad[i].var) == err);
     config_free(&c);
   }
+  /* E-mail (issue 14): off by default, the retry schedule's default, URL syntax, addresses. */
+  CHECK(load(none, &c, err) == 0);
+  CHECK(c.smtp_url == NULL && c.mail_from == NULL && c.smtp_ca_file == NULL);
+  CHECK(c.mail_nretry == 5 && c.mail_retry[0] == 60 && c.mail_retry[4] == 21600 && c.smtp_timeout_ms == 30000);
+  config_free(&c);
+  const char *mail[] = {"SLOTD_SMTP_URL", "smtp://u%40x:p%3Aw@mail.example.com:2525", "SLOTD_MAIL_FROM",
+                        "\"Slotd Bookings\" <bookings@example.com>", "SLOTD_MAIL_RETRY_SCHEDULE", "5, 10",
+                        "SLOTD_SMTP_TIMEOUT_MS", "250", NULL};
+  CHECK(load(mail, &c, err) == 0);
+  CHECK_STR(c.mail_from, "bookings@example.com");
+  CHECK_STR(c.mail_from_name, "Slotd Bookings");
+  CHECK(c.mail_nretry == 2 && c.mail_retry[1] == 10 && c.smtp_timeout_ms == 250);
+  config_smtp_url_t u;
+  CHECK(config_parse_smtp_url(c.smtp_url, &u) == 0);
+  CHECK(!u.implicit_tls && u.port == 2525 && u.has_credentials && !u.host_is_ip);
+  CHECK_STR(u.host, "mail.example.com");
+  CHECK_STR(u.user, "u@x");
+  CHECK_STR(u.password, "p:w");
+  config_free(&c);
+  CHECK(config_parse_smtp_url("smtps://[::1]", &u) == 0 && u.implicit_tls && u.port == 465 && u.host_is_ip);
+  CHECK_STR(u.host, "::1");
+  CHECK(config_parse_smtp_url("smtp://127.0.0.1/", &u) == 0 && u.port == 25 && !u.has_credentials);
+  CHECK(config_parse_smtp_url("smtp://user@host", &u) == 0 && u.has_credentials && u.password[0] == '\0');
+  CHECK(config_parse_smtp_url("smtp://a:b@c@host", &u) == 0); /* the last '@' ends the password */
+  CHECK_STR(u.password, "b@c");
+  const char *bad_urls[] = {"http://host", "smtp://", "smtp://host:0", "smtp://host:99999", "smtp://host:2x",
+                            "smtp://host/path", "smtp://ho st", "smtp://u:%zz@host", "smtp://u:%00@host",
+                            "smtp://u:%0d%0a@host", "smtp://:pw@host", "smtp://[nothost]:25", "smtp://host_x"};
+  for (size_t i = 0; i < ARRAY_SIZE(bad_urls); i++) CHECK(config_parse_smtp_url(bad_urls[i], &u) == -EINVAL);
+  CHECK(config_check_address("a.b+tag@example.com") == 0);
+  CHECK(config_check_address("jörg@bücher.example") == 0);
+  CHECK(config_check_address("root@localhost") == 0);
+  const char *bad_addrs[] = {"", "nobody", "@example.com", "a@", "a b@example.com", "a@exa mple.com",
+                             "<a@example.com>", "a@b@example.com", "a\r\nRCPT TO:<x@y>@example.com",
+                             "a@example.com\r\n", ".a@example.com", "a..b@example.com", "a@-x.example",
+                             "a@example..com", "\"q\"@example.com", "a@[127.0.0.1]", "a\xff@example.com"};
+  for (size_t i = 0; i < ARRAY_SIZE(bad_addrs); i++) CHECK(config_check_address(bad_addrs[i]) == -EINVAL);
+
+  /* A bad URL's message never shows the password. */
+  const char *secret[] = {"SLOTD_SMTP_URL", "smtp://me:hunter2@host:bad", "SLOTD_MAIL_FROM", "a@b.example", NULL};
+  CHECK(load(secret, &c, err) == -EINVAL && strstr(err, "SLOTD_SMTP_URL") == err && !strstr(err, "hunter2"));
+  config_free(&c);
+  struct {
+    const char *var, *val;
+  } bad_mail[] = {
+      {"SLOTD_MAIL_FROM", "not an address"}, {"SLOTD_MAIL_FROM", "Name <a@b.example"},
+      {"SLOTD_MAIL_FROM", "Na\"me <a@b.example>"}, {"SLOTD_MAIL_RETRY_SCHEDULE", "60,0"},
+      {"SLOTD_MAIL_RETRY_SCHEDULE", "1,2,3,4,5,6,7,8,9,10,11"}, {"SLOTD_SMTP_CA_FILE", "/nonexistent/ca.pem"},
+      {"SLOTD_SMTP_TIMEOUT_MS", "0"}, {"SLOTD_SMTP_TIMEOUT_MS", "1.5"}, {"SLOTD_SMTP_URL", "smtp://host:bad"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(bad_mail); i++) {
+    const char *env[] = {bad_mail[i].var, bad_mail[i].val, NULL};
+    CHECK(load(env, &c, err) == -EINVAL && strstr(err, bad_mail[i].var) == err);
+    config_free(&c);
+  }
+  const char *from_needed[] = {"SLOTD_SMTP_URL", "smtp://host", NULL};
+  CHECK(load(from_needed, &c, err) == -EINVAL && strstr(err, "SLOTD_MAIL_FROM") == err);
+  config_free(&c);
   return check_done();
 }
