@@ -127,15 +127,18 @@ ALTER TABLE events ALTER COLUMN host_id DROP NOT NULL,
   ADD COLUMN customer_id bigint REFERENCES customers ON DELETE SET NULL;
 CREATE INDEX events_customer ON events (customer_id) WHERE customer_id IS NOT NULL;
 
--- An idempotency record's stored response may describe a booking (sealed, but its key's holder
--- could replay it): erasure deletes the records of the customer's bookings.
-ALTER TABLE idempotency_keys ADD COLUMN booking_id bigint;
+-- An idempotency record's stored response may describe a booking or a customer (sealed, but its
+-- key's holder could replay it): erasure deletes the records of the customer and their bookings.
+ALTER TABLE idempotency_keys ADD COLUMN booking_id bigint, ADD COLUMN customer_id bigint;
 CREATE INDEX idempotency_keys_booking ON idempotency_keys (booking_id) WHERE booking_id IS NOT NULL;
+CREATE INDEX idempotency_keys_customer ON idempotency_keys (customer_id) WHERE customer_id IS NOT NULL;
 
 DROP FUNCTION api.idem_finish(text, text, integer, text);
-CREATE FUNCTION api.idem_finish(p_scope text, p_key text, p_status integer, p_body text, p_booking bigint)
+CREATE FUNCTION api.idem_finish(p_scope text, p_key text, p_status integer, p_body text, p_booking bigint,
+                                p_customer bigint)
 RETURNS void LANGUAGE sql AS $$
-  UPDATE idempotency_keys SET status = p_status, body = p_body, booking_id = p_booking WHERE scope = p_scope AND key = p_key
+  UPDATE idempotency_keys SET status = p_status, body = p_body, booking_id = p_booking, customer_id = p_customer
+  WHERE scope = p_scope AND key = p_key
 $$;
 
 -- ---------------------------------------------------------------- shapes
@@ -294,6 +297,7 @@ BEGIN
     WHERE booking_id = ANY (ids) OR customer_id = p_id RETURNING id, payload)
   UPDATE webhook_deliveries d SET payload = ev.payload::text FROM ev WHERE d.event_id = ev.id;
   DELETE FROM idempotency_keys WHERE booking_id = ANY (ids);
+  DELETE FROM idempotency_keys WHERE customer_id = p_id;
   DELETE FROM customers WHERE id = p_id;
   RETURN hosts;
 END $$;

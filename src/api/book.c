@@ -15,15 +15,9 @@
 #include "query.h"
 #include "validate.h"
 
-/* A booking's id from its JSON as PostgreSQL prints jsonb ({"id": N, ...}: the shortest key
- * comes first), kept in the request's context for its idempotency record (erasure deletes it). */
+/* The booking a response describes, kept with its idempotency record (erasure deletes it). */
 static void note_booking(http_req_t *req, const char *body, size_t len) {
-  static const char lead[] = "{\"id\": ";
-  if (len <= sizeof lead - 1 || memcmp(body, lead, sizeof lead - 1) != 0) return;
-  int64_t id = 0;
-  for (size_t i = sizeof lead - 1; i < len && body[i] >= '0' && body[i] <= '9' && id < INT64_MAX / 10 - 9; i++)
-    id = id * 10 + (body[i] - '0');
-  api_ctx(req)->booking_id = id;
+  api_ctx(req)->booking_id = api_jsonb_id(body, len);
 }
 
 #define CONFIRMATION_ALPHABET "23456789ABCDEFGHJKMNPQRSTUVWXYZ" /* no 0/O, 1/I/L */

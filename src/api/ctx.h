@@ -33,6 +33,7 @@ typedef struct {
   int wrote;            /* a statement that may change data was sent (query.c) */
   int orphan_counted;   /* counted once in slotd_orphaned_requests_total (query.c) */
   int64_t booking_id;   /* the booking a response describes (book.c), kept with its idempotency record */
+  int64_t customer_id;  /* likewise the customer one describes (customers.c) */
 } api_ctx_t;
 
 static inline api_ctx_t *api_ctx(http_req_t *req) { return req->ctx; }

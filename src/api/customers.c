@@ -110,6 +110,14 @@ static json_t *customer_patch(http_req_t *req, api_v_t *v) {
   return p;
 }
 
+/* A created customer: noted for the request's idempotency record (erasure deletes it). */
+static void on_customer_created(void *data, const db_result_t *r) {
+  http_req_t *req = data;
+  if (r->ok && PQntuples(r->res) == 1)
+    api_ctx(req)->customer_id = api_jsonb_id(PQgetvalue(r->res, 0, 0), (size_t)PQgetlength(r->res, 0, 0));
+  org_on_created(data, r);
+}
+
 /* create (no :customer_id) or update: api.customer_save(org, user, key_org, id, patch). */
 static int customer_save(http_req_t *req, int create) {
   org_params_t op;
@@ -119,7 +127,7 @@ static int customer_save(http_req_t *req, int create) {
   api_v_t v;
   json_t *p = customer_patch(req, &v);
   const char *rest[1] = {id};
-  return org_save_patch(req, &v, p, "customer_save", &op, 1, rest, create ? org_on_created : org_on_ok);
+  return org_save_patch(req, &v, p, "customer_save", &op, 1, rest, create ? on_customer_created : org_on_ok);
 }
 
 int customers_create(http_req_t *req) { return customer_save(req, 1); }

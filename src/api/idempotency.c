@@ -71,10 +71,13 @@ static void idem_hook(http_req_t *req, int status, const char *ctype, const char
   /* Sealed: the response may hold secrets shown once (a booking's invitee tokens). Only a
    * caller presenting the same key can have it opened again. */
   char *sealed = crypto_seal(i->seal, i->body, i->len);
-  char booking[24]; /* so that erasing the booking's customer can delete this record too */
-  if (api_ctx(req)->booking_id > 0) *put_i64(booking, api_ctx(req)->booking_id) = '\0';
-  const char *params[5] = {i->scope, i->key, st, sealed, api_ctx(req)->booking_id > 0 ? booking : NULL};
-  api_query(req, "idem_finish", 5, params, send_stored);
+  char booking[24], customer[24]; /* so that erasing the customer can delete this record too */
+  api_ctx_t *c = api_ctx(req);
+  if (c->booking_id > 0) *put_i64(booking, c->booking_id) = '\0';
+  if (c->customer_id > 0) *put_i64(customer, c->customer_id) = '\0';
+  const char *params[6] = {i->scope, i->key, st, sealed, c->booking_id > 0 ? booking : NULL,
+                           c->customer_id > 0 ? customer : NULL};
+  api_query(req, "idem_finish", 6, params, send_stored);
   free(sealed);
 }
 
@@ -186,7 +189,7 @@ void idem_release(http_req_t *req, db_cb cb) {
 
 static const api_stmt_t statements[] = {
     {"idem_begin", "SELECT api.idem_begin($1, $2, $3)", 0}, /* its placeholder is released by idem_abort */
-    {"idem_finish", "SELECT api.idem_finish($1, $2, $3, $4, $5)", 0},
+    {"idem_finish", "SELECT api.idem_finish($1, $2, $3, $4, $5, $6)", 0},
     {"idem_abort", "SELECT api.idem_abort($1, $2)", 0},
     {"idem_unknown", "SELECT api.idem_unknown($1, $2)", 0},
     {NULL, NULL, 0},

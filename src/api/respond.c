@@ -282,6 +282,15 @@ int api_db_write(http_req_t *req, const db_result_t *r, api_write_t *w) {
   return 0;
 }
 
+int64_t api_jsonb_id(const char *body, size_t len) {
+  static const char lead[] = "{\"id\": ";
+  if (!body || len <= sizeof lead - 1 || memcmp(body, lead, sizeof lead - 1) != 0) return 0;
+  int64_t id = 0;
+  for (size_t i = sizeof lead - 1; i < len && body[i] >= '0' && body[i] <= '9' && id < INT64_MAX / 10 - 9; i++)
+    id = id * 10 + (body[i] - '0');
+  return id;
+}
+
 void api_respond_db(http_req_t *req, const db_result_t *r, int status) {
   api_write_t w;
   if (api_db_write(req, r, &w) != 0) return;

@@ -63,6 +63,10 @@ const char *api_code_for_status(int status);
 void api_respond_body(http_req_t *req, int status, const char *json, size_t len);
 /* JSON text as PostgreSQL prints it, compacted on the way. */
 void api_respond_pg(http_req_t *req, int status, const char *text, size_t len);
+/* The id of a resource from its JSON as PostgreSQL prints jsonb ({"id": N, ...}: the shortest
+ * key comes first), or 0. For the idempotency record of a response about a person (a booking, a
+ * customer): erasing them deletes that record too. */
+int64_t api_jsonb_id(const char *body, size_t len);
 /* Like api_respond_pg for a JSON object, with extra (`,"k":v...`) added as its last members. */
 void api_respond_pg_extended(http_req_t *req, int status, const char *text, size_t len, const char *extra);
 /* A jansson value, dumped compactly (steals the reference). */

@@ -494,8 +494,6 @@ def test_search_uses_the_trigram_index_at_10k(env, host):
     assert [x["name"] for x in first] == ["Name3", "Name6"]
 
 
-@pytest.mark.xfail(strict=True, reason="the Idempotency-Key record of POST /customers names no customer, so "
-                                       "api.customer_erase (0013) cannot find it: its replay still holds them")
 def test_erasure_forgets_an_idempotent_create(env, host):
     body, h = {"name": "Idem Potent", "email": "idem@example.com"}, {"Idempotency-Key": unique("idem")}
     c = ok(call(env.s, "POST", "/api/customers", body, auth=host.auth, headers=h), 201)
