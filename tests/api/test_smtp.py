@@ -91,6 +91,16 @@ def test_starttls_with_a_bad_certificate_sends_nothing(pki, cert):
         assert srv.messages == [] and srv.auth_attempts == []
 
 
+def test_plaintext_injected_after_the_starttls_reply_is_refused(pki):
+    # One write carries the 220 and a forged reply meant to be read as if it came under TLS.
+    with SmtpServer(starttls=pki.good) as srv:
+        srv.script("STARTTLS", "220 2.0.0 Ready to start TLS\r\n250 injected")
+        r = send_test_mail(srv.url(), TO, ca_file=pki.ca)
+        assert r.returncode == 1, r
+        assert r.stdout.startswith("failed (temporary): unexpected data from the server after a reply"), r.stdout
+        assert srv.command_names() == ["EHLO", "STARTTLS"] and srv.messages == []
+
+
 @pytest.mark.parametrize("mechanisms", [("PLAIN", "LOGIN"), ("LOGIN",)], ids=["plain", "login"])
 def test_auth_with_credentials_checked_by_the_server(pki, mechanisms):
     password = "p@ss:wörd %/"  # percent-encoded in the URL, decoded by slotd
@@ -197,29 +207,22 @@ def test_an_invalid_recipient_is_refused_before_connecting():
 # failures
 
 
-def test_451_at_rcpt_is_temporary():
+@pytest.mark.parametrize("command,reply,kind", [
+    ("RCPT", "451 4.3.0 Mailbox temporarily unavailable", "temporary"),
+    ("RCPT", "550 5.1.1 <alice@example.org>: Recipient address rejected: User unknown", "permanent"),
+    ("MAIL", "421 4.7.0 Too many connections, try later", "temporary"),
+    ("DATA", "452 4.3.1 Insufficient system storage", "temporary"),
+    ("DATA", "554 5.7.1 Message rejected as spam", "permanent"),
+], ids=["451-rcpt", "550-rcpt", "421-mail", "452-data", "554-data"])
+def test_4xx_is_temporary_and_5xx_permanent_with_the_reply(command, reply, kind):
     with SmtpServer() as srv:
-        srv.script("RCPT", "451 4.3.0 Mailbox temporarily unavailable")
+        srv.script(command, reply)
         r = send_test_mail(srv.url(), TO)
         assert r.returncode == 1, r
-        assert r.stdout == "failed (temporary): 451 4.3.0 Mailbox temporarily unavailable\n"
-        assert "DATA" not in srv.command_names() and srv.messages == []
-
-
-def test_550_is_permanent_with_the_reply_text():
-    with SmtpServer() as srv:
-        srv.script("RCPT", "550 5.1.1 <alice@example.org>: Recipient address rejected: User unknown")
-        r = send_test_mail(srv.url(), TO)
-        assert r.returncode == 1, r
-        assert r.stdout == ("failed (permanent): 550 5.1.1 <alice@example.org>: "
-                            "Recipient address rejected: User unknown\n")
-
-
-def test_4xx_after_the_data_is_temporary():
-    with SmtpServer() as srv:
-        srv.script("DATA", "452 4.3.1 Insufficient system storage")
-        r = send_test_mail(srv.url(), TO)
-        assert r.returncode == 1 and r.stdout == "failed (temporary): 452 4.3.1 Insufficient system storage\n", r
+        assert r.stdout == f"failed ({kind}): {reply}\n"
+        assert srv.messages == []
+        if command != "DATA":
+            assert "DATA" not in srv.command_names()
 
 
 def test_a_silent_server_times_out():
