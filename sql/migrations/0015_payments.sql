@@ -4,7 +4,14 @@
 -- what is due and paid; a booking of a type that requires payment waits as pending_payment,
 -- holding its slot like a pending booking, until paid in full (confirmed, booking.paid) or its
 -- window ends (expired, booking.expired) by the expiry timer of src/jobs/payments.c. The
--- functions below that existed before are redefined whole with those additions.
+-- functions below that existed before are redefined whole with those additions; the booking
+-- writes themselves (api.booking_create and api.booking_create_team) are redefined once, with
+-- these and the mail of issue 14, in 0016_mail.sql.
+
+-- Reminders of issue 14 (minutes before the start; mails queued by 0016_mail.sql): an event
+-- type field like the payment ones, so the event-type functions below are redefined once.
+ALTER TABLE event_types ADD COLUMN reminders integer[] NOT NULL DEFAULT '{}'
+  CHECK (cardinality(reminders) <= 5 AND 0 < ALL (reminders) AND 43200 >= ALL (reminders));
 
 CREATE OR REPLACE FUNCTION api.event_type_apply(e event_types, p jsonb) RETURNS event_types LANGUAGE plpgsql AS $$
 BEGIN
@@ -35,6 +42,9 @@ BEGIN
   IF p ? 'limit_per_week' THEN e.limit_per_week := (p->>'limit_per_week')::int; END IF;
   IF p ? 'requires_payment' THEN e.requires_payment := (p->>'requires_payment')::boolean; END IF;
   IF p ? 'payment_window_minutes' THEN e.payment_window_minutes := (p->>'payment_window_minutes')::int; END IF;
+  IF p ? 'reminders' THEN e.reminders := ARRAY(SELECT DISTINCT x::int FROM jsonb_array_elements_text(p->'reminders') x
+                                               ORDER BY 1 DESC); END IF;
+  e.reminders := coalesce(e.reminders, '{}');
   e.requires_payment := coalesce(e.requires_payment, false);
   e.payment_window_minutes := coalesce(e.payment_window_minutes, 15);
   -- what a price needs, whichever of the fields this change touched
@@ -61,6 +71,7 @@ CREATE OR REPLACE FUNCTION api.event_type_json(e event_types) RETURNS jsonb LANG
     'slot_interval_minutes', coalesce(e.slot_interval_minutes, e.duration_minutes),
     'schedule_id', e.schedule_id, 'price', e.price, 'currency', e.currency, 'seats', e.seats,
     'requires_payment', e.requires_payment, 'payment_window_minutes', e.payment_window_minutes,
+    'reminders', to_jsonb(e.reminders),
     'limit_per_day', e.limit_per_day, 'limit_per_week', e.limit_per_week,
     'is_active', CASE WHEN e.is_active THEN 1 ELSE 0 END,
     'created_at', api.ts(e.created_at), 'created_at_rfc3339', api.rfc3339(e.created_at))
@@ -76,11 +87,11 @@ BEGIN
   UPDATE event_types SET (name, slug, duration_minutes, description, color, location_type, location_value,
       questions, is_secret, requires_confirmation, buffer_before, buffer_after, min_notice_hours,
       max_future_days, slot_interval_minutes, schedule_id, price, currency, seats, limit_per_day,
-      limit_per_week, requires_payment, payment_window_minutes, updated_at)
+      limit_per_week, requires_payment, payment_window_minutes, reminders, updated_at)
     = (e.name, e.slug, e.duration_minutes, e.description, e.color, e.location_type, e.location_value,
       e.questions, e.is_secret, e.requires_confirmation, e.buffer_before, e.buffer_after, e.min_notice_hours,
       e.max_future_days, e.slot_interval_minutes, e.schedule_id, e.price, e.currency, e.seats, e.limit_per_day,
-      e.limit_per_week, e.requires_payment, e.payment_window_minutes, e.updated_at)
+      e.limit_per_week, e.requires_payment, e.payment_window_minutes, e.reminders, e.updated_at)
   WHERE id = p_id;
   RETURN QUERY SELECT api.event_type_json(e), ARRAY[p_user], false;
 EXCEPTION WHEN unique_violation THEN
@@ -115,7 +126,7 @@ BEGIN
     buffer_before = e.buffer_before, buffer_after = e.buffer_after, min_notice_hours = e.min_notice_hours,
     max_future_days = e.max_future_days, slot_interval_minutes = e.slot_interval_minutes, price = e.price,
     currency = e.currency, seats = e.seats, limit_per_day = e.limit_per_day, limit_per_week = e.limit_per_week,
-    requires_payment = e.requires_payment, payment_window_minutes = e.payment_window_minutes,
+    requires_payment = e.requires_payment, payment_window_minutes = e.payment_window_minutes, reminders = e.reminders,
     team_id = e.team_id, scheduling = e.scheduling, updated_at = e.updated_at
   WHERE t.id = e.id;
   PERFORM api.org_event_type_set_hosts(e, p);
@@ -221,134 +232,6 @@ CREATE OR REPLACE FUNCTION api.booking_json_with(b bookings, e event_types) RETU
   || CASE WHEN e.org_id IS NULL THEN '{}'::jsonb ELSE api.booking_org_json(b, e) END
 $$;
 
-CREATE OR REPLACE FUNCTION api.booking_create(p_host bigint, p_version bigint, p_event_type bigint, p_start bigint, p_end bigint,
-  p_status text, p_seats integer, p_seated boolean, p_name text, p_email text, p_timezone text, p_notes text,
-  p_phone text, p_answers jsonb, p_number text, p_cancel_hash text, p_reschedule_hash text, p_confirm_hash text,
-  p_reservation uuid, p_confirm_url text, p_decline_url text)
-RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean)
-LANGUAGE plpgsql AS $$
-DECLARE
-  b bookings;
-  e event_types;
-  bj jsonb;
-  ty text;
-  cust bigint;
-BEGIN
-  PERFORM pg_advisory_xact_lock(p_host);
-  UPDATE users u SET version = u.version + 1 WHERE u.id = p_host AND u.version = p_version;
-  IF NOT FOUND THEN RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN; END IF;
-  PERFORM set_config('slotd.bumped', p_host::text, true);
-  IF p_reservation IS NOT NULL THEN
-    DELETE FROM reservations r
-    WHERE r.uid = p_reservation AND r.expires_at > now() AND r.host_id = p_host
-      AND r.event_type_id = p_event_type AND r.start_at = to_timestamp(p_start);
-    IF NOT FOUND THEN
-      PERFORM api.fail(409, 'the reservation has expired or is for another time', 'reservation_uid');
-    END IF;
-  END IF;
-  SELECT * INTO e FROM event_types t WHERE t.id = p_event_type;
-  cust := api.booking_customer(e, p_host, p_name, p_email, p_phone, p_timezone);  -- 403 when blocked
-  INSERT INTO bookings (host_id, event_type_id, start_at, end_at, status, seats, seated, invitee_name,
-                        invitee_email, invitee_timezone, notes, phone, answers, confirmation_number,
-                        cancel_token_hash, reschedule_token_hash, confirm_token_hash, customer_id, amount_due,
-                        currency, payment_status, payment_expires_at)
-  VALUES (p_host, p_event_type, to_timestamp(p_start), to_timestamp(p_end),
-          CASE WHEN e.requires_payment AND p_status = 'confirmed' THEN 'pending_payment' ELSE p_status END,
-          p_seats, p_seated, p_name, p_email, p_timezone, p_notes, p_phone, coalesce(p_answers, '{}'), p_number,
-          p_cancel_hash, p_reschedule_hash, p_confirm_hash, cust, nullif(e.price, 0),
-          CASE WHEN e.price > 0 THEN e.currency END, CASE WHEN e.price > 0 THEN 'unpaid' END,
-          CASE WHEN e.requires_payment AND p_status = 'confirmed'
-               THEN now() + make_interval(mins => e.payment_window_minutes) END)
-  ON CONFLICT (confirmation_number) DO NOTHING
-  RETURNING * INTO b;
-  IF b.id IS NULL THEN  -- a confirmation number collided: C reads and draws again
-    PERFORM pg_notify('slotd_host', p_host::text);
-    RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN;
-  END IF;
-  bj := api.booking_json_with(b, e);
-  ty := CASE WHEN b.status = 'pending' THEN 'booking.requested' ELSE 'booking.created' END;
-  WITH ev AS (
-    INSERT INTO events (host_id, type, booking_id, payload)
-    VALUES (p_host, ty, b.id, jsonb_build_object('event', ty, 'created_at', api.rfc3339(now()),
-            'data', jsonb_build_object('booking', bj || jsonb_build_object('event_type', bj->'event_name')
-              || CASE WHEN b.status = 'pending' AND p_confirm_url IS NOT NULL THEN jsonb_build_object(
-                   'confirm_url', p_confirm_url, 'decline_url', p_decline_url) ELSE '{}' END)))
-    RETURNING id, payload)
-  INSERT INTO webhook_deliveries (webhook_id, event_id, event, payload)
-  SELECT w.id, ev.id, ty, ev.payload::text FROM ev, webhooks w
-  WHERE (w.user_id = p_host OR w.org_id = e.org_id) AND w.is_active AND ty = ANY (w.events);
-  IF FOUND THEN PERFORM pg_notify('slotd_webhooks', ''); END IF;
-  IF b.status = 'pending_payment' THEN PERFORM pg_notify('slotd_payments', ''); END IF;  -- the expiry timer
-  PERFORM pg_notify('slotd_host', p_host::text);
-  RETURN QUERY SELECT bj, ARRAY[p_host], false;
-END $$;
-
-CREATE OR REPLACE FUNCTION api.booking_create_team(p_hosts bigint[], p_versions bigint[], p_event_type bigint, p_start bigint,
-  p_end bigint, p_status text, p_seats integer, p_seated boolean, p_name text, p_email text, p_timezone text,
-  p_notes text, p_phone text, p_answers jsonb, p_number text, p_cancel_hash text, p_reschedule_hash text,
-  p_confirm_hash text, p_reservation uuid, p_confirm_url text, p_decline_url text)
-RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean)
-LANGUAGE plpgsql AS $$
-DECLARE
-  b bookings;
-  e event_types;
-  bj jsonb;
-  ty text;
-  h bigint;
-  cust bigint;
-BEGIN
-  IF p_reservation IS NOT NULL THEN PERFORM api.fail(400, 'holds are not supported here', 'reservation_uid'); END IF;
-  FOREACH h IN ARRAY p_hosts LOOP PERFORM pg_advisory_xact_lock(h); END LOOP;
-  PERFORM 1 FROM users u WHERE u.id = ANY (p_hosts) ORDER BY u.id FOR UPDATE;
-  IF (SELECT count(*) FROM unnest(p_hosts, p_versions) x(id, v) JOIN users u ON u.id = x.id AND u.version = x.v)
-     <> cardinality(p_hosts) THEN
-    RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN;
-  END IF;
-  UPDATE users u SET version = u.version + 1 WHERE u.id = ANY (p_hosts);
-  PERFORM set_config('slotd.bumped', array_to_string(p_hosts, ','), true);
-  SELECT * INTO e FROM event_types t WHERE t.id = p_event_type;
-  cust := api.booking_customer(e, p_hosts[1], p_name, p_email, p_phone, p_timezone);  -- 403 when blocked
-  INSERT INTO bookings (host_id, event_type_id, start_at, end_at, status, seats, seated, invitee_name,
-                        invitee_email, invitee_timezone, notes, phone, answers, confirmation_number,
-                        cancel_token_hash, reschedule_token_hash, confirm_token_hash, customer_id, amount_due,
-                        currency, payment_status, payment_expires_at)
-  VALUES (p_hosts[1], p_event_type, to_timestamp(p_start), to_timestamp(p_end),
-          CASE WHEN e.requires_payment AND p_status = 'confirmed' THEN 'pending_payment' ELSE p_status END,
-          p_seats, p_seated, p_name, p_email, p_timezone, p_notes, p_phone, coalesce(p_answers, '{}'), p_number,
-          p_cancel_hash, p_reschedule_hash, p_confirm_hash, cust, nullif(e.price, 0),
-          CASE WHEN e.price > 0 THEN e.currency END, CASE WHEN e.price > 0 THEN 'unpaid' END,
-          CASE WHEN e.requires_payment AND p_status = 'confirmed'
-               THEN now() + make_interval(mins => e.payment_window_minutes) END)
-  ON CONFLICT (confirmation_number) DO NOTHING
-  RETURNING * INTO b;
-  IF b.id IS NULL THEN  -- a confirmation number collided: C reads and draws again
-    FOREACH h IN ARRAY p_hosts LOOP PERFORM pg_notify('slotd_host', h::text); END LOOP;
-    RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN;
-  END IF;
-  INSERT INTO bookings (host_id, event_type_id, start_at, end_at, status, seats, seated, invitee_name,
-                        invitee_email, invitee_timezone, answers, parent_id)
-  SELECT x, p_event_type, b.start_at, b.end_at, b.status, b.seats, b.seated, b.invitee_name, b.invitee_email,
-         b.invitee_timezone, '{}', b.id
-  FROM unnest(p_hosts[2:]) x;
-  bj := api.booking_json_with(b, e);
-  ty := CASE WHEN b.status = 'pending' THEN 'booking.requested' ELSE 'booking.created' END;
-  WITH ev AS (
-    INSERT INTO events (host_id, type, booking_id, payload)
-    SELECT x, ty, b.id, jsonb_build_object('event', ty, 'created_at', api.rfc3339(now()),
-            'data', jsonb_build_object('booking', bj || jsonb_build_object('event_type', bj->'event_name')
-              || CASE WHEN b.status = 'pending' AND p_confirm_url IS NOT NULL THEN jsonb_build_object(
-                   'confirm_url', p_confirm_url, 'decline_url', p_decline_url) ELSE '{}' END))
-    FROM unnest(p_hosts) x
-    RETURNING id, host_id, payload)
-  INSERT INTO webhook_deliveries (webhook_id, event_id, event, payload)
-  SELECT w.id, ev.id, ty, ev.payload::text FROM ev JOIN webhooks w
-    ON w.user_id = ev.host_id OR (w.org_id = e.org_id AND ev.host_id = p_hosts[1])  -- the org hears it once
-  WHERE w.is_active AND ty = ANY (w.events);
-  IF FOUND THEN PERFORM pg_notify('slotd_webhooks', ''); END IF;
-  IF b.status = 'pending_payment' THEN PERFORM pg_notify('slotd_payments', ''); END IF;  -- the expiry timer
-  FOREACH h IN ARRAY p_hosts LOOP PERFORM pg_notify('slotd_host', h::text); END LOOP;
-  RETURN QUERY SELECT bj, p_hosts, false;
-END $$;
 -- ---------------------------------------------------------------- payments
 
 CREATE FUNCTION api.payment_json(p payments) RETURNS jsonb LANGUAGE sql STABLE AS $$

@@ -350,6 +350,30 @@ static void on_created(void *data, const db_result_t *r) {
   c->p->done(req, &res);
 }
 
+/* notify: false is the host's to ask: the caller must be the event type's host (or one of an org
+ * type's hosts), or act for its org (an org key of that org). */
+static int may_silence(http_req_t *req, const inputs_t *in) {
+  api_ctx_t *ctx = api_ctx(req);
+  if (in->org_id && ctx->key_org_id == in->org_id) return 1;
+  if (!ctx->user_id) return 0;
+  if (ctx->user_id == in->host_id) return 1;
+  for (size_t i = 0; i < in->nhosts; i++)
+    if (in->hosts[i].host_id == ctx->user_id) return 1;
+  return 0;
+}
+
+/* The links' tokens the booking's first mails need, sealed with SLOTD_SECRET_KEY (the outbox
+ * row keeps them until it is sent), or NULL when e-mail is off. malloc'd. */
+static char *mail_secrets(http_req_t *req, const create_t *c, int pending) {
+  const config_t *cfg = api_app(req)->cfg;
+  if (!cfg->smtp_url || !cfg->has_secret_key) return NULL;
+  char plain[256];
+  int n = snprintf(plain, sizeof plain, "{\"cancel\":\"%s\",\"reschedule\":\"%s\"%s%s%s}", c->cancel_token,
+                   c->reschedule_token, pending ? ",\"confirm\":\"" : "", pending ? c->confirm_token : "",
+                   pending ? "\"" : "");
+  return crypto_seal(cfg->secret_key, plain, (size_t)n);
+}
+
 static void on_create_inputs(http_req_t *req, inputs_t *got, const db_result_t *err) {
   create_t *c = api_ctx(req)->core;
   if (!got) {
@@ -387,6 +411,12 @@ static void on_create_inputs(http_req_t *req, inputs_t *got, const db_result_t *
     inputs_free(&in);
     json_decref(answers);
     fail_simple(req, c->p, 400, "holds are not supported for organisation event types", "reservation_uid");
+    return;
+  }
+  if (c->r.quiet && !may_silence(req, &in)) {
+    inputs_free(&in);
+    json_decref(answers);
+    fail_simple(req, c->p, 403, "only the event type's host may book without notifying the invitee", "notify");
     return;
   }
   decision_t d;
@@ -450,11 +480,14 @@ static void on_create_inputs(http_req_t *req, inputs_t *got, const db_result_t *
     snprintf(confirm_url, sizeof confirm_url, "%s/api/bookings/%s/confirm", base, c->confirm_token);
     snprintf(decline_url, sizeof decline_url, "%s/api/bookings/%s/decline", base, c->confirm_token);
   }
-  const char *params[21] = {collective ? hosts.data : host, collective ? versions.data : version, et, start, end,
+  char *sealed = mail_secrets(req, c, pending);
+  const char *params[23] = {collective ? hosts.data : host, collective ? versions.data : version, et, start, end,
                             pending ? "pending" : "confirmed", seats, seated, c->r.name, c->r.email, c->r.timezone,
                             c->r.notes, c->r.phone, answers_text, num, ch, rh, pending ? fh : NULL,
-                            c->r.reservation_uid, pending ? confirm_url : NULL, pending ? decline_url : NULL};
-  api_query(req, collective ? "booking_create_team" : "booking_create", 21, params, on_created);
+                            c->r.reservation_uid, pending ? confirm_url : NULL, pending ? decline_url : NULL,
+                            c->r.quiet ? "false" : "true", sealed};
+  api_query(req, collective ? "booking_create_team" : "booking_create", 23, params, on_created);
+  free(sealed);
   buf_free(&hosts);
   buf_free(&versions);
   free(answers_text);

@@ -53,6 +53,8 @@ typedef struct {
   json_t *answers;             /* {question_id: answer}, or NULL; borrowed for the request */
   int seats;                   /* >= 1 */
   int64_t preferred_host;      /* 0: any (multi-host event types pick one; later) */
+  int quiet;                   /* notify: false — the invitee is sent no mail about this booking
+                                  (only the event type's host, an admin of its org or its org's key) */
 } book_request_t;
 void book_create(http_req_t *req, const book_request_t *r, const book_presenter_t *p);
 

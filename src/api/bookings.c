@@ -36,6 +36,9 @@ static int parse_booking(http_req_t *req, book_request_t *b) {
   long long host = 0; /* an org type's host to book with (round robin), else the rules pick */
   api_v_int(&v, "host_id", 1, INT64_MAX / 2, 0, NULL, &host);
   b->preferred_host = host;
+  int notify = 1;
+  api_v_bool(&v, "notify", &notify);
+  b->quiet = !notify;
   b->reservation_uid = api_v_str(&v, "reservation_uid", 0, 36, 36);
   if (b->reservation_uid && !api_valid_uuid(b->reservation_uid))
     api_v_fail(&v, "reservation_uid", "reservation_uid must be a reservation's uid");

@@ -138,6 +138,16 @@ void event_type_fields(api_v_t *vp, json_t *p, int create) {
   if (api_v_bool(&v, "requires_payment", &b)) json_object_set_new(p, "requires_payment", json_boolean(b));
   if (api_v_int(&v, "payment_window_minutes", 1, 10080, 0, NULL, &n))
     json_object_set_new(p, "payment_window_minutes", json_integer(n));
+  json_t *rem = json_object_get(body, "reminders"); /* minutes before the start a reminder mail goes */
+  if (rem && !v.failed) {
+    size_t i;
+    json_t *x;
+    int ok = json_is_array(rem) && json_array_size(rem) <= 5;
+    json_array_foreach(rem, i, x) ok = ok && json_is_integer(x) && json_integer_value(x) >= 1 &&
+                                      json_integer_value(x) <= 43200;
+    if (!ok) api_v_fail(&v, "reminders", "reminders must be at most 5 whole minutes before the start (1-43200)");
+    else json_object_set(p, "reminders", rem);
+  }
   if (api_v_int(&v, "seats", 1, 1000, 0, NULL, &n)) json_object_set_new(p, "seats", json_integer(n));
   if (api_v_int(&v, "limit_per_day", 1, 1000, 1, &null, &n) || null)
     json_object_set_new(p, "limit_per_day", null ? json_null() : json_integer(n));

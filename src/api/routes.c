@@ -115,7 +115,7 @@ static const api_stmt_t statements[] = {
     {"schedule_save", "SELECT body, host_ids, stale FROM api.schedule_save($1, $2, $3)", 1},
     {"schedule_delete", "SELECT body, host_ids, stale FROM api.schedule_delete($1, $2)", 1},
     {"booking_create", "SELECT body, host_ids, stale FROM api.booking_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-     "$13, $14, $15, $16, $17, $18, $19, $20, $21)", 1},
+     "$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)", 1},
     {"bookings_list", "SELECT body, total FROM api.bookings_list($1, $2, $3, $4, $5, $6, $7)", 0},
     {"booking_get_for_host", "SELECT api.booking_get(api.booking_id_for_host($1, $2))", 0},
     {"booking_get", "SELECT api.booking_get($1)", 0},

@@ -51,7 +51,7 @@ static const api_stmt_t statements[] = {
     {"org_delivery_redeliver", "SELECT api.org_delivery_redeliver($1, $2, $3, $4, $5)", 1},
     {"booking_create_team",
      "SELECT body, host_ids, stale FROM api.booking_create_team($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-     "$13, $14, $15, $16, $17, $18, $19, $20, $21)",
+     "$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
      1},
     {NULL, NULL, 0},
 };

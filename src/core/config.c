@@ -421,6 +421,19 @@ static int load_mail(config_t *c, config_getenv_fn get, char *err, size_t errlen
   if (v && parse_int(v, 1, 86400000, &n))
     return fail(err, errlen, "SLOTD_SMTP_TIMEOUT_MS", "expected milliseconds from 1 to 86400000", v);
   c->smtp_timeout_ms = v ? (uint64_t)n : 30000;
+
+  /* The key that seals the links' tokens a queued mail carries (the same on every instance). */
+  v = getv(get, "SLOTD_SECRET_KEY");
+  if (v) {
+    int bad = strlen(v) != 64;
+    for (int i = 0; !bad && i < 32; i++) {
+      unsigned hi, lo;
+      bad = sscanf(v + 2 * i, "%1x%1x", &hi, &lo) != 2;
+      c->secret_key[i] = (unsigned char)(hi << 4 | lo);
+    }
+    if (bad) return fail(err, errlen, "SLOTD_SECRET_KEY", "expected 64 hex digits (32 random bytes)", NULL);
+    c->has_secret_key = 1;
+  }
   return 0;
 }
 

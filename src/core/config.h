@@ -71,6 +71,8 @@ typedef struct {
   int mail_retry[10];      /* seconds after attempt 1, 2, ... (SLOTD_MAIL_RETRY_SCHEDULE) */
   int mail_nretry;
   uint64_t smtp_timeout_ms; /* per SMTP phase: connect, greeting, each reply, the message */
+  unsigned char secret_key[32]; /* SLOTD_SECRET_KEY: seals the tokens queued mails carry */
+  int has_secret_key;
   char *instance;
 } config_t;
 

@@ -78,6 +78,22 @@ db_params_t *db_params_new(const char *conninfo, uint64_t connect_timeout_ms, ch
   return p;
 }
 
+void db_params_set_guc(db_params_t *p, const char *name, const char *value) {
+  char opt[256];
+  snprintf(opt, sizeof opt, "-c %s=%s", name, value);
+  for (int i = 0; i < p->n; i++) {
+    if (strcmp(p->keys[i], "options") != 0) continue;
+    char *joined = xcalloc(1, strlen(p->values[i]) + strlen(opt) + 2);
+    sprintf(joined, "%s %s", p->values[i], opt);
+    free(p->values[i]);
+    p->values[i] = joined;
+    return;
+  }
+  p->keys[p->n] = xstrdup("options"); /* db_params_new keeps room for one more key */
+  p->values[p->n] = xstrdup(opt);
+  p->n++;
+}
+
 void db_params_free(db_params_t *p) {
   if (!p) return;
   for (int i = 0; i < p->n; i++) {

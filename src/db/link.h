@@ -69,6 +69,9 @@ struct db_link_s {
 /* Parses a conninfo string or URI. NULL and a message in err when it is invalid. */
 db_params_t *db_params_new(const char *conninfo, uint64_t connect_timeout_ms, char *err, size_t errlen);
 void db_params_free(db_params_t *p);
+/* Sets a server setting for every connection made with p (libpq's options "-c name=value",
+ * added to any the connection string has). name and value: plain identifiers/words. */
+void db_params_set_guc(db_params_t *p, const char *name, const char *value);
 
 void db_link_init(db_link_t *l, uv_loop_t *loop, const db_params_t *params, const char *name, db_link_cb cb,
                   void *data);

@@ -324,6 +324,7 @@ static void dispatch(db_pool_t *p) {
 db_pool_t *db_pool_new(uv_loop_t *loop, const config_t *cfg, char *err, size_t errlen) {
   db_params_t *params = db_params_new(cfg->database_url, cfg->db_connect_timeout_ms, err, errlen);
   if (!params) return NULL;
+  if (cfg->smtp_url) db_params_set_guc(params, "slotd.mail", "on"); /* the bookings_mail trigger queues mail */
   db_pool_t *p = xcalloc(1, sizeof *p);
   p->loop = loop;
   p->cfg = cfg;
