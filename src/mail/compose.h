@@ -1,7 +1,8 @@
 /* compose.h — the notification e-mails of issue 14 as complete RFC 5322 messages. Pure: no
  * I/O of its own, no database, no SMTP (the outbox calls mail_compose and hands the text to
  * smtp.h). The only outside state read is the time zone cache of sched/tzif.h (tz_get loads
- * a zone's file on its first use) and the CSPRNG (boundaries, Message-ID).
+ * a zone's file on its first use, and its cache belongs to the loop thread: call
+ * mail_compose there) and the CSPRNG (boundaries, Message-ID).
  *
  * Layout (what Gmail and Outlook read as an invitation):
  *   multipart/mixed
@@ -18,6 +19,11 @@
  * text body; an HTML layout around the body), compiled into the binary. The HTML part is the
  * same body with every string HTML-escaped, paragraphs as <p>, links as <a href> and buttons
  * in brand_color.
+ *
+ * Times are shown on the recipient's wall clock through sched/tzif.h (never the C library's
+ * TZ): "Thursday, 3 December 2026, 14:30–15:00 (Europe/London, GMT)", the zone named by its
+ * IANA name and its UTC offset in effect ("GMT", "GMT+1", "GMT+5:30"; tzif.h keeps offsets, not
+ * abbreviations such as BST), or "(UTC)" when to_tz is NULL or unknown.
  *
  * Headers: From, To, Reply-To (when given), Subject, Date, Message-ID, MIME-Version,
  * Content-Type, Auto-Submitted: auto-generated. Names and the subject with non-ASCII text (or

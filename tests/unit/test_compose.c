@@ -95,34 +95,55 @@ static char *compose(const mail_msg_t *m) {
   return s;
 }
 
+/* The message and (in *head) its unfolded header block, or NULL (a failed check). */
+static char *compose_head(const mail_msg_t *m, char **head) {
+  char *msg = compose(m);
+  CHECK(msg != NULL);
+  *head = msg ? head_unfolded(msg) : NULL;
+  return msg;
+}
+
 static void test_booked(void) {
   mail_msg_t m = sample("booked");
   const char ics[] = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n";
   m.ics = ics, m.ics_len = sizeof ics - 1;
   m.reply_to = "ann@slotd.example";
   m.message_id_domain = "mail.slotd.example";
-  char *msg = compose(&m);
-  CHECK(msg != NULL);
+  char *h, *msg = compose_head(&m, &h);
   if (!msg) return;
-  char *h = head_unfolded(msg);
-  CHECK_STR(header(h, "From"), "Acme Bookings <bookings@slotd.example>");
-  CHECK_STR(header(h, "To"), "Bob Guest <bob@example.org>");
-  CHECK_STR(header(h, "Reply-To"), "<ann@slotd.example>");
-  CHECK_STR(header(h, "Subject"), "Confirmed: Intro call with Ann Host on Thu 3 Dec 2026, 14:30 GMT");
-  CHECK_STR(header(h, "Date"), "Wed, 02 Dec 2026 14:30:00 +0000");
-  CHECK_STR(header(h, "MIME-Version"), "1.0");
-  CHECK_STR(header(h, "Auto-Submitted"), "auto-generated");
+  static const struct {
+    const char *name, *value;
+  } headers[] = {
+      {"From", "Acme Bookings <bookings@slotd.example>"},
+      {"To", "Bob Guest <bob@example.org>"},
+      {"Reply-To", "<ann@slotd.example>"},
+      {"Subject", "Confirmed: Intro call with Ann Host on Thu 3 Dec 2026, 14:30 GMT"},
+      {"Date", "Wed, 02 Dec 2026 14:30:00 +0000"},
+      {"MIME-Version", "1.0"},
+      {"Auto-Submitted", "auto-generated"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(headers); i++) CHECK_STR(header(h, headers[i].name), headers[i].value);
   char mid[128];
   snprintf(mid, sizeof mid, "%s", header(h, "Message-ID"));
   CHECK(strlen(mid) == 1 + 32 + 1 + strlen("mail.slotd.example") + 1 && mid[0] == '<' &&
         strcmp(mid + 33, "@mail.slotd.example>") == 0);
   CHECK(strncmp(header(h, "Content-Type"), "multipart/mixed; boundary=\"=_m", 30) == 0);
-  CHECK(strstr(msg, "Content-Type: multipart/alternative;\r\n boundary=\"=_a") != NULL);
-  CHECK(strstr(msg, "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable") != NULL);
-  CHECK(strstr(msg, "Content-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable") != NULL);
-  CHECK(strstr(msg, "Content-Type: text/calendar; method=REQUEST; charset=UTF-8\r\nContent-Transfer-Encoding: base64") != NULL);
-  CHECK(strstr(msg, "Content-Type: application/ics; name=\"invite.ics\"\r\n"
-                    "Content-Disposition: attachment; filename=\"invite.ics\"") != NULL);
+  /* The parts in order: the alternative (text, HTML, the calendar), then the attachment. */
+  static const char *const part_heads[] = {
+      "Content-Type: multipart/alternative;\r\n boundary=\"=_a",
+      "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+      "Content-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+      "Content-Type: text/calendar; method=REQUEST; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+      "Content-Type: application/ics; name=\"invite.ics\"\r\n"
+      "Content-Disposition: attachment; filename=\"invite.ics\"\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+  };
+  const char *at = msg;
+  for (size_t i = 0; i < ARRAY_SIZE(part_heads); i++) {
+    const char *found = at ? strstr(at, part_heads[i]) : NULL;
+    printf("# part %zu\n", i);
+    CHECK(found != NULL);
+    at = found;
+  }
   /* The time, in the body's quoted-printable (the en dash is =E2=80=93). */
   CHECK(strstr(msg, "When: Thursday, 3 December 2026, 14:30=E2=80=9315:00 (Europe/London, GMT)") != NULL);
   CHECK(strstr(msg, "Cancel: https://slotd.example/c?t=3D1&x=3D2") != NULL);
@@ -255,10 +276,8 @@ static void test_header_injection(void) {
   m.to_name = "Eve\r\nBcc: victim@example.org";
   m.from_name = "Acme\nX-Injected: 1";
   m.event_name = "Call\r\nCc: other@example.org";
-  char *msg = compose(&m);
-  CHECK(msg != NULL);
+  char *h, *msg = compose_head(&m, &h);
   if (!msg) return;
-  char *h = head_unfolded(msg);
   CHECK(!strstr(h, "\r\nBcc:") && !strstr(h, "\r\nCc:") && !strstr(h, "\r\nX-Injected"));
   CHECK_STR(header(h, "To"), "\"Eve Bcc: victim@example.org\" <bob@example.org>");
   CHECK(strncmp(header(h, "Subject"), "Confirmed: Call Cc: other@example.org with Ann Host", 51) == 0);
