@@ -25,6 +25,7 @@ typedef struct {
   struct avail_state_s *avail_state; /* availability.c: result cache */
   struct jobs_webhooks_s *webhooks;  /* jobs/webhooks.c: the dispatcher */
   struct jobs_payments_s *payments;  /* jobs/payments.c: the payment-window timer */
+  struct jobs_mail_s *mail;          /* jobs/mail.c: the e-mail channel (NULL: e-mail off) */
   /* Called when a write of this instance changed a host (availability.c drops its cache). */
   void (*host_changed)(void *app, long long host_id);
 } app_t;

@@ -27,6 +27,7 @@
 #include "db/listen.h"
 #include "db/migrate.h"
 #include "db/pool.h"
+#include "jobs/mail.h"
 #include "jobs/payments.h"
 #include "jobs/sweep.h"
 #include "jobs/webhooks.h"
@@ -91,6 +92,7 @@ static void on_server_drained(http_server_t *srv) {
   jobs_sweep_stop(&p->app);
   jobs_webhooks_stop(&p->app);
   jobs_payments_stop(&p->app);
+  jobs_mail_stop(&p->app);
   db_listen_close(p->app.listen);
   db_pool_close(p->app.db, on_pool_closed, p); /* fails anything still queued: orphans answer */
 }
@@ -137,6 +139,7 @@ static int serve(const config_t *cfg) {
   jobs_sweep_prepare(app->db);
   jobs_webhooks_prepare(app->db);
   jobs_payments_prepare(app->db);
+  jobs_mail_prepare(app->db, cfg);
   (void)crypto_password_dummy(); /* computed once now, not during the first login */
   if (tz_preload() == 0) log_kv(LOG_WARN, "no time zones found under /usr/share/zoneinfo (install tzdata)", NULL);
   if (cfg->password_concurrency) crypto_password_concurrency(cfg->password_concurrency);
@@ -179,6 +182,10 @@ static int serve(const config_t *cfg) {
     log_kv(LOG_ERROR, "webhooks", "error", err, NULL);
     return 1;
   }
+  if (jobs_mail_start(app, err, sizeof err) != 0) {
+    log_kv(LOG_ERROR, "mail", "error", err, NULL);
+    return 1;
+  }
   if (jobs_payments_start(app) != 0) {
     log_kv(LOG_ERROR, "cannot listen for payment windows", NULL);
     return 1;
@@ -210,6 +217,7 @@ static int serve(const config_t *cfg) {
   arena_cache_free();
   jobs_webhooks_free(app);
   jobs_payments_free(app);
+  jobs_mail_free(app);
   availability_free(app);
   inputs_cache_free();
   tz_cache_free();

@@ -335,3 +335,35 @@ END $$;
 CREATE TRIGGER bookings_mail_erased AFTER UPDATE OF invitee_email ON bookings
   FOR EACH ROW WHEN (NEW.invitee_email IS NULL AND OLD.invitee_email IS NOT NULL)
   EXECUTE FUNCTION api.mail_forget_invitee();
+
+-- ---------------------------------------------------------------- the invitation, served
+
+-- What GET /api/bookings/:ref/ics and /calendar-links render: by the invitee's cancel or
+-- reschedule token (p_hash, its SHA-256; p_ref the booking's uid), or by one of the booking's
+-- hosts (p_user; p_ref its id or uid). Anything else: 404, as if there were no such booking.
+CREATE FUNCTION api.booking_calendar(p_ref text, p_user bigint, p_hash text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  b bookings;
+  bid bigint;
+BEGIN
+  IF p_hash IS NOT NULL THEN
+    SELECT k.* INTO b FROM bookings k WHERE k.cancel_token_hash = p_hash;
+    IF b.id IS NULL THEN SELECT k.* INTO b FROM bookings k WHERE k.reschedule_token_hash = p_hash; END IF;
+    IF b.uid::text IS DISTINCT FROM p_ref THEN b := NULL; END IF;
+  ELSIF p_user IS NOT NULL THEN
+    IF p_ref ~ '^[0-9]{1,18}$' THEN bid := p_ref::bigint;
+    ELSIF p_ref ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+      SELECT k.id INTO bid FROM bookings k WHERE k.uid = p_ref::uuid;
+    END IF;
+    bid := api.booking_id_for_host(p_user, bid);
+    SELECT k.* INTO b FROM bookings k WHERE k.id = bid;
+  END IF;
+  IF b.id IS NULL OR b.parent_id IS NOT NULL THEN PERFORM api.fail(404, 'booking not found'); END IF;
+  RETURN (SELECT jsonb_build_object('uid', b.uid, 'sequence', b.ics_sequence, 'status', b.status,
+            'start', extract(epoch FROM b.start_at)::bigint, 'end', extract(epoch FROM b.end_at)::bigint,
+            'event_name', e.name, 'location', coalesce(e.location_value, e.location_type),
+            'host_name', h.name, 'host_email', h.email::text, 'invitee_name', b.invitee_name,
+            'invitee_email', b.invitee_email)
+          FROM event_types e, users h WHERE e.id = b.event_type_id AND h.id = b.host_id);
+END $$;

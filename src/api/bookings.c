@@ -7,6 +7,7 @@
 #include "book.h"
 #include "orgs.h"
 #include "query.h"
+#include "authn.h"
 #include "respond.h"
 #include "schedules.h"
 #include "validate.h"
@@ -53,6 +54,17 @@ static int parse_booking(http_req_t *req, book_request_t *b) {
   return 0;
 }
 
+static void create_now(http_req_t *req) { book_create(req, api_ctx(req)->flow, &book_native_created); }
+
+/* notify: false is the host's: the request's credentials are checked first (401 without). */
+static void create(http_req_t *req, const book_request_t *b) {
+  book_request_t *copy = arena_alloc(req->arena, sizeof *copy);
+  *copy = *b;
+  api_ctx(req)->flow = copy;
+  if (b->quiet) api_authenticate(req, create_now);
+  else create_now(req);
+}
+
 int bookings_create(http_req_t *req) {
   book_request_t b = {0};
   if (parse_booking(req, &b)) return 0;
@@ -62,7 +74,7 @@ int bookings_create(http_req_t *req) {
     api_error(req, 404, E_NOT_FOUND, "event type not found");
     return 0;
   }
-  book_create(req, &b, &book_native_created);
+  create(req, &b);
   return 0;
 }
 
@@ -72,7 +84,7 @@ int bookings_create_by_id(http_req_t *req) {
   book_request_t b = {0};
   if (parse_booking(req, &b)) return 0;
   b.target.event_type_id = api_parse_id(id);
-  book_create(req, &b, &book_native_created);
+  create(req, &b);
   return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "query.h"
 #include "booking_page.h"
 #include "payments.h"
+#include "calendar.h"
 #include "ops.h"
 
 #define PUB(fn) api_dispatch, ROUTE_PUBLIC, &(const api_handler_t){fn, API_PUBLIC, &api_native_dialect}
@@ -70,6 +71,8 @@ static const http_route_t routes[] = {
     {M(HTTP_POST), "/api/bookings/:id/no-show", AUTH(bookings_no_show)},
     {M(HTTP_POST), "/api/bookings/:id/payments", ORG(payments_create)},
     {M(HTTP_GET), "/api/bookings/:id/payments", ORG(payments_list)},
+    {M(HTTP_GET), "/api/bookings/:id/ics", PUB(calendar_ics)},
+    {M(HTTP_GET), "/api/bookings/:id/calendar-links", PUB(calendar_links_get)},
     {M(HTTP_GET), "/api/bookings/:token/confirm", PUB(links_confirm)},
     {M(HTTP_GET), "/api/bookings/:token/decline", PUB(links_decline)},
     {M(HTTP_POST), "/api/cancel/:token/confirm", PUB(links_cancel)},
@@ -136,6 +139,7 @@ static const api_stmt_t statements[] = {
     {"delivery_redeliver", "SELECT api.delivery_redeliver($1, $2, $3)", 1},
     {"payment_record", "SELECT body, host_ids, created FROM api.payment_record($1, $2, $3, $4, $5, $6, $7, $8)", 1},
     {"payments_list", "SELECT api.payments_list($1, $2, $3)", 0},
+    {"booking_calendar", "SELECT api.booking_calendar($1, $2, $3)", 0},
     {"engine_inputs", "SELECT * FROM api.engine_inputs($1, $2, $3, $4, $5, $6, $7, $8)", 0},
     {"booking_inputs", "SELECT * FROM api.booking_inputs($1, $2, $3, $4, $5, $6, $7)", 0},
     {NULL, NULL, 0},

@@ -5,7 +5,9 @@
 #include "mail/links.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/buf.h"
 #include "core/timeutil.h"
@@ -76,4 +78,11 @@ int calendar_links(const ics_event_t *e, const char *ics_url, json_t *out) {
   }
   if (ics) json_object_set_new(out, "ics", ics);
   return 0;
+}
+
+void mail_domain(const char *public_url, char *out, size_t n) {
+  const char *h = public_url ? strstr(public_url, "://") : NULL;
+  snprintf(out, n, "%s", h ? h + 3 : "");
+  out[strcspn(out, ":/?#@")] = '\0';
+  if (!out[0]) snprintf(out, n, "localhost");
 }

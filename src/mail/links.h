@@ -19,4 +19,9 @@
  * ics_render, ics_url not UTF-8); out is unchanged on failure. */
 int calendar_links(const ics_event_t *e, const char *ics_url, json_t *out) WARN_UNUSED;
 
+/* The host part of public_url (SLOTD_PUBLIC_URL), or "localhost": it names this deployment in
+ * invitation UIDs ("<booking uid>@<domain>", the same in every mail and served file) and in
+ * Message-IDs. */
+void mail_domain(const char *public_url, char *out, size_t n);
+
 #endif
