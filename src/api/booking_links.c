@@ -26,6 +26,7 @@ typedef struct {
   const book_presenter_t *p;
   const char *title; /* a page's heading on success */
   int html;          /* answer a browser with a small page */
+  char *form_action; /* the page's button (the invitee's cancel page) */
 } link_t;
 
 static int wants_json(http_req_t *req) {
@@ -45,8 +46,10 @@ static void html_escaped(buf_t *b, const char *text) {
   }
 }
 
-/* A small page for a browser: a heading and one line. Every dynamic string is escaped. */
-static void page(http_req_t *req, int status, const char *heading, const char *text, const char *when) {
+/* A small page for a browser: a heading, one line and, when form_action is given, a button that
+ * POSTs (an empty body) there. Every dynamic string is escaped. */
+static void page_with(http_req_t *req, int status, const char *heading, const char *text, const char *when,
+                      const char *form_action, const char *button) {
   buf_t b = BUF_INIT;
   buf_puts(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
                "content=\"width=device-width\"><title>slotd</title></head><body style=\"font-family:sans-serif;"
@@ -58,11 +61,24 @@ static void page(http_req_t *req, int status, const char *heading, const char *t
     buf_puts(&b, " &middot; ");
     html_escaped(&b, when);
   }
-  buf_puts(&b, "</p></body></html>\n");
+  buf_puts(&b, "</p>");
+  if (form_action) {
+    buf_puts(&b, "<form method=\"post\" action=\"");
+    html_escaped(&b, form_action);
+    buf_puts(&b, "\"><button type=\"submit\" style=\"font-size:1.1em;padding:.5em 1.2em\">");
+    html_escaped(&b, button);
+    buf_puts(&b, "</button></form>");
+  }
+  buf_puts(&b, "</body></html>\n");
   http_set_header(req, "Cache-Control", "no-store");
-  http_set_header(req, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  http_set_header(req, "Content-Security-Policy",
+                  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
   http_respond(req, status, "text/html; charset=utf-8", b.data, b.len);
   buf_free(&b);
+}
+
+static void page(http_req_t *req, int status, const char *heading, const char *text, const char *when) {
+  page_with(req, status, heading, text, when, NULL, NULL);
 }
 
 /* The host's confirm/decline links: JSON as the native API answers, or a page for a browser. */
@@ -73,8 +89,8 @@ static void link_done(http_req_t *req, const book_result_t *res) {
     return;
   }
   json_t *bk = json_loadb(res->body, res->len, 0, NULL);
-  page(req, 200, l->title, json_string_value(json_object_get(bk, "event_name")),
-       json_string_value(json_object_get(bk, "start")));
+  page_with(req, 200, l->title, json_string_value(json_object_get(bk, "event_name")),
+            json_string_value(json_object_get(bk, "start")), l->form_action, "Cancel this booking");
   json_decref(bk);
 }
 
@@ -167,9 +183,35 @@ static int read_body(http_req_t *req, link_t *l, int reschedule) {
   return 0;
 }
 
+/* A browser's form post (Accept names text/html, not JSON) gets a page; API clients get JSON. */
+static int browser_form(http_req_t *req) {
+  const char *a = http_req_header(req, "Accept");
+  return a && strstr(a, "text/html") && !strstr(a, "application/json");
+}
+
 int links_cancel(http_req_t *req) {
-  link_t *l = new_link(req, "cancel", NULL);
+  link_t *l = new_link(req, "cancel", "Booking cancelled");
   if (read_body(req, l, 0)) return 0;
+  if (browser_form(req)) {
+    l->html = 1;
+    l->p = &link_presenter;
+  }
+  return by_token(req, "cancel");
+}
+
+/* GET /api/cancel/:token: the invitee's e-mailed cancel link. A browser gets the booking and a
+ * button (a GET never cancels: mail scanners follow links); Accept: application/json the
+ * booking. */
+int links_cancel_page(http_req_t *req) {
+  link_t *l = new_link(req, "get", "Cancel this booking?");
+  l->html = !wants_json(req);
+  if (l->html) {
+    l->p = &link_presenter;
+    const char *token = http_req_param(req, "token");
+    size_t n = strlen(token ? token : "") + 32;
+    l->form_action = arena_alloc(req->arena, n);
+    snprintf(l->form_action, n, "/api/cancel/%s/confirm", token ? token : "");
+  }
   return by_token(req, "cancel");
 }
 

@@ -76,6 +76,7 @@ static const http_route_t routes[] = {
     {M(HTTP_GET), "/api/bookings/:token/confirm", PUB(links_confirm)},
     {M(HTTP_GET), "/api/bookings/:token/decline", PUB(links_decline)},
     {M(HTTP_POST), "/api/cancel/:token/confirm", PUB(links_cancel)},
+    {M(HTTP_GET), "/api/cancel/:token", PUB(links_cancel_page)},
     {M(HTTP_POST), "/api/reschedule/:token", PUB(links_reschedule)},
 
     {M(HTTP_GET), "/api/webhooks", AUTH(webhooks_list)},

@@ -140,11 +140,18 @@ static void deliver(outbox_job_t *j, const PGresult *res, int row, void *ctx) {
     free(plain);
   }
   const char *base = cfg->public_url;
-  char confirm[400], decline[400], ics_url[8], uid[300];
+  char confirm[400], decline[400], ics_url[400], uid[300];
   const char *confirm_tok = host ? json_str(tokens, "confirm") : NULL;
   link_url(confirm, sizeof confirm, base, confirm_tok, "confirm");
   link_url(decline, sizeof decline, base, confirm_tok, "decline");
-  ics_url[0] = '\0'; /* the invitation is attached; a served copy comes with its endpoint */
+  const char *cancel_tok = host ? NULL : json_str(tokens, "cancel");
+  char cancel[400];
+  if (cancel_tok) {
+    snprintf(cancel, sizeof cancel, "%s/api/cancel/%s", base, cancel_tok);
+    snprintf(ics_url, sizeof ics_url, "%s/api/bookings/%s/ics?token=%s", base, col(res, row, C_UID), cancel_tok);
+  } else {
+    cancel[0] = ics_url[0] = '\0';
+  }
   snprintf(uid, sizeof uid, "%s@%s", col(res, row, C_UID), m->domain);
 
   int cancelled = strcmp(kind, "cancelled") == 0 || strcmp(kind, "host_cancelled") == 0;
@@ -172,6 +179,7 @@ static void deliver(outbox_job_t *j, const PGresult *res, int row, void *ctx) {
       .host_email = col(res, row, C_HOST_EMAIL), .location = ev.location, .notes = col(res, row, C_NOTES),
       .reason = col(res, row, C_REASON), .confirmation_number = col(res, row, C_NUMBER),
       .confirm_url = confirm[0] ? confirm : NULL, .decline_url = decline[0] ? decline : NULL,
+      .cancel_url = cancel[0] ? cancel : NULL,
       .ics_url = ics_url[0] ? ics_url : NULL, .google_url = json_str(links, "google"),
       .outlook_url = json_str(links, "outlook"), .ics = ics, .ics_len = ics_len, .message_id_domain = m->domain,
       .now = (int64_t)time(NULL)};

@@ -22,7 +22,7 @@ import time
 import pytest
 
 from conftest import wait_until
-from smtp_util import SmtpServer
+from smtp_util import Pki, SmtpServer
 from webhook_util import LOCAL_ENV, WEnv, WHost, call, count, iso, next_slot
 
 icalendar = pytest.importorskip("icalendar")
@@ -235,3 +235,63 @@ def test_no_mail_queued_when_smtp_is_off(pg, tmp_path_factory):
         assert count(e.db, "mail_outbox") == 0
     finally:
         e.close()
+
+
+def test_the_invitees_cancel_link_from_the_mail(env, smtp):
+    host = WHost(env.s)
+    et = host.et()
+    who = addr("link")
+    b = host.book(et, next_slot(), email=who)
+    body = text_of(messages_to(smtp, who, 1)[0].message)
+    m = re.search(r"http://127\.0\.0\.1:9(/api/cancel/[0-9a-f]{64})\b", body)
+    assert m, body
+    ics = re.search(r"http://127\.0\.0\.1:9(/api/bookings/[0-9a-f-]{36}/ics\?token=[0-9a-f]{64})", body)
+    assert ics, body
+    r = call(env.s, "GET", ics.group(1))
+    assert r.status == 200 and b"BEGIN:VCALENDAR" in r.body
+    # following the link shows the booking and a button; it cancels nothing by itself
+    page = call(env.s, "GET", m.group(1), headers={"Accept": "text/html"})
+    assert page.status == 200 and b"<form method=\"post\"" in page.body, page
+    assert env.db.sql(f"SELECT status FROM bookings WHERE id = {b['id']}")[0][0] == "confirmed"
+    # the button: an empty form post
+    done = call(env.s, "POST", m.group(1) + "/confirm", raw=b"",
+                headers={"Accept": "text/html,application/xhtml+xml", "Content-Type": "application/x-www-form-urlencoded"})
+    assert done.status == 200 and b"cancelled" in done.body.lower(), done
+    assert env.db.sql(f"SELECT status FROM bookings WHERE id = {b['id']}")[0][0] == "cancelled"
+    gone = messages_to(smtp, who, 2)[1].message
+    assert str(calendar_of(gone)["METHOD"]) == "CANCEL"
+    # API clients keep JSON
+    assert call(env.s, "GET", m.group(1), headers={"Accept": "application/json"}).status == 404  # no longer live
+
+
+def test_starttls_with_auth_through_the_outbox(pg, tmp_path_factory):
+    """The channel against a server that offers STARTTLS with a certificate from a test CA and
+    requires AUTH: the mail arrives over TLS, authenticated."""
+    pki = Pki(tmp_path_factory.mktemp("mail-pki"))
+    with SmtpServer(starttls=pki.good, users={"mailer": "pa ss"}) as srv:
+        e = WEnv(pg, tmp_path_factory.mktemp("slotd"), "test_mail_tls",
+                 {**LOCAL_ENV, "SLOTD_SMTP_URL": srv.url(user="mailer", password="pa ss"),
+                  "SLOTD_MAIL_FROM": "slotd@example.com", "SLOTD_SECRET_KEY": SECRET, "SLOTD_SMTP_CA_FILE": pki.ca})
+        try:
+            host = WHost(e.s)
+            who = addr("tls")
+            host.book(host.et(), next_slot(), email=who)
+            got = messages_to(srv, who, 1)[0]
+            assert got.tls and got.auth_user == "mailer"
+            assert calendar_of(got.message) is not None
+        finally:
+            e.close()
+
+
+def test_secret_key_required_with_smtp(pg, tmp_path_factory, smtp):
+    from conftest import Slotd
+    db = pg.create_db("test_mail_nokey")
+    s = Slotd(tmp_path_factory.mktemp("slotd"), db.url, env={**LOCAL_ENV, "SLOTD_SMTP_URL": smtp.url(host="127.0.0.1"),
+                                                             "SLOTD_MAIL_FROM": "slotd@example.com"})
+    try:
+        s.start(wait=False)
+        assert s.wait(15) not in (None, 0)
+        assert "SLOTD_SECRET_KEY" in s.stderr()
+    finally:
+        s.kill()
+        db.drop()
