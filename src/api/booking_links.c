@@ -27,6 +27,9 @@ typedef struct {
   const char *title; /* a page's heading on success */
   int html;          /* answer a browser with a small page */
   char *form_action; /* the page's button (the invitee's cancel page) */
+  int reschedule_page; /* GET /api/reschedule/:token: pick a time, then a button that moves it */
+  const char *local;   /* its ?start= (a wall-clock time in the booking's zone) */
+  const char *token;
 } link_t;
 
 static int wants_json(http_req_t *req) {
@@ -81,6 +84,50 @@ static void page(http_req_t *req, int status, const char *heading, const char *t
   page_with(req, status, heading, text, when, NULL, NULL);
 }
 
+/* The invitee's reschedule page. Without ?start=: the booking and a form asking for a new time
+ * (a wall-clock time in the booking's zone, sent back here with GET). With it: that time, and a
+ * button posting an empty form to POST /api/reschedule/:token?start_time=<the instant>, which
+ * moves the booking if the time is free (a GET never moves anything). */
+static void reschedule_page(http_req_t *req, link_t *l, json_t *bk) {
+  const char *zone = json_string_value(json_object_get(bk, "timezone"));
+  const tz_t *tz = tz_get(zone ? zone : "UTC");
+  if (!tz) tz = tz_get("UTC");
+  buf_t b = BUF_INIT;
+  buf_puts(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+               "content=\"width=device-width\"><title>slotd</title></head><body style=\"font-family:sans-serif;"
+               "max-width:32em;margin:3em auto\"><h1>Move this booking</h1><p>");
+  html_escaped(&b, json_string_value(json_object_get(bk, "event_name")));
+  buf_puts(&b, " &middot; now ");
+  html_escaped(&b, json_string_value(json_object_get(bk, "start_time")));
+  buf_puts(&b, " (");
+  html_escaped(&b, tz_name(tz));
+  buf_puts(&b, ")</p>");
+  int y, mo, d, h, mi;
+  char tail;
+  if (l->local && sscanf(l->local, "%4d-%2d-%2dT%2d:%2d%c", &y, &mo, &d, &h, &mi, &tail) == 5 && mo >= 1 &&
+      mo <= 12 && d >= 1 && d <= time_days_in_month(y, mo) && h >= 0 && h < 24 && mi >= 0 && mi < 60) {
+    int64_t local = time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
+    int64_t t = tz_local_to_utc(tz, local);
+    char utc[32], action[200];
+    time_format_utc(t, utc, sizeof utc);
+    snprintf(action, sizeof action, "/api/reschedule/%s?start_time=%s", l->token, utc);
+    buf_puts(&b, "<p>New time: ");
+    html_escaped(&b, l->local);
+    buf_puts(&b, "</p><form method=\"post\" action=\"");
+    html_escaped(&b, action);
+    buf_puts(&b, "\"><button type=\"submit\">Move the booking</button></form>");
+  } else {
+    if (l->local) buf_puts(&b, "<p>That is not a date and time.</p>");
+    buf_puts(&b, "<form method=\"get\"><label>New time <input type=\"datetime-local\" name=\"start\" "
+                 "required></label> <button type=\"submit\">Check</button></form>");
+  }
+  buf_puts(&b, "</body></html>\n");
+  http_set_header(req, "Cache-Control", "no-store");
+  http_set_header(req, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+  http_respond(req, 200, "text/html; charset=utf-8", b.data, b.len);
+  buf_free(&b);
+}
+
 /* The host's confirm/decline links: JSON as the native API answers, or a page for a browser. */
 static void link_done(http_req_t *req, const book_result_t *res) {
   link_t *l = api_ctx(req)->flow;
@@ -89,8 +136,9 @@ static void link_done(http_req_t *req, const book_result_t *res) {
     return;
   }
   json_t *bk = json_loadb(res->body, res->len, 0, NULL);
-  page_with(req, 200, l->title, json_string_value(json_object_get(bk, "event_name")),
-            json_string_value(json_object_get(bk, "start")), l->form_action, "Cancel this booking");
+  if (l->reschedule_page) reschedule_page(req, l, bk);
+  else page_with(req, 200, l->title, json_string_value(json_object_get(bk, "event_name")),
+                 json_string_value(json_object_get(bk, "start")), l->form_action, "Cancel this booking");
   json_decref(bk);
 }
 
@@ -216,8 +264,31 @@ int links_cancel_page(http_req_t *req) {
 }
 
 int links_reschedule(http_req_t *req) {
-  link_t *l = new_link(req, "reschedule", NULL);
+  link_t *l = new_link(req, "reschedule", "Booking moved");
+  const char *st = api_query_param(req, "start_time");
+  if (!req->body.len && st && browser_form(req)) { /* the reschedule page's button */
+    if (time_parse_rfc3339(st, &l->c.new_start) != 0) {
+      page(req, 400, "This link did not work", "start_time must be an RFC 3339 date-time", NULL);
+      return 0;
+    }
+    l->html = 1;
+    l->p = &link_presenter;
+    return by_token(req, "reschedule");
+  }
   if (read_body(req, l, 1)) return 0;
+  return by_token(req, "reschedule");
+}
+
+/* GET /api/reschedule/:token: the invitee's e-mailed reschedule link (see reschedule_page). */
+int links_reschedule_page(http_req_t *req) {
+  link_t *l = new_link(req, "get", "Move this booking");
+  l->html = !wants_json(req);
+  if (l->html) {
+    l->p = &link_presenter;
+    l->reschedule_page = 1;
+    l->local = api_query_param(req, "start");
+    l->token = http_req_param(req, "token");
+  }
   return by_token(req, "reschedule");
 }
 

@@ -26,6 +26,7 @@ int links_decline(http_req_t *req);       /* GET /api/bookings/:token/decline */
 int links_cancel(http_req_t *req);        /* POST /api/cancel/:token/confirm */
 int links_cancel_page(http_req_t *req);   /* GET /api/cancel/:token: the e-mailed link's page */
 int links_reschedule(http_req_t *req);    /* POST /api/reschedule/:token */
+int links_reschedule_page(http_req_t *req); /* GET /api/reschedule/:token: the e-mailed link's page */
 int links_number_get(http_req_t *req);    /* GET /api/bookings/confirmation/:number?contact= */
 int links_number_cancel(http_req_t *req); /* POST .../cancel?contact= */
 int links_number_reschedule(http_req_t *req);

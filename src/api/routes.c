@@ -78,6 +78,7 @@ static const http_route_t routes[] = {
     {M(HTTP_POST), "/api/cancel/:token/confirm", PUB(links_cancel)},
     {M(HTTP_GET), "/api/cancel/:token", PUB(links_cancel_page)},
     {M(HTTP_POST), "/api/reschedule/:token", PUB(links_reschedule)},
+    {M(HTTP_GET), "/api/reschedule/:token", PUB(links_reschedule_page)},
 
     {M(HTTP_GET), "/api/webhooks", AUTH(webhooks_list)},
     {M(HTTP_POST), "/api/webhooks", AUTH(webhooks_create)},

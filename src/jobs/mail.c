@@ -145,7 +145,10 @@ static void deliver(outbox_job_t *j, const PGresult *res, int row, void *ctx) {
   link_url(confirm, sizeof confirm, base, confirm_tok, "confirm");
   link_url(decline, sizeof decline, base, confirm_tok, "decline");
   const char *cancel_tok = host ? NULL : json_str(tokens, "cancel");
-  char cancel[400];
+  const char *resched_tok = host ? NULL : json_str(tokens, "reschedule");
+  char cancel[400], resched[400];
+  if (resched_tok) snprintf(resched, sizeof resched, "%s/api/reschedule/%s", base, resched_tok);
+  else resched[0] = '\0';
   if (cancel_tok) {
     snprintf(cancel, sizeof cancel, "%s/api/cancel/%s", base, cancel_tok);
     snprintf(ics_url, sizeof ics_url, "%s/api/bookings/%s/ics?token=%s", base, col(res, row, C_UID), cancel_tok);
@@ -179,7 +182,7 @@ static void deliver(outbox_job_t *j, const PGresult *res, int row, void *ctx) {
       .host_email = col(res, row, C_HOST_EMAIL), .location = ev.location, .notes = col(res, row, C_NOTES),
       .reason = col(res, row, C_REASON), .confirmation_number = col(res, row, C_NUMBER),
       .confirm_url = confirm[0] ? confirm : NULL, .decline_url = decline[0] ? decline : NULL,
-      .cancel_url = cancel[0] ? cancel : NULL,
+      .cancel_url = cancel[0] ? cancel : NULL, .reschedule_url = resched[0] ? resched : NULL,
       .ics_url = ics_url[0] ? ics_url : NULL, .google_url = json_str(links, "google"),
       .outlook_url = json_str(links, "outlook"), .ics = ics, .ics_len = ics_len, .message_id_domain = m->domain,
       .now = (int64_t)time(NULL)};

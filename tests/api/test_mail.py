@@ -10,14 +10,17 @@ by Python's email package and every invitation by python3-icalendar.
 - notify: false (only the host may ask) sends the invitee nothing;
 - delivery: 451 twice then accepted -> delivered once; 550 -> failed with the reply kept;
   kill -9 with a mail queued -> sent once after the restart; the sealed tokens are gone once sent;
-- reminders at their time (a shortened clock: the booking is moved close behind the API's back),
-  dropped when the booking is cancelled.
+- reminders at their time (a shortened clock: the rows fall due at once behind the API's back),
+  dropped when the booking is cancelled;
+- the invitee's cancel and reschedule links from the mail, followed as a browser would (a page
+  and a button; a GET changes nothing); STARTTLS with AUTH through the outbox.
 """
 
 import datetime as dt
 import re
 import signal
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -295,3 +298,36 @@ def test_secret_key_required_with_smtp(pg, tmp_path_factory, smtp):
     finally:
         s.kill()
         db.drop()
+
+
+def test_the_invitees_reschedule_link_from_the_mail(env, smtp):
+    host = WHost(env.s)
+    et = host.et()
+    who = addr("move")
+    b = host.book(et, next_slot(), email=who, timezone="Europe/Berlin")
+    body = text_of(messages_to(smtp, who, 1)[0].message)
+    m = re.search(r"http://127\.0\.0\.1:9(/api/reschedule/[0-9a-f]{64})\b", body)
+    assert m, body
+    browser = {"Accept": "text/html,application/xhtml+xml"}
+    page = call(env.s, "GET", m.group(1), headers=browser)
+    assert page.status == 200 and b'type="datetime-local"' in page.body and b"Europe/Berlin" in page.body, page
+    new = next_slot()
+    local = new.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%dT%H:%M")  # the wall clock the page asks for
+    step = call(env.s, "GET", f"{m.group(1)}?start={local}", headers=browser)
+    assert step.status == 200, step
+    action = re.search(rb'action="([^"]+)"', step.body).group(1).decode().replace("&amp;", "&")
+    assert action.endswith("start_time=" + iso(new)), action
+    assert env.db.sql(f"SELECT start_at = '{iso(new)}' FROM bookings WHERE id = {b['id']}")[0][0] == "f"
+    done = call(env.s, "POST", action, raw=b"", headers={**browser, "Content-Type": "application/x-www-form-urlencoded"})
+    assert done.status == 200 and b"moved" in done.body.lower(), done
+    assert env.db.sql(f"SELECT start_at = '{iso(new)}' FROM bookings WHERE id = {b['id']}")[0][0] == "t"
+    moved = messages_to(smtp, who, 2)[1].message
+    ev = event_of(calendar_of(moved))
+    assert int(ev["SEQUENCE"]) == 1 and ev.decoded("DTSTART") == new
+    # a time that is taken answers a page saying so, and moves nothing
+    other = host.book(et, next_slot(), email=addr("other"))
+    taken = dt.datetime.fromisoformat(other["start"].replace("Z", "+00:00"))
+    r = call(env.s, "POST", f"{m.group(1)}?start_time={iso(taken)}", raw=b"",
+             headers={**browser, "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 409 and b"<h1>" in r.body, r
+    assert env.db.sql(f"SELECT start_at = '{iso(new)}' FROM bookings WHERE id = {b['id']}")[0][0] == "t"
