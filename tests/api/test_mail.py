@@ -331,3 +331,19 @@ def test_the_invitees_reschedule_link_from_the_mail(env, smtp):
              headers={**browser, "Content-Type": "application/x-www-form-urlencoded"})
     assert r.status == 409 and b"<h1>" in r.body, r
     assert env.db.sql(f"SELECT start_at = '{iso(new)}' FROM bookings WHERE id = {b['id']}")[0][0] == "t"
+
+
+def test_moves_remake_reminders_and_erasure_forgets_the_invitees_mail(env, smtp):
+    host = WHost(env.s)
+    et = host.et(reminders=[30])
+    who = addr("forget")
+    b = host.book(et, next_slot(), email=who)
+    ok(host.act(b["id"], "reschedule", {"start_time": iso(next_slot())}))
+    rows = env.db.sql(f"SELECT next_attempt_at = (SELECT start_at FROM bookings WHERE id = {b['id']}) "
+                      f"- interval '30 minutes' FROM mail_outbox WHERE booking_id = {b['id']} AND kind = 'reminder'")
+    assert rows == [["t"]], rows               # the old reminder went, one for the new time came
+    messages_to(smtp, who, 2)
+    ok(host.call("DELETE", f"/api/customers/{b['customer_id']}"))
+    kinds = {r[0] for r in env.db.sql(f"SELECT kind FROM mail_outbox WHERE booking_id = {b['id']}")}
+    assert kinds and all(k.startswith("host_") for k in kinds), kinds
+    assert count(env.db, "mail_outbox", f"booking_id = {b['id']} AND secrets IS NOT NULL") == 0
