@@ -72,6 +72,13 @@ static int64_t civil(int64_t y, int64_t m, int64_t d) {
   return time_days_from_civil(y, (int)m, (int)d);
 }
 
+static int64_t civil_year(int64_t days) {
+  int64_t y;
+  int m, d;
+  civil_from_days(days, &y, &m, &d);
+  return y;
+}
+
 /* m/d without a year: this year's, or next year's when past. */
 static int64_t civil_next(P *p, int64_t m, int64_t d) {
   for (int64_t y = p->ty; y <= p->ty + 4; y++) { /* February 29 may need a leap year */
@@ -155,12 +162,13 @@ static int count_at(const P *p, int i, int article, int64_t *v) {
   return 0;
 }
 
+static const char *const DAYSUF[] = {"st", "nd", "rd", "th", NULL};
+
 /* A day of the month at i: "3", "3rd", "third". */
 static int daynum_at(const P *p, int i, int64_t *v) {
-  static const char *const SUF[] = {"st", "nd", "rd", "th", NULL};
   if (tk(p, i, T_NUM) && p->t[i].ndig <= 2 && p->t[i].val >= 1 && p->t[i].val <= 31) {
     *v = p->t[i].val;
-    return 1 + (twl(p, i + 1, SUF) >= 0);
+    return 1 + (twl(p, i + 1, DAYSUF) >= 0);
   }
   int k = twl(p, i, ORDWORDS);
   if (k >= 1) return *v = k, 1;
@@ -206,6 +214,12 @@ static int m_weekday(P *p, int i) {
   }
   int64_t ahead = (w - p->wd + 7) % 7;
   if (strict && ahead == 0) ahead = 7;
+  int q = j + 1, w2;
+  if ((tk(p, j, T_DASH) || tw(p, j, "to") || tw(p, j, "through") || tw(p, j, "thru")) && (w2 = weekday_of(p, q)) >= 0) {
+    /* "Monday-Friday", "Tuesday to Thursday": every day from the first through the second */
+    add_range(p, p->today + ahead, p->today + ahead + (w2 - w + 7) % 7);
+    return q + 1 - i;
+  }
   add_day(p, p->today + ahead);
   return j - i;
 }
@@ -294,8 +308,16 @@ static int m_monthday(P *p, int i) {
     q += year_at(p, q, &y);
     j = q;
   }
+  int64_t d2 = d;
+  if (tk(p, j, T_DASH) && tk(p, j + 1, T_NUM) && p->t[j + 1].ndig <= 2 && p->t[j + 1].val > d) { /* "Dec 3-5" */
+    d2 = p->t[j + 1].val;
+    j += 2 + (twl(p, j + 2, DAYSUF) >= 0);
+    j += year_at(p, j, &y);
+  }
   r = y > 0 ? civil(y, mo, d) : civil_next(p, mo, d);
-  if (r >= 0) add_day(p, r);
+  int64_t r2 = y > 0 ? civil(y, mo, d2) : civil(r >= 0 ? civil_year(r) : 0, mo, d2);
+  if (r >= 0 && r2 >= r) add_range(p, r, r2);
+  else if (r >= 0) add_day(p, r);
   return j - i;
 }
 
@@ -399,7 +421,8 @@ static int m_time(P *p, int i) {
   static const char *const BEFORE[] = {"before", "by", "until", "till", "til", NULL};
   int *slot = NULL;
   if (tw(p, i, "at") || tw(p, i, "@")) slot = &o->at;
-  else if (twl(p, i, AROUND) >= 0) slot = &o->around;
+  else if (twl(p, i, AROUND) >= 0) /* "how about 3?" proposes a time, it does not soften one */
+    slot = tw(p, i, "about") && (tw(p, i - 1, "how") || tw(p, i - 1, "what")) ? &o->at : &o->around;
   else if (tw(p, i, "after")) slot = &o->after;
   else if (twl(p, i, BEFORE) >= 0) slot = &o->before;
   if (slot) {
@@ -425,7 +448,7 @@ static int m_time(P *p, int i) {
   }
   if (tw(p, i, "eod") || tw(p, i, "cob")) return o->after = 960, 1;
   if (tw(p, i, "close") && tw(p, i + 1, "of") && tw(p, i + 2, "business")) return o->after = 960, 3;
-  if (tw(p, i, "lunch") || tw(p, i, "lunchtime")) return o->around = 720, 1;
+  if (tw(p, i, "lunch") || tw(p, i, "lunchtime") || tw(p, i, "noonish")) return o->around = 720, 1;
   if ((k = clock_at(p, i, &c)) && c.explicit_) { /* bare "3pm", "15:30", "noon" */
     if ((m = clock_min(&c, c.mer)) >= 0) {
       if (tw(p, i + k, "ish")) o->around = m, k++;
@@ -569,7 +592,19 @@ static int m_zone(P *p, int i) {
     int64_t h = p->t[i + 2].val;
     int plus = p->t[i + 1].kind == T_PLUS, k = 3;
     if (tk(p, i + 3, T_COLON) && tk(p, i + 4, T_NUM)) {
-      if (p->t[i + 4].val != 0) return 5; /* half-hour offsets have no Etc zone */
+      /* Etc zones are whole hours: the other offsets in use map to the zone that has them */
+      static const struct {
+        int plus, h, m;
+        const char *zone;
+      } ODD[] = {{1, 5, 30, "Asia/Kolkata"}, {1, 5, 45, "Asia/Kathmandu"}, {1, 4, 30, "Asia/Kabul"},
+                 {1, 3, 30, "Asia/Tehran"},  {1, 6, 30, "Asia/Yangon"},    {1, 9, 30, "Australia/Darwin"},
+                 {0, 3, 30, "America/St_Johns"}, {0, 9, 30, "Pacific/Marquesas"}};
+      int64_t m = p->t[i + 4].val;
+      if (m != 0) {
+        for (size_t z = 0; z < ARRAY_SIZE(ODD); z++)
+          if (ODD[z].plus == plus && ODD[z].h == h && ODD[z].m == m) strcpy(o->zone, ODD[z].zone);
+        return 5;
+      }
       k = 5;
     }
     if (h == 0) strcpy(o->zone, "UTC");
@@ -658,12 +693,13 @@ static const char *const STOP[] = {
   "before", "around", "next", "last", "coming", "see", "check", "set", "up", "time", "times", "minute",
   "minutes", "min", "mins", "hour", "hours", "hr", "hrs", "long", "name", "email", "e", "mail", "e-mail",
   "contact", "reach", "here", "there", "not", "very", "really", "much", "more", "less", "other", "another",
-  "instead", "else", "all", "same", "only", "early", "late", "ish", "else", "s", "t", "o", "m", "p", "d", "ll",
+  "instead", "else", "all", "same", "only", "early", "late", "ish", "s", "t", "o", "m", "p", "d", "ll",
   "re", "ve", "know", "tell", "give", "show", "find", "make", "go", "going", "try", "able", "possible",
   "works", "one", "option", "options", "choice", "slot", "slots", "either", "thing", "things", "please",
   "book", "booking", "schedule", "scheduling", "reschedule", "arrange", "available", "availability", "free",
   "open", "spot", "spots", "opening", "openings", "cancel", "who", "why", "whenever", "sometime", "soon",
-  "asap", "possible", "new", "now", "each", "every", "person", "people", "us", NULL};
+  "asap", "possible", "new", "now", "each", "every", "person", "people", "can't", "cant", "don't", "dont",
+  "won't", "i'd", "id", "i'll", "we'd", "we're", "prefer", "month", NULL};
 
 static const char *const SCHED[] = {
   "call", "meeting", "meet", "appointment", "appt", "demo", "consultation", "consult", "session", "interview",

@@ -11,6 +11,8 @@
  *  - "this week": today..Sunday; "later this week": tomorrow..Sunday; "next week": Monday..Sunday
  *    of the following week; "the weekend"/"this weekend": the coming Saturday and Sunday (only the
  *    days not yet past when today is one of them); "next weekend": Saturday and Sunday of next week.
+ *  - Ranges: "Monday-Friday", "Tuesday to Thursday" (every day from the first through the second,
+ *    read as above), "Dec 3-5" (the 3rd through the 5th).
  *  - "in 3 days", "in two weeks", "3 days from now": one day, today + N (weeks: 7N); N above 3660
  *    days is ignored.
  *  - Dates without a year ("December 3", "3 Dec", "12/3") are this year's, or next year's when
@@ -19,7 +21,9 @@
  *    ("February 30", "13/40") are ignored.
  * Time rules: an hour 1..7 without am/pm means pm (business hours: "at 3", "between 1 and 3");
  * 8..12 is morning/noon, 0 and 13..23 are 24-hour. In "between 11 and 1pm" the am/pm of one end
- * applies to the other when that keeps the range ascending. Invalid clocks ("25:99") are ignored. */
+ * applies to the other when that keeps the range ascending. Invalid clocks ("25:99") are ignored.
+ * A bare number without am/pm, a colon or a cue ("at", "around", "after", "before", "by",
+ * "between", "how about") is no time: "Can we do 3?" reads nothing. */
 #ifndef SLOTD_ASSISTANT_NLU_H
 #define SLOTD_ASSISTANT_NLU_H
 
@@ -52,7 +56,8 @@ typedef struct {
                                     slugs and descriptions: "intro call" -> "intro", "call" */
   int nwords;
   char zone[64]; /* IANA name: "I'm in London" -> Europe/London, "Pacific time" ->
-                    America/Los_Angeles, "CET" -> Europe/Paris, "UTC+2" -> Etc/GMT-2 (POSIX sign);
+                    America/Los_Angeles, "CET" -> Europe/Paris, "UTC+2" -> Etc/GMT-2 (POSIX sign),
+                    "UTC+5:30" -> Asia/Kolkata (the zone that has that odd offset);
                     an Area/City name typed in the message is copied with its usual capitals and
                     is NOT checked here: the caller validates every zone with tz_get(). "" none */
   int ordinal;   /* choice among offered slots: "the second one" 2, "first" 1, "the last one" -1;

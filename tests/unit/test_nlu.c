@@ -18,7 +18,8 @@ typedef struct {
   int at, around, after, before, dur; /* HM() or minutes + 1; 0 = none */
   const char *zone, *name, *email, *words; /* words: space-separated, NULL = not checked */
   int ord, yes, no, earlier, later, greeting;
-  int zero; /* nlu_read must return 0 */
+  int zero;          /* nlu_read must return 0 */
+  const char *today; /* "12-06" or "2027-03-01": another today than Wednesday 2026-12-02 */
 } case_t;
 
 #define D(n) ((n) + 1)
@@ -60,6 +61,26 @@ static const case_t CASES[] = {
   {"tues afternoon", "12-08", PART_AFTERNOON},
   {"what about Wednesday morning?", "12-02", PART_MORNING},
   {"How about Thursday at 3?", "12-03", .at = HM(15, 0)},
+  {"Monday-Friday", "12-07 12-08 12-09 12-10 12-11"},
+  {"tue to thu", "12-08 12-09 12-10"},
+  {"Friday through Monday", "12-04 12-05 12-06 12-07"},
+  {"How about 10:30 on Friday", "12-04", .at = HM(10, 30)},
+  {"how about 3?", .at = HM(15, 0)},
+  /* other todays: a Sunday, a Saturday, a Monday, New Year's Eve */
+  {"Sunday", "12-06", .today = "12-06"},
+  {"next Sunday", "12-13", .today = "12-06"},
+  {"the weekend", "12-06", .today = "12-06"},
+  {"this weekend", "12-05 12-06", .today = "12-05"},
+  {"this week", "12-06", .today = "12-06"},
+  {"next week", "12-07 12-08 12-09 12-10 12-11 12-12 12-13", .today = "12-06"},
+  {"next week", "12-14 12-15 12-16 12-17 12-18 12-19 12-20", .today = "12-07"},
+  {"next Monday", "12-14", .today = "12-07"},
+  {"tomorrow", "2027-01-01", .today = "12-31"},
+  {"January 1", "2027-01-01", .today = "12-31"},
+  {"the 15th", "2027-01-15", .today = "12-31"},
+  {"in two weeks", "2027-01-14", .today = "12-31"},
+  {"feb 29", "2028-02-29", .today = "2027-03-01"},
+  {"the 30th", "2027-03-30", .today = "2027-02-01"},
   /* weeks */
   {"next week", "12-07 12-08 12-09 12-10 12-11 12-12 12-13"},
   {"sometime next week", "12-07 12-08 12-09 12-10 12-11 12-12 12-13"},
@@ -94,6 +115,9 @@ static const case_t CASES[] = {
   {"feb 29", "2028-02-29"},
   {"Dec 25th in the morning", "12-25", PART_MORNING},
   {"May 4", "2027-05-04"},
+  {"Dec 3-5", "12-03 12-04 12-05"},
+  {"Dec 29-31, 2027", "2027-12-29 2027-12-30 2027-12-31"},
+  {"the 2nd", "12-02"},
   /* times */
   {"at 3pm", .at = HM(15, 0)},
   {"3 pm", .at = HM(15, 0)},
@@ -114,6 +138,7 @@ static const case_t CASES[] = {
   {"10ish", .around = HM(10, 0)},
   {"at 4ish", .around = HM(16, 0)},
   {"lunchtime", .around = HM(12, 0)},
+  {"noonish", .around = HM(12, 0)},
   {"after 2pm", .after = HM(14, 0)},
   {"after 2", .after = HM(14, 0)},
   {"after lunch", .after = HM(13, 0)},
@@ -160,7 +185,7 @@ static const case_t CASES[] = {
   {"forty-five minutes", .dur = D(45)},
   {"a quarter of an hour", .dur = D(15)},
   {"an hour long meeting", .dur = D(60), .words = "meeting"},
-  {"I'd like to book an intro call", .words = "i'd intro call"},
+  {"I'd like to book an intro call", .words = "intro call"},
   {"Can I schedule a demo?", .words = "demo"},
   {"consultation next Tuesday", "12-08", .words = "consultation"},
   {"in 2 hours", .zero = 1}, /* a relative time, not a duration: nothing kept */
@@ -179,6 +204,9 @@ static const case_t CASES[] = {
   {"utc-5", .zone = "Etc/GMT+5"},
   {"GMT+10", .zone = "Etc/GMT-10"},
   {"UTC", .zone = "UTC"},
+  {"2pm UTC+5:30", .at = HM(14, 0), .zone = "Asia/Kolkata"},
+  {"UTC-3:30", .zone = "America/St_Johns"},
+  {"UTC+5:17", .zero = 1},
   {"UTC+0", .zone = "UTC"},
   {"I'm in Tokyo", .zone = "Asia/Tokyo"},
   {"I am based in Berlin", .zone = "Europe/Berlin", .words = "based"},
@@ -265,6 +293,7 @@ static int64_t day_of(const char *s) {
 
 static void check_case(const case_t *c, int64_t today) {
   nlu_t o;
+  if (c->today) today = day_of(c->today);
   int r = nlu_read(c->msg, strlen(c->msg), today, &o);
   int bad = 0;
   char want[512] = "", got[512] = "";
