@@ -49,16 +49,31 @@ static void html_escaped(buf_t *b, const char *text) {
   }
 }
 
+/* The start of a small page for a browser, through its heading (escaped). */
+static void page_open(buf_t *b, const char *heading) {
+  buf_puts(b, "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+              "content=\"width=device-width\"><title>slotd</title></head><body style=\"font-family:sans-serif;"
+              "max-width:32em;margin:3em auto\"><h1>");
+  html_escaped(b, heading);
+  buf_puts(b, "</h1>");
+}
+
+/* Closes the page and sends it: no caching, no scripts, forms only to slotd itself. */
+static void page_send(http_req_t *req, int status, buf_t *b) {
+  buf_puts(b, "</body></html>\n");
+  http_set_header(req, "Cache-Control", "no-store");
+  http_set_header(req, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+  http_respond(req, status, "text/html; charset=utf-8", b->data, b->len);
+  buf_free(b);
+}
+
 /* A small page for a browser: a heading, one line and, when form_action is given, a button that
  * POSTs (an empty body) there. Every dynamic string is escaped. */
 static void page_with(http_req_t *req, int status, const char *heading, const char *text, const char *when,
                       const char *form_action, const char *button) {
   buf_t b = BUF_INIT;
-  buf_puts(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-               "content=\"width=device-width\"><title>slotd</title></head><body style=\"font-family:sans-serif;"
-               "max-width:32em;margin:3em auto\"><h1>");
-  html_escaped(&b, heading);
-  buf_puts(&b, "</h1><p>");
+  page_open(&b, heading);
+  buf_puts(&b, "<p>");
   html_escaped(&b, text);
   if (when) {
     buf_puts(&b, " &middot; ");
@@ -72,12 +87,7 @@ static void page_with(http_req_t *req, int status, const char *heading, const ch
     html_escaped(&b, button);
     buf_puts(&b, "</button></form>");
   }
-  buf_puts(&b, "</body></html>\n");
-  http_set_header(req, "Cache-Control", "no-store");
-  http_set_header(req, "Content-Security-Policy",
-                  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
-  http_respond(req, status, "text/html; charset=utf-8", b.data, b.len);
-  buf_free(&b);
+  page_send(req, status, &b);
 }
 
 static void page(http_req_t *req, int status, const char *heading, const char *text, const char *when) {
@@ -93,9 +103,8 @@ static void reschedule_page(http_req_t *req, link_t *l, json_t *bk) {
   const tz_t *tz = tz_get(zone ? zone : "UTC");
   if (!tz) tz = tz_get("UTC");
   buf_t b = BUF_INIT;
-  buf_puts(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-               "content=\"width=device-width\"><title>slotd</title></head><body style=\"font-family:sans-serif;"
-               "max-width:32em;margin:3em auto\"><h1>Move this booking</h1><p>");
+  page_open(&b, "Move this booking");
+  buf_puts(&b, "<p>");
   html_escaped(&b, json_string_value(json_object_get(bk, "event_name")));
   buf_puts(&b, " &middot; now ");
   html_escaped(&b, json_string_value(json_object_get(bk, "start_time")));
@@ -121,11 +130,7 @@ static void reschedule_page(http_req_t *req, link_t *l, json_t *bk) {
     buf_puts(&b, "<form method=\"get\"><label>New time <input type=\"datetime-local\" name=\"start\" "
                  "required></label> <button type=\"submit\">Check</button></form>");
   }
-  buf_puts(&b, "</body></html>\n");
-  http_set_header(req, "Cache-Control", "no-store");
-  http_set_header(req, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
-  http_respond(req, 200, "text/html; charset=utf-8", b.data, b.len);
-  buf_free(&b);
+  page_send(req, 200, &b);
 }
 
 /* The host's confirm/decline links: JSON as the native API answers, or a page for a browser. */
