@@ -230,8 +230,6 @@ static int serve(const config_t *cfg) {
   return 0;
 }
 
-#define SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
-
 typedef struct {
   smtp_client_t *client;
   int rc;
@@ -280,7 +278,7 @@ static int send_test_mail(const config_t *cfg, const char *to, int stdin_msg) {
                "If you can read it, the mail settings work.\r\n",
                to, date, id, strchr(cfg->mail_from, '@') + 1, SLOTD_VERSION, cfg->instance);
   }
-  tls_ctx_t *tls = tls_ctx_new(SYSTEM_CA, cfg->smtp_ca_file, err, sizeof err);
+  tls_ctx_t *tls = tls_ctx_new(TLS_SYSTEM_CA, cfg->smtp_ca_file, err, sizeof err);
   if (!tls) {
     fprintf(stderr, "slotd: TLS: %s\n", err);
     buf_free(&msg);

@@ -16,6 +16,9 @@
 typedef struct tls_ctx_s tls_ctx_t;
 typedef struct tls_conn_s tls_conn_t;
 
+/* Debian's CA bundle (ca-certificates), the trust every outbound TLS client starts from. */
+#define TLS_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
+
 enum { TLS_OK = 0, TLS_WANT = 1, TLS_CLOSED = 2 }; /* negative: an error, see tls_conn_error */
 
 /* ca_file: the system bundle; extra_ca: one more PEM file or NULL. NULL and err on failure. */

@@ -16,7 +16,6 @@
 #include "../mail/smtp.h"
 #include "outbox.h"
 
-#define SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 #define LEASE_PHASES 12 /* a send's phases, each bounded by SLOTD_SMTP_TIMEOUT_MS: resolve ... the data's end */
 #define LEASE_MARGIN 10 /* seconds more, so a claim outlives the slowest send (no mail is sent twice) */
 #define MAX_RCPT 32
@@ -227,7 +226,7 @@ int jobs_mail_start(app_t *app, char *err, size_t errlen) {
   }
   mailer_t *m = xcalloc(1, sizeof *m);
   m->app = app;
-  m->tls = tls_ctx_new(SYSTEM_CA, cfg->smtp_ca_file, err, errlen);
+  m->tls = tls_ctx_new(TLS_SYSTEM_CA, cfg->smtp_ca_file, err, errlen);
   if (!m->tls && cfg->smtp_ca_file) {
     free(m);
     return -1;
@@ -241,11 +240,7 @@ int jobs_mail_start(app_t *app, char *err, size_t errlen) {
     free(m);
     return -1;
   }
-  size_t o = 0;
-  o += (size_t)snprintf(m->schedule + o, sizeof m->schedule - o, "{");
-  for (int i = 0; i < cfg->mail_nretry; i++)
-    o += (size_t)snprintf(m->schedule + o, sizeof m->schedule - o, "%s%d", i ? "," : "", cfg->mail_retry[i]);
-  snprintf(m->schedule + o, sizeof m->schedule - o, "}");
+  outbox_schedule(cfg->mail_retry, cfg->mail_nretry, m->schedule, sizeof m->schedule);
   m->ch = channel;
   m->ch.concurrency = 8;
   m->ch.lease_seconds = (int)((cfg->smtp_timeout_ms * LEASE_PHASES + 999) / 1000) + LEASE_MARGIN;

@@ -35,6 +35,12 @@ static void arm(outbox_t *o, uint64_t delay_ms) {
   uv_timer_start(&o->timer, on_timer, delay_ms, 0);
 }
 
+void outbox_schedule(const int *delays, int n, char *out, size_t len) {
+  size_t o = (size_t)snprintf(out, len, "{");
+  for (int i = 0; i < n && o < len; i++) o += (size_t)snprintf(out + o, len - o, "%s%d", i ? "," : "", delays[i]);
+  if (o < len) snprintf(out + o, len - o, "}");
+}
+
 outbox_job_t *outbox_job_new(outbox_t *o, const PGresult *res, int row) {
   outbox_job_t *j = xcalloc(1, sizeof *j);
   j->o = o;

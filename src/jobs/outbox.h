@@ -54,6 +54,10 @@ int outbox_stopping(const outbox_t *o);
 /* After the loop has ended. */
 void outbox_free(outbox_t *o);
 
+/* A channel's retry delays (seconds after attempt 1, 2, ...) as the Postgres array literal its
+ * result statement takes ("{60,300,1800}"). */
+void outbox_schedule(const int *delays, int n, char *out, size_t len);
+
 outbox_job_t *outbox_job_new(outbox_t *o, const PGresult *res, int row);
 /* Ends a delivery: ok counts it as delivered (else a failed attempt); params go to the result
  * statement; a returned retry delay arms the timer. Frees job (not job->data). */

@@ -12,7 +12,6 @@
 #include "outbox.h"
 
 #define LEASE_MARGIN 30 /* seconds a claim outlives the attempt's own timeout */
-#define SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 
 typedef struct jobs_webhooks_s {
   app_t *app;
@@ -128,7 +127,7 @@ int jobs_webhooks_start(app_t *app, char *err, size_t errlen) {
   disp_t *d = xcalloc(1, sizeof *d);
   d->app = app;
   const config_t *cfg = app->cfg;
-  d->tls = tls_ctx_new(SYSTEM_CA, cfg->webhook_ca_file, err, errlen);
+  d->tls = tls_ctx_new(TLS_SYSTEM_CA, cfg->webhook_ca_file, err, errlen);
   if (!d->tls && cfg->webhook_ca_file) { /* an explicitly configured CA must work */
     free(d);
     return -1;
@@ -137,11 +136,7 @@ int jobs_webhooks_start(app_t *app, char *err, size_t errlen) {
   char ua[48];
   snprintf(ua, sizeof ua, "slotd/%s", SLOTD_VERSION);
   d->client = http_client_new(app->loop, d->tls, ua);
-  size_t o = 0;
-  o += (size_t)snprintf(d->schedule + o, sizeof d->schedule - o, "{");
-  for (int i = 0; i < cfg->webhook_nretry; i++)
-    o += (size_t)snprintf(d->schedule + o, sizeof d->schedule - o, "%s%d", i ? "," : "", cfg->webhook_retry[i]);
-  snprintf(d->schedule + o, sizeof d->schedule - o, "}");
+  outbox_schedule(cfg->webhook_retry, cfg->webhook_nretry, d->schedule, sizeof d->schedule);
   d->ch = channel;
   d->ch.concurrency = cfg->webhook_concurrency;
   /* A claim must outlive its attempt, or a slow attempt would be made twice at once. */
