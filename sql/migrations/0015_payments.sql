@@ -271,6 +271,18 @@ BEGIN
     'amount_refunded', b.amount_refunded, 'currency', b.currency);
 END $$;
 
+-- A booking's hosts (its own, then a collective booking's other hosts), each host's advisory
+-- lock taken in ascending id order: the order of every write that changes a booking, so a
+-- payment, an expiry and a status change of one booking serialise without deadlocking.
+CREATE FUNCTION api.booking_hosts_lock(b bookings) RETURNS bigint[] LANGUAGE plpgsql AS $$
+DECLARE
+  hosts bigint[] := b.host_id || ARRAY(SELECT s.host_id FROM bookings s WHERE s.parent_id = b.id);
+  h bigint;
+BEGIN
+  FOREACH h IN ARRAY (SELECT array_agg(x ORDER BY x) FROM unnest(hosts) x) LOOP PERFORM pg_advisory_xact_lock(h); END LOOP;
+  RETURN hosts;
+END $$;
+
 -- Records money received (kind payment) or returned (kind refund) for a booking: C has checked
 -- the shapes (amount > 0 with at most two decimals, currency ISO 4217, kind). Under every host's
 -- lock, in ascending order, then the booking's row: the same order as every status change, so a
@@ -290,8 +302,7 @@ DECLARE
   bj jsonb;
 BEGIN
   b := api.booking_for_ledger(p_booking, p_user, p_key_org);
-  hosts := b.host_id || ARRAY(SELECT s.host_id FROM bookings s WHERE s.parent_id = b.id);
-  FOREACH h IN ARRAY (SELECT array_agg(x ORDER BY x) FROM unnest(hosts) x) LOOP PERFORM pg_advisory_xact_lock(h); END LOOP;
+  hosts := api.booking_hosts_lock(b);
   SELECT * INTO b FROM bookings k WHERE k.id = b.id FOR UPDATE;
   IF p_external IS NOT NULL THEN
     SELECT * INTO p FROM payments x WHERE x.booking_id = b.id AND x.external_id = p_external;
@@ -372,8 +383,7 @@ DECLARE
 BEGIN
   SELECT * INTO b FROM bookings k WHERE k.id = p_id AND k.parent_id IS NULL;
   IF b.id IS NULL OR b.status <> 'pending_payment' THEN RETURN false; END IF;
-  hosts := b.host_id || ARRAY(SELECT s.host_id FROM bookings s WHERE s.parent_id = b.id);
-  FOREACH h IN ARRAY (SELECT array_agg(x ORDER BY x) FROM unnest(hosts) x) LOOP PERFORM pg_advisory_xact_lock(h); END LOOP;
+  hosts := api.booking_hosts_lock(b);
   SELECT * INTO b FROM bookings k WHERE k.id = p_id FOR UPDATE;
   IF b.status <> 'pending_payment' OR b.payment_expires_at > clock_timestamp() THEN RETURN false; END IF;
   UPDATE bookings SET status = 'expired', updated_at = now() WHERE id = p_id RETURNING * INTO b;
