@@ -12,11 +12,12 @@ extern const app_module_t api_native_module;
 extern const app_module_t api_orgs_module;
 extern const app_module_t api_team_module;
 extern const app_module_t api_customers_module;
+extern const app_module_t api_ai_module;
 
 /* Matching order: the router prefers static segments and then the first pattern added, so
  * dialect modules (whose paths start with their own prefixes) may come in any order. */
 const app_module_t *const app_modules[] = {&api_native_module, &api_orgs_module, &api_team_module,
-                                           &api_customers_module, NULL};
+                                           &api_customers_module, &api_ai_module, NULL};
 
 const http_route_t *app_routes(int *n) {
   int total = 0;

@@ -562,27 +562,20 @@ static void filter_personal(job_t *j, sched_slots_t *slots) {
   slots->n = k;
 }
 
+/* The host index of the host_id= filter (-2: not a host of this type; -1: no filter). */
+static int host_index(const inputs_t *in, int64_t host_filter) {
+  if (!host_filter) return -1;
+  for (size_t i = 0; i < in->nhosts; i++)
+    if (in->hosts[i].host_id == host_filter) return (int)i;
+  return -2;
+}
+
 /* An org type: each host's free slots from the one engine, combined (team.h), filtered. */
 static void compute_team(job_t *j) {
-  size_t n = j->in.nhosts;
-  sched_slots_t *per = xcalloc(n ? n : 1, sizeof *per);
-  for (size_t i = 0; i < n; i++) {
-    inputs_host_t *h = &j->in.hosts[i];
-    sched_compute(&h->schedule, &j->in.event, h->busy, h->nbusy, j->now, j->from, j->to, 0, &per[i]);
-  }
   sched_team_slots_t t;
-  if (j->in.team == TEAM_COLLECTIVE) sched_team_intersect(per, n, &t);
-  else sched_team_union(per, n, &t);
-  for (size_t i = 0; i < n; i++) sched_slots_free(&per[i]);
-  free(per);
-  if (j->host_filter) {
-    int idx = -1;
-    for (size_t i = 0; i < n; i++)
-      if (j->in.hosts[i].host_id == j->host_filter) idx = (int)i;
-    if (idx < 0) t.n = 0;
-    else sched_team_keep_host(&t, idx);
-  }
-  if (j->seats > 1) sched_team_keep_seats(&t, j->seats);
+  int idx = host_index(&j->in, j->host_filter);
+  inputs_team_slots(&j->in, j->now, j->from, j->to, idx < 0 ? -1 : idx, j->seats, &t);
+  if (idx == -2) t.n = 0;
   sched_slots_t flat = {.v = xcalloc(t.n ? t.n : 1, sizeof *flat.v), .n = t.n, .cap = t.n};
   for (size_t i = 0; i < t.n; i++)
     flat.v[i] = (sched_slot_t){.start = t.v[i].start, .end = t.v[i].end, .seats_left = t.v[i].seats_left,
@@ -874,4 +867,61 @@ int availability_get_by_id(http_req_t *req) {
   api_ctx(req)->flow = a;
   a->event_type_id = id;
   return run(req, a);
+}
+
+/* ------------------------------------------------------------------ slotd's own callers */
+
+typedef struct {
+  avail_query_t q;
+  avail_slots_cb cb;
+  void *data;
+} own_read_t;
+
+static void own_data(http_req_t *req, inputs_t *in, const db_result_t *err) {
+  own_read_t *o = api_ctx(req)->avail;
+  api_ctx(req)->avail = NULL;
+  if (!in) {
+    o->cb(req, o->data, NULL, NULL, 0, err);
+    return;
+  }
+  int64_t now = now_wall_ms() / 1000;
+  avail_slot_t *v = NULL;
+  size_t n = 0;
+  if (in->team) {
+    sched_team_slots_t t;
+    int idx = host_index(in, o->q.host_filter);
+    inputs_team_slots(in, now, o->q.from, o->q.to, idx < 0 ? -1 : idx, o->q.seats, &t);
+    if (idx == -2) t.n = 0;
+    v = xcalloc(t.n ? t.n : 1, sizeof *v);
+    for (size_t i = 0; i < t.n; i++) v[n++] = (avail_slot_t){t.v[i].start, t.v[i].end, t.v[i].best_seats};
+    sched_team_slots_free(&t);
+  } else {
+    sched_slots_t slots;
+    sched_compute(&in->schedule, &in->event, in->busy, in->nbusy, now, o->q.from, o->q.to, 0, &slots);
+    v = xcalloc(slots.n ? slots.n : 1, sizeof *v);
+    for (size_t i = 0; i < slots.n; i++) {
+      const sched_slot_t *s = &slots.v[i];
+      if (s->reason != SLOT_FREE || (o->q.host_filter && o->q.host_filter != in->host_id) ||
+          (o->q.seats > 1 && s->seats_left < o->q.seats))
+        continue;
+      v[n++] = (avail_slot_t){s->start, s->end, s->seats_left};
+    }
+    sched_slots_free(&slots);
+  }
+  o->cb(req, o->data, in, v, n, NULL);
+  free(v);
+  inputs_free(in);
+}
+
+void availability_slots(http_req_t *req, const avail_query_t *q, avail_slots_cb cb, void *data) {
+  own_read_t *o = arena_calloc(req->arena, sizeof *o);
+  o->q = *q;
+  if (o->q.to - o->q.from > (int64_t)AVAIL_MAX_DAYS * 86400) o->q.to = o->q.from + (int64_t)AVAIL_MAX_DAYS * 86400;
+  if (o->q.to < o->q.from) o->q.to = o->q.from;
+  o->cb = cb;
+  o->data = data;
+  api_ctx(req)->avail = o;
+  inputs_query_t iq = {.event_type_id = o->q.event_type_id, .slug = o->q.slug, .event_slug = o->q.event_slug,
+                       .from = o->q.from, .to = o->q.to};
+  inputs_fetch(req, &iq, own_data);
 }

@@ -26,9 +26,33 @@
 #include "../http/server.h"
 #include "../sched/slots.h"
 #include "../app.h"
+#include "inputs.h"
 
 int availability_get(http_req_t *req);       /* GET /api/availability/:slug/:event_slug */
 int availability_get_by_id(http_req_t *req); /* GET /api/event-types/:id/slots */
+
+/* The free slots of an event type for slotd's own callers (the assistant, MCP): the same engine
+ * and filters as the endpoints, read fresh (no response cache), computed on the loop thread, so
+ * keep windows to a few weeks (AVAIL_MAX_DAYS). Listed event types only. */
+#define AVAIL_MAX_DAYS 62
+typedef struct {
+  int64_t start, end; /* Unix seconds */
+  int seats_left;
+} avail_slot_t;
+typedef struct {
+  int64_t event_type_id; /* or 0 and the slug pair */
+  const char *slug, *event_slug;
+  int64_t from, to;    /* window of slot starts, Unix seconds (at most AVAIL_MAX_DAYS long) */
+  int seats;           /* party size (<= 1: any) */
+  int64_t host_filter; /* only slots this host is free for (0: any) */
+} avail_query_t;
+/* On success in is the event type's inputs (its name, duration, hosts...) and v its n free
+ * slots, ascending; both are freed after cb returns. On failure in is NULL and fail the
+ * database's answer (404 for an unknown type, 503...), or NULL for undecodable data. The
+ * orphan policy of api_query applies (cb is not called for a client that has gone). */
+typedef void (*avail_slots_cb)(http_req_t *req, void *data, const inputs_t *in, const avail_slot_t *v, size_t n,
+                               const db_result_t *fail);
+void availability_slots(http_req_t *req, const avail_query_t *q, avail_slots_cb cb, void *data);
 
 /* Reads SLOTD_CACHE_MAX_BYTES and SLOTD_ENGINE_THREADS from app->cfg. */
 int availability_init(app_t *app) WARN_UNUSED;

@@ -178,23 +178,6 @@ static void refuse(http_req_t *req, const book_presenter_t *p, decision_t *d) {
 
 /* ------------------------------------------------------------------ organisation event types */
 
-/* The team slots (union or intersection, team.h) of [from, to), narrowed to a host index (or -1)
- * and to a party size. */
-static void team_slots(inputs_t *in, int64_t from, int64_t to, int host, int seats, sched_team_slots_t *out) {
-  sched_slots_t *per = xcalloc(in->nhosts ? in->nhosts : 1, sizeof *per);
-  int64_t now = (int64_t)time(NULL);
-  for (size_t i = 0; i < in->nhosts; i++) {
-    inputs_host_t *h = &in->hosts[i];
-    sched_compute(&h->schedule, &in->event, h->busy, h->nbusy, now, from, to, 0, &per[i]);
-  }
-  if (in->team == TEAM_COLLECTIVE) sched_team_intersect(per, in->nhosts, out);
-  else sched_team_union(per, in->nhosts, out);
-  for (size_t i = 0; i < in->nhosts; i++) sched_slots_free(&per[i]);
-  free(per);
-  if (host >= 0) sched_team_keep_host(out, host);
-  if (seats > 1) sched_team_keep_seats(out, seats);
-}
-
 /* Is `start` bookable on an org type, and by whom? Round robin: the requested host (index
  * `want`, or -1 for any) or the one sched_rr_pick chooses among the free ones (never the host
  * index `skip`: a reassignment's current host), in chosen[0];
@@ -253,7 +236,7 @@ static void decide_team(inputs_t *in, int64_t start, int seats, int want, int sk
     const tz_t *itz = tz_get(invitee_tz);
     if (!itz) itz = tz_get("UTC");
     sched_team_slots_t next;
-    team_slots(in, start + 1, start + BOOK_NEXT_WINDOW, want, seats, &next);
+    inputs_team_slots(in, (int64_t)time(NULL), start + 1, start + BOOK_NEXT_WINDOW, want, seats, &next);
     d->next = json_array();
     for (size_t i = 0; i < next.n && json_array_size(d->next) < 3; i++)
       json_array_append_new(d->next, json_pack("{s:o, s:o}", "start", rfc3339_in(itz, next.v[i].start), "end",

@@ -28,6 +28,7 @@ typedef struct {
   void *flow;           /* a handler's (or its presenter's) own state across callbacks (arena) */
   void *core;           /* the booking core's state (book.c) */
   void *inputs;         /* an inputs_fetch in progress (inputs.c) */
+  void *avail;          /* an availability_slots read in progress (availability.c) */
   void (*auth_next)(http_req_t *req); /* api_authenticate's continuation */
   struct idem_s *idem;  /* Idempotency-Key state (idempotency.c) */
   int wrote;            /* a statement that may change data was sent (query.c) */

@@ -70,6 +70,21 @@ void inputs_reach_params(char reach[2][24]) {
   snprintf(reach[1], 24, "%" PRId64, sched_reach(1));
 }
 
+void inputs_team_slots(const inputs_t *in, int64_t now, int64_t from, int64_t to, int host, int seats,
+                       sched_team_slots_t *out) {
+  sched_slots_t *per = xcalloc(in->nhosts ? in->nhosts : 1, sizeof *per);
+  for (size_t i = 0; i < in->nhosts; i++) {
+    inputs_host_t *h = &in->hosts[i];
+    sched_compute(&h->schedule, &in->event, h->busy, h->nbusy, now, from, to, 0, &per[i]);
+  }
+  if (in->team == TEAM_COLLECTIVE) sched_team_intersect(per, in->nhosts, out);
+  else sched_team_union(per, in->nhosts, out);
+  for (size_t i = 0; i < in->nhosts; i++) sched_slots_free(&per[i]);
+  free(per);
+  if (host >= 0) sched_team_keep_host(out, host);
+  if (seats > 1) sched_team_keep_seats(out, seats);
+}
+
 void inputs_free(inputs_t *in) {
   for (size_t i = 0; i < in->nhosts; i++) {
     free(in->hosts[i].busy);

@@ -15,6 +15,7 @@
 #include "../db/pool.h"
 #include "../http/server.h"
 #include "../sched/slots.h"
+#include "../sched/team.h"
 
 enum { TEAM_NONE = 0, TEAM_ROUND_ROBIN = 1, TEAM_COLLECTIVE = 2 };
 
@@ -51,6 +52,12 @@ typedef struct {
   size_t nhosts;
   inputs_host_t *hosts; /* malloc'd */
 } inputs_t;
+
+/* An organisation type's team slots of [from, to) judged at `now` (union for round robin,
+ * intersection for collective: team.h), narrowed to a host index (or -1: any) and to a party
+ * size: what availability offers and what a refused booking suggests instead. */
+void inputs_team_slots(const inputs_t *in, int64_t now, int64_t from, int64_t to, int host, int seats,
+                       sched_team_slots_t *out);
 
 /* Row 0 of res. 0, or -1 when a column is missing or a value out of bounds (in is then freed). */
 int inputs_decode(const PGresult *res, inputs_t *in);

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NLU_MAX_LEN 2000 /* bytes; longer messages read as nothing (the endpoint answers 400) */
+#define NLU_MAX_LEN 8000 /* bytes (2,000 characters of up to 4 bytes: the endpoint refuses longer); longer reads as nothing */
 #define NLU_MAX_DAYS 31
 #define NLU_MAX_WORDS 16
 
