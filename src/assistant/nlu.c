@@ -212,6 +212,14 @@ static int m_weekday(P *p, int i) {
     add_day(p, next_monday(p) + (w + 6) % 7);
     return j + 2 - i;
   }
+  { /* "Wednesday, December 9", "Tue Jan 5", "Friday the 11th": the date that follows says the day */
+    int k = j + tk(p, j, T_SEP), n = 0;
+    int64_t d;
+    k += tw(p, k, "the");
+    if ((month_of(p, k) > 0 && daynum_at(p, k + 1 + tw(p, k + 1, "the"), &d)) || (n = daynum_at(p, k, &d)) == 2 ||
+        (n == 1 && tw(p, k - 1, "the") && !tk(p, k, T_NUM)))
+      return j - i;
+  }
   int64_t ahead = (w - p->wd + 7) % 7;
   if (strict && ahead == 0) ahead = 7;
   int q = j + 1, w2;
@@ -330,6 +338,8 @@ static int m_theday(P *p, int i) {
   int64_t d;
   int k = daynum_at(p, j + 1, &d);
   if (k != 2 || twl(p, j + 1 + k, CHOICE) >= 0) return 0;
+  int q = j + 1 + k;
+  if (month_of(p, q + tw(p, q, "of")) > 0) return 0; /* "on the 3rd of January": the month's (m_monthday) */
   int64_t y = p->ty;
   int m = p->tm;
   for (int n = 0; n < 13; n++) {

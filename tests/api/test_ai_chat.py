@@ -300,3 +300,45 @@ def test_today_override_is_test_only():
     assert re.search(r"option\('test_hooks', type: 'boolean', value: false", opts)
     for f in ["Dockerfile", "deploy/lib/common.sh"]:
         assert "test_hooks" not in (root / f).read_text(), f
+
+
+# ----------------------------------------------------------------------------- the phrase corpus
+
+
+@pytest.fixture(scope="module")
+def corpus_page(env):
+    """The corpus's page: the host's hours do not matter for the reading (fields, not slots)."""
+    h = Host(env.s, env.db)
+    for t in chat_corpus.EVENT_TYPES:
+        h.et(name=t["name"], slug=t["slug"], duration_minutes=t["duration_minutes"], description=t["description"])
+    return h
+
+
+def reading(action):
+    a = action
+    if a["type"] == "clarify" and a.get("missing") == ["event_type"]:
+        event = "?"
+    elif a["type"] == "suggest_booking":
+        event = a["event_slug"]
+    else:
+        return None
+    return {"event": event, "dates": a["preferred_dates"], "time": a["preferred_time"], "range": a["time_range"],
+            "zone": a["timezone"]}
+
+
+def test_phrase_corpus(env, corpus_page, capsys):
+    """Every corpus phrase, each in a fresh conversation, read against the fixed today: the event
+    type, dates, time preference, time range and zone reported must all be the expected ones."""
+    cases = chat_corpus.CASES
+    assert len(cases) >= 150
+    wrong = []
+    for case in cases:
+        j = ok(chat(env.s, corpus_page.slug, case["msg"], tz=case.get("tz"), today=chat_corpus.TODAY))
+        got = reading(j["action"])
+        want = {k: case[k] for k in ("event", "dates", "time", "range", "zone")}
+        if got != want:
+            wrong.append((case["msg"], case.get("tz"), want, got, j["action"]["type"]))
+    right = len(cases) - len(wrong)
+    with capsys.disabled():
+        print(f"\nchat phrase corpus: {right}/{len(cases)} read as expected ({100.0 * right / len(cases):.1f}%)")
+    assert not wrong, "\n".join(f"{m!r} tz={tz}: want {w}, got {g} ({t})" for m, tz, w, g, t in wrong)

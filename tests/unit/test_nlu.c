@@ -58,6 +58,17 @@ static const case_t CASES[] = {
   {"thu or fri", "12-03 12-04"},
   {"Saturday morning", "12-05", PART_MORNING},
   {"sunday", "12-06"},
+  /* a weekday beside the date it names: the date alone (not that weekday of this week too) */
+  {"Wednesday, December 9", "12-09"},
+  {"Wed Dec 9", "12-09"},
+  {"Friday the 11th", "12-11"},
+  {"Monday, January 4", "2027-01-04"},
+  {"Tue Jan 5", "2027-01-05"},
+  {"Monday may be good", "12-07"},
+  /* "on the Nth of <month>": that month's, not this one's */
+  {"on the 3rd of January", "2027-01-03"},
+  {"on the 5th of Jan at 3pm", "2027-01-05", .at = HM(15, 0)},
+  {"on the 1st of March", "2027-03-01"},
   {"tues afternoon", "12-08", PART_AFTERNOON},
   {"what about Wednesday morning?", "12-02", PART_MORNING},
   {"How about Thursday at 3?", "12-03", .at = HM(15, 0)},
