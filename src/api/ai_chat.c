@@ -211,10 +211,10 @@ static void answer_none(http_req_t *req, chat_t *c) {
   } else {
     json_t *first = json_array_get(c->types, 0);
     say(c, req,
-        "%sI can book time with %s for you: %s. Tell me which one and when, for example \"a %d-minute %s tomorrow "
-        "afternoon\", and I'll find free times.",
-        c->n.greeting ? "Hi! " : "", c->host, type_list(req, c->types), type_minutes(first),
-        n == 1 ? "call" : type_str(first, "name"));
+        "%sI can book time with %s for you: %s. Tell me which one and when, for example \"%s tomorrow afternoon\", "
+        "and I'll find free times.",
+        !c->n.greeting ? "" : strcasestr(c->message, "thank") ? "You're welcome! " : "Hi! ", c->host,
+        type_list(req, c->types), type_str(first, "name"));
   }
   finish(req, c);
 }
@@ -774,6 +774,10 @@ static void converse(http_req_t *req, chat_t *c) {
     else answer_details(req, c);
     return;
   }
+  if (c->n.name[0] || c->n.email[0]) /* details before a time: kept for the booking */
+    c->prefix = st_str(c->state, "name") && c->n.name[0]
+                    ? arena_printf(req->arena, "Thanks, %s.", st_str(c->state, "name"))
+                    : "Thanks.";
   search(req, c);
 }
 
