@@ -231,6 +231,23 @@ def test_ambiguous_type_then_choice(env, page):
     assert j["action"]["preferred_dates"] == a["preferred_dates"]
 
 
+def test_org_page_round_robin(env):
+    """An org slug as booking_page_slug: its round-robin type, booked with one of its hosts."""
+    from team_util import Org
+    org = Org(env.s)
+    et = org.event_type(name="Support Session", duration_minutes=30, description="Help with your account")
+    c = Convo(env.s, org.slug)
+    j = c.say("help with my account next Monday morning")
+    a = j["action"]
+    assert a["type"] == "suggest_booking" and a["event_slug"] == et["slug"] and a["slots"], j
+    assert f"Team " in j["message"], j
+    j = c.say("the first one. My name is Ivy Lee, ivy.lee@example.com")
+    assert j["action"]["type"] == "booked", j
+    b = j["action"]["booking"]
+    host = env.db.sql(f"SELECT host_id FROM bookings WHERE uid = '{b['uid']}'")[0][0]
+    assert int(host) in org.ids
+
+
 def test_nothing_fits_gives_alternatives(env, page):
     """Saturday: the host does not work weekends -> the nearest free times, said so."""
     c = Convo(env.s, page.slug, tz="America/New_York")
