@@ -359,3 +359,17 @@ def test_phrase_corpus(env, corpus_page, capsys):
     with capsys.disabled():
         print(f"\nchat phrase corpus: {right}/{len(cases)} read as expected ({100.0 * right / len(cases):.1f}%)")
     assert not wrong, "\n".join(f"{m!r} tz={tz}: want {w}, got {g} ({t})" for m, tz, w, g, t in wrong)
+
+
+def test_public_rate_limit(env, page, tmp_path_factory):
+    """The public per-IP limit applies (the seed's 60/min by default; 3 here), with its 429."""
+    s = Slotd(tmp_path_factory.mktemp("slotd_rl"), env.db.url, env={"SLOTD_RATE_LIMIT_PUBLIC": "3"}, name="ai_chat_rl")
+    s.start()
+    try:
+        codes = [chat(s, page.slug, "an intro call tomorrow").status for _ in range(4)]
+        assert codes == [200, 200, 200, 429], codes
+        r = chat(s, page.slug, "an intro call tomorrow")
+        assert r.status == 429 and r.header("Retry-After") and r.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED", r
+    finally:
+        s.stop()
+        s.check_clean_exit()
