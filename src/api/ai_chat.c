@@ -491,13 +491,15 @@ static void seal_key(const chat_t *c, unsigned char key[32]) {
   crypto_hmac_sha256(c->sid, strlen(c->sid), CHAT_SEAL_INFO, sizeof CHAT_SEAL_INFO - 1, key);
 }
 
-static void answer_booked(http_req_t *req, chat_t *c, json_t *booking) {
+static void answer_booked(http_req_t *req, chat_t *c, json_t *booking, int64_t start) {
   json_t *a = new_action(c, "booked");
   json_object_set(a, "booking", booking);
-  int64_t start = st_int(c->state, "choice", -1);
   const char *status = json_string_value(json_object_get(booking, "status"));
-  const char *email = st_str(c->state, "email");
-  if (status && strcmp(status, "pending") == 0)
+  const char *email = st_str(c->state, "email") ? st_str(c->state, "email") : "your e-mail address";
+  if (status && strcmp(status, "pending_payment") == 0)
+    say(c, req, "I've reserved %s with %s on %s (%s) for you; it is held until it is paid. Details go to %s.",
+        type_str(c->et, "name"), c->host, when_label(req, c, start), zone_label(req, c), email);
+  else if (status && strcmp(status, "pending") == 0)
     say(c, req, "I've requested %s with %s on %s (%s). %s will confirm it, and you'll hear at %s.",
         type_str(c->et, "name"), c->host, when_label(req, c, start), zone_label(req, c), c->host, email);
   else
@@ -528,11 +530,14 @@ static void chat_book_done(http_req_t *req, const book_result_t *res) {
   char *sealed = crypto_seal(key, text, strlen(text));
   json_t *list = st_array(c->state, "booked");
   while (json_array_size(list) >= CHAT_MAX_BOOKED) json_array_remove(list, 0);
-  json_array_append_new(list, json_pack("{s:I, s:I, s:s}", "et", (json_int_t)type_id(c->et), "start",
-                                        (json_int_t)st_int(c->state, "choice", -1), "seal", sealed));
+  char msg[65];
+  crypto_sha256_hex(c->message, strlen(c->message), msg);
+  int64_t start = st_int(c->state, "choice", -1);
+  json_array_append_new(list, json_pack("{s:I, s:I, s:s, s:s}", "et", (json_int_t)type_id(c->et), "start",
+                                        (json_int_t)start, "seal", sealed, "msg", msg));
   free(text);
   free(sealed);
-  answer_booked(req, c, booking);
+  answer_booked(req, c, booking, start);
   json_decref(booking);
 }
 
@@ -567,23 +572,48 @@ static void chat_book_failed(http_req_t *req, const api_failure_t *f) {
 
 static const book_presenter_t chat_presenter = {chat_book_done, chat_book_failed};
 
+/* A booking this conversation made, from its sealed copy (NULL if it cannot be opened). */
+static json_t *booked_open(chat_t *c, json_t *entry) {
+  unsigned char key[32];
+  seal_key(c, key);
+  size_t len;
+  char *text = crypto_open(key, st_str(entry, "seal") ? st_str(entry, "seal") : "", &len);
+  json_t *booking = text ? json_loadb(text, len, 0, NULL) : NULL;
+  free(text);
+  return booking;
+}
+
+/* The booking an entry of state.booked describes, answered again. 1 if it was. */
+static int replay(http_req_t *req, chat_t *c, json_t *entry) {
+  json_t *booking = booked_open(c, entry), *et = type_by_id(c, st_int(entry, "et", -1));
+  if (!booking || !et) {
+    json_decref(booking);
+    return 0;
+  }
+  c->et = et;
+  answer_booked(req, c, booking, st_int(entry, "start", -1));
+  json_decref(booking);
+  return 1;
+}
+
+/* The same message again (a client retrying after a lost answer) answers the booking it made. */
+static int replayed_message(http_req_t *req, chat_t *c) {
+  char msg[65];
+  crypto_sha256_hex(c->message, strlen(c->message), msg);
+  json_t *list = json_object_get(c->state, "booked");
+  for (size_t i = json_array_size(list); i-- > 0;) {
+    const char *m = st_str(json_array_get(list, i), "msg");
+    if (m && strcmp(m, msg) == 0) return replay(req, c, json_array_get(list, i));
+  }
+  return 0;
+}
+
 static void book(http_req_t *req, chat_t *c) {
   int64_t choice = st_int(c->state, "choice", -1);
   size_t i;
   json_t *b;
-  json_array_foreach(st_array(c->state, "booked"), i, b) { /* this slot, booked before: the same booking */
-    if (st_int(b, "et", -1) != type_id(c->et) || st_int(b, "start", -2) != choice) continue;
-    unsigned char key[32];
-    seal_key(c, key);
-    size_t len;
-    char *text = crypto_open(key, st_str(b, "seal") ? st_str(b, "seal") : "", &len);
-    json_t *booking = text ? json_loadb(text, len, 0, NULL) : NULL;
-    free(text);
-    if (!booking) break;
-    answer_booked(req, c, booking);
-    json_decref(booking);
-    return;
-  }
+  json_array_foreach(st_array(c->state, "booked"), i, b) /* this slot, booked before: the same booking */
+    if (st_int(b, "et", -1) == type_id(c->et) && st_int(b, "start", -2) == choice && replay(req, c, b)) return;
   book_request_t r = {.target = {.event_type_id = type_id(c->et)}, .start = choice,
                       .name = st_str(c->state, "name"), .email = st_str(c->state, "email"),
                       .timezone = tz_name(c->tz), .seats = 1};
@@ -743,6 +773,7 @@ static void converse(http_req_t *req, chat_t *c) {
     }
   }
   json_object_set_new(c->state, "tz", json_string(tz_name(c->tz)));
+  if (replayed_message(req, c)) return;
 
   int changed = read_type(c);
   int chose = read_choice(c);
