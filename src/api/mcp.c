@@ -17,8 +17,9 @@
  *     isError: true whose text is the native API's error object, so a model can read and retry;
  *   - server trouble: a database outage is HTTP 503 with a JSON-RPC error (Retry-After), any
  *     other internal failure -32603 in an HTTP 200. Never a 500 from here.
- * Errors the dispatcher answers before this file runs (429, 415, 401) come through mcp_dialect:
- * a JSON-RPC error with id null, since the request was not read yet. */
+ * Errors answered outside this file's envelope (the dispatcher's 429 and 415, api_authenticate's
+ * 401 and 403, the self-service limit's 429) come through mcp_dialect: a JSON-RPC error with id
+ * null, and data {status, code[, retry_after]}. */
 #include "mcp.h"
 
 #include <stdio.h>
@@ -27,7 +28,9 @@
 #include <strings.h>
 
 #include "../core/json.h"
+#include "../core/log.h"
 #include "../core/timeutil.h"
+#include "../db/link.h"
 #include "../sched/tzif.h"
 #include "authn.h"
 #include "availability.h"
@@ -42,16 +45,22 @@
 #define MCP_MAX_SLOTS 200             /* find_slots answers at most this many (then more: true) */
 #define NUMBER_ATTEMPTS_PER_MINUTE 10 /* the native self-service budget (booking_links.c): one key */
 
-enum { RPC_PARSE = -32700, RPC_INVALID = -32600, RPC_METHOD = -32601, RPC_PARAMS = -32602, RPC_INTERNAL = -32603,
-       RPC_SERVER = -32000 };
+enum {
+  RPC_PARSE = -32700,
+  RPC_INVALID = -32600,
+  RPC_METHOD = -32601,
+  RPC_PARAMS = -32602,
+  RPC_INTERNAL = -32603,
+  RPC_SERVER = -32000
+};
 
 /* One request's state (api_ctx(req)->flow, in the arena). */
 typedef struct {
-  const char *id;     /* the request's id as JSON text, or NULL for a notification */
+  const char *id; /* the request's id as JSON text, or NULL for a notification */
   const char *method;
-  json_t *params;     /* an object, borrowed from ctx->body; NULL if absent */
-  int structured;     /* the client speaks 2025-06-18: structuredContent with each result */
-  json_t *args;       /* tools/call arguments (an object) */
+  json_t *params; /* an object, borrowed from ctx->body; NULL if absent */
+  int structured; /* the client speaks 2025-06-18: structuredContent with each result */
+  const tz_t *tz; /* find_slots: the zone its answer is written in */
   book_request_t book;
   book_change_t change;
 } mcp_t;
@@ -64,7 +73,12 @@ static void free_json(void *p) { json_decref(p); }
 
 static int rpc_code_for_status(int status) {
   switch (status) {
-    case 400: case 405: case 413: case 414: case 415: case 431: return RPC_INVALID;
+    case 400:
+    case 405:
+    case 413:
+    case 414:
+    case 415:
+    case 431: return RPC_INVALID;
     default: return RPC_SERVER;
   }
 }
@@ -181,6 +195,11 @@ static int db_failed(http_req_t *req, const db_result_t *r) {
   api_failure_t f;
   char msg[400];
   api_db_failure(r, &f, msg, sizeof msg);
+  if (f.status == 500) {
+    char line[512];
+    db_one_line(r->message, line, sizeof line);
+    log_req(req, LOG_ERROR, "database error", "sqlstate", r->sqlstate ? r->sqlstate : "", "error", line, NULL);
+  }
   tool_failed(req, &f);
   return 1;
 }
@@ -269,13 +288,10 @@ static void list_event_types(http_req_t *req, api_v_t *v) {
   api_query(req, "public_page", 1, &slug, on_page);
 }
 
-typedef struct {
-  const tz_t *tz;
-} slots_call_t;
-
 static void on_slots(http_req_t *req, void *data, const inputs_t *in, const avail_slot_t *s, size_t n,
                      const db_result_t *fail) {
-  const tz_t *tz = ((slots_call_t *)data)->tz;
+  (void)data;
+  const tz_t *tz = flow(req)->tz;
   if (!in) {
     if (fail) db_failed(req, fail);
     else tool_refuse(req, 500, "internal error", NULL);
@@ -286,12 +302,13 @@ static void on_slots(http_req_t *req, void *data, const inputs_t *in, const avai
     char a[40], b[40];
     tz_format_rfc3339(tz, s[i].start, a, sizeof a);
     tz_format_rfc3339(tz, s[i].end, b, sizeof b);
-    json_array_append_new(slots, json_pack("{s:s, s:s, s:i}", "start", a, "end", b, "seats_remaining", s[i].seats_left));
+    json_array_append_new(slots,
+                          json_pack("{s:s, s:s, s:i}", "start", a, "end", b, "seats_remaining", s[i].seats_left));
   }
-  json_t *out = json_pack("{s:{s:s?, s:I, s:b}, s:s, s:o, s:b}", "event_type", "name", in->event_name,
-                          "duration_minutes", (json_int_t)(in->event.duration / 60), "requires_confirmation",
-                          in->requires_confirmation, "timezone", tz_name(tz), "slots", slots, "more",
-                          n > MCP_MAX_SLOTS);
+  json_t *out =
+      json_pack("{s:{s:s?, s:I, s:b}, s:s, s:o, s:b}", "event_type", "name", in->event_name, "duration_minutes",
+                (json_int_t)(in->event.duration / 60), "requires_confirmation", in->requires_confirmation, "timezone",
+                tz_name(tz), "slots", slots, "more", n > MCP_MAX_SLOTS);
   char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
   json_decref(out);
   if (text) tool_ok(req, text, strlen(text));
@@ -311,9 +328,8 @@ static void find_slots(http_req_t *req, api_v_t *v) {
   if (!v->failed && q.to - q.from > (int64_t)AVAIL_MAX_DAYS * 86400)
     api_v_fail(v, "end", "the window may span at most %d days", AVAIL_MAX_DAYS);
   if (!args_ok(req, v)) return;
-  slots_call_t *c = arena_calloc(req->arena, sizeof *c);
-  c->tz = tz;
-  availability_slots(req, &q, on_slots, c);
+  flow(req)->tz = tz;
+  availability_slots(req, &q, on_slots, NULL);
 }
 
 static void book(http_req_t *req, api_v_t *v) {
@@ -342,6 +358,10 @@ static void book(http_req_t *req, api_v_t *v) {
 static void on_number(void *data, const db_result_t *r) {
   http_req_t *req = data;
   if (db_failed(req, r)) return;
+  if (PQntuples(r->res) < 1 || PQgetisnull(r->res, 0, 0)) {
+    tool_refuse(req, 404, "booking not found", NULL);
+    return;
+  }
   mcp_t *m = flow(req);
   snprintf(m->change.booking_id, sizeof m->change.booking_id, "%s", PQgetvalue(r->res, 0, 0));
   book_change(req, &m->change, &presenter);
@@ -402,12 +422,13 @@ static void on_bookings(void *data, const db_result_t *r) {
 
 /* The host's bookings, newest first: the native list's statement and filters (dates in UTC). */
 static void list_bookings(http_req_t *req, api_v_t *v) {
-  static const char *const statuses[] = {"pending", "confirmed", "cancelled", "declined", "pending_payment", "expired",
-                                         NULL};
+  static const char *const statuses[] = {"pending",         "confirmed", "cancelled", "declined",
+                                         "pending_payment", "expired",   NULL};
   const char *status = api_v_str(v, "status", 0, 1, 20);
   int known = !status;
   for (const char *const *s = statuses; status && *s; s++) known |= strcmp(status, *s) == 0;
-  if (!known) api_v_fail(v, "status", "status must be pending, confirmed, cancelled, declined, pending_payment or expired");
+  if (!known)
+    api_v_fail(v, "status", "status must be pending, confirmed, cancelled, declined, pending_payment or expired");
   char *bound[2] = {NULL, NULL};
   static const char *const names[2] = {"from", "to"};
   for (int i = 0; i < 2; i++) {
@@ -449,6 +470,8 @@ static void decline_booking(http_req_t *req, api_v_t *v) { host_change(req, v, "
 
 /* ------------------------------------------------------------------ the tool list */
 
+/* The schemas are laid out by hand: they read better as JSON. */
+/* clang-format off */
 #define S(x) "{\"type\":\"string\",\"description\":\"" x "\"}"
 #define P_SLUG "\"slug\":" S("The booking page's (or organisation's) slug, as in its booking link")
 #define P_EVENT "\"event_slug\":" S("The event type's slug (list_event_types gives them)")
@@ -523,6 +546,7 @@ static const mcp_tool_t tools[] = {
     {"decline_booking", "Decline a booking", "Declines a pending booking of the host's (needs the host's API key).",
      INPUT(P_BOOKING_ID "," P_REASON, "\"booking_id\""), OUT_BOOKING, 1, 0, 1, 0, decline_booking},
 };
+/* clang-format on */
 #define NTOOLS (sizeof tools / sizeof tools[0])
 
 static void tools_list(http_req_t *req) {
@@ -558,9 +582,9 @@ static void tools_list(http_req_t *req) {
 }
 
 static void tools_call(http_req_t *req) {
-  mcp_t *m = flow(req);
-  json_t *name = json_object_get(m->params, "name");
-  json_t *args = json_object_get(m->params, "arguments");
+  json_t *params = flow(req)->params;
+  json_t *name = json_object_get(params, "name");
+  json_t *args = json_object_get(params, "arguments");
   if (!json_is_string(name)) {
     rpc_error(req, 200, RPC_PARAMS, "params.name must be the tool's name");
     return;
@@ -585,7 +609,6 @@ static void tools_call(http_req_t *req) {
     args = json_object();
     arena_on_destroy(req->arena, free_json, args);
   }
-  m->args = args;
   api_v_t v;
   api_v_init(&v, req, args);
   t->run(req, &v);
@@ -612,9 +635,10 @@ static void initialize(http_req_t *req) {
              version);
   buf_json_str(&b, SLOTD_VERSION);
   buf_puts(&b, "},\"instructions\":");
-  buf_json_str(&b, "Find free times with find_slots (list_event_types names a page's event types) and book one "
-                   "with book; keep the confirmation number to look the booking up, cancel or move it later. "
-                   "Times are RFC 3339. With the host's API key as a Bearer token, the host's tools appear too.");
+  buf_json_str(&b,
+               "Find free times with find_slots (list_event_types names a page's event types) and book one "
+               "with book; keep the confirmation number to look the booking up, cancel or move it later. "
+               "Times are RFC 3339. With the host's API key as a Bearer token, the host's tools appear too.");
   buf_putc(&b, '}');
   rpc_send(req, 200, "result", b.data, b.len);
   buf_free(&b);
@@ -642,8 +666,9 @@ static int read_message(http_req_t *req, mcp_t *m) {
   if (api_json_object_parse(req->body.data, req->body.len, &msg, err, sizeof err) != 0) {
     json_t *any = req->body.len ? json_loadb(req->body.data, req->body.len, JSON_DECODE_ANY, NULL) : NULL;
     int code = any ? RPC_INVALID : RPC_PARSE;
-    const char *why = !any ? err : json_is_array(any) ? "batches are not supported: send one message per request"
-                                                      : "the body must be a JSON-RPC request object";
+    const char *why = !any                 ? err
+                      : json_is_array(any) ? "batches are not supported: send one message per request"
+                                           : "the body must be a JSON-RPC request object";
     if (any && json_is_object(any)) why = err; /* too deep, or duplicate keys */
     rpc_error(req, 400, code, why);
     json_decref(any);
@@ -677,14 +702,30 @@ static int read_message(http_req_t *req, mcp_t *m) {
   return 0;
 }
 
+/* The transport asks servers to check Origin against DNS rebinding. Here no ambient credential
+ * counts (keys come in headers only), so a page can do nothing it could not do from anywhere; the
+ * check still keeps /mcp to the origins the operator allows for public routes
+ * (SLOTD_CORS_PUBLIC_ORIGINS, `*` by default). A request without Origin is not from a browser. */
+static int origin_allowed(http_req_t *req) {
+  const char *origin = http_req_header(req, "Origin");
+  const config_t *cfg = api_app(req)->cfg;
+  for (int i = 0; origin && i < cfg->n_cors_public_origins; i++)
+    if (strcmp(cfg->cors_public_origins[i], "*") == 0 || strcmp(cfg->cors_public_origins[i], origin) == 0) return 1;
+  return !origin;
+}
+
 int mcp_post(http_req_t *req) {
   mcp_t *m = arena_calloc(req->arena, sizeof *m);
   api_ctx(req)->flow = m;
+  if (!origin_allowed(req)) {
+    api_error(req, 403, E_FORBIDDEN, "this Origin may not use /mcp (SLOTD_CORS_PUBLIC_ORIGINS)");
+    return 0;
+  }
   /* After initialization clients name their version in a header; without it 2025-03-26 is meant. */
   const char *version = http_req_header(req, "MCP-Protocol-Version");
   if (version && !supported_version(version)) {
-    rpc_error(req, 400, RPC_INVALID, "unsupported MCP-Protocol-Version: this server speaks " MCP_VERSION
-                                     " and " MCP_VERSION_OLD);
+    rpc_error(req, 400, RPC_INVALID,
+              "unsupported MCP-Protocol-Version: this server speaks " MCP_VERSION " and " MCP_VERSION_OLD);
     return 0;
   }
   m->structured = version && strcmp(version, MCP_VERSION) == 0;

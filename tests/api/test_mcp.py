@@ -464,3 +464,46 @@ def test_host_tools_list_confirm_and_decline(env, host, ip):
     assert text["status"] == "declined", text
     tool_refused(env.s, "confirm_booking", {"booking_id": "1"}, ip, "VALIDATION_FAILED", "booking_id", auth=key)
     tool_refused(env.s, "decline_booking", {}, ip, "VALIDATION_FAILED", "booking_id", auth=key)
+
+
+# ----------------------------------------------------------------------------
+# the database away: 503 with a JSON-RPC error, never a 500; the process stays up
+
+
+def test_database_outage_is_503_with_a_jsonrpc_error(private_pg, slotd_factory):
+    from accounts_util import NO_LIMITS
+    from conftest import wait_until
+    s = slotd_factory(database=private_pg.create_db("mcp_outage"), env={
+        **NO_LIMITS, "SLOTD_DB_CONNECT_TIMEOUT": "1", "SLOTD_DB_QUERY_TIMEOUT": "1", "SLOTD_DB_QUEUE_TIMEOUT": "1"})
+    h = Host(s, None)
+    et = h.et()
+    args = {"slug": h.slug, "event_slug": et["slug"], "start": day_at(2).date().isoformat(),
+            "end": day_at(2).date().isoformat()}
+    assert tool_ok(s, "find_slots", args, "127.0.0.9")["slots"]
+    private_pg.stop("fast")
+    wait_until(lambda: s.get("/readyz", timeout=5).status == 503, 10, interval=0.2, what="/readyz 503")
+    for name, a in [("find_slots", args), ("list_event_types", {"slug": h.slug}),
+                    ("book", book_args(h, et, day_at(2, 10))),
+                    ("get_booking", {"confirmation_number": "ABCDEFGH", "contact": "a@example.com"})]:
+        r = rpc(s, "tools/call", {"name": name, "arguments": a}, id=f"{name}-1")
+        e = rpc_error(r, 503, -32000, id=f"{name}-1")
+        assert e["data"]["code"] == "SERVICE_UNAVAILABLE" and r.header("Retry-After"), (name, e)
+    assert [t["name"] for t in result(rpc(s, "tools/list"))["tools"]] == PUBLIC_TOOLS  # needs no database
+    private_pg.start()
+    wait_until(lambda: s.get("/readyz", timeout=5).status == 200, 15, interval=0.2, what="/readyz 200 again")
+    assert tool_ok(s, "find_slots", args, "127.0.0.9")["slots"]
+    assert s.alive()
+
+
+def test_origin_must_be_an_allowed_public_origin(env, slotd_factory, ip):
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    # by default (SLOTD_CORS_PUBLIC_ORIGINS=*) any page may call it: no credential of the browser's counts
+    r = post(env.s, ping, ip, headers={"Origin": "https://anywhere.example"})
+    assert result(r) == {} and r.header("Access-Control-Allow-Origin") == "*", r
+    s = slotd_factory(env={"SLOTD_CORS_PUBLIC_ORIGINS": "https://ok.example"})
+    r = post(s, ping, ip, headers={"Origin": "https://evil.example"})
+    e = rpc_error(r, 403, -32000)
+    assert e["data"]["code"] == "FORBIDDEN", e
+    r = post(s, ping, ip, headers={"Origin": "https://ok.example"})
+    assert result(r) == {} and r.header("Access-Control-Allow-Origin") == "https://ok.example", r
+    assert result(post(s, ping, ip)) == {}  # not a browser
