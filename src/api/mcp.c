@@ -730,15 +730,17 @@ int mcp_post(http_req_t *req) {
   }
   m->structured = version && strcmp(version, MCP_VERSION) == 0;
   if (read_message(req, m) != 0) return 0;
-  /* A key shows and opens the host's tools. Only a header counts (never the session cookie, which
-   * a browser would attach to a cross-site request); a bad key is 401 whatever the method. */
-  const char *authz = http_req_header(req, "Authorization");
-  if (authz && strncasecmp(authz, "Bearer ", 7) != 0) {
+  /* A key shows and opens the host's tools. Only a header counts, never the session cookie (which
+   * a browser attaches by itself), so an empty key must not fall through to it (authn.c would try
+   * the cookie next); a bad key is 401 whatever the method. */
+  const char *authz = http_req_header(req, "Authorization"), *xkey = http_req_header(req, "X-API-Key");
+  const char *token = authz && strncasecmp(authz, "Bearer ", 7) == 0 ? authz + 7 + strspn(authz + 7, " ") : "";
+  if ((authz && !*token) || (xkey && !*xkey)) {
     http_set_header(req, "WWW-Authenticate", "Bearer");
     api_error(req, 401, E_UNAUTHORIZED, "Authorization must be Bearer <slotd API key>");
     return 0;
   }
-  if (authz || http_req_header(req, "X-API-Key")) api_authenticate(req, run_method);
+  if (authz || xkey) api_authenticate(req, run_method);
   else run_method(req);
   return 0;
 }
