@@ -79,11 +79,15 @@ void api_render_error(const api_dialect_t *d, int status, const char *code, cons
 
 void api_server_error_body(http_req_t *req, int status, const char *code, const char *message, buf_t *out) {
   api_failure_t f = {.status = status, .code = code, .message = message};
+  if (req) f.path = req->path, f.path_len = req->path_len;
   (req ? dialect_of(req) : &api_native_dialect)->error(&f, out);
 }
 
-void api_fail(http_req_t *req, const api_failure_t *f) {
+void api_fail(http_req_t *req, const api_failure_t *fail) {
   buf_t b = BUF_INIT;
+  api_failure_t with_path = *fail, *f = &with_path;
+  f->path = req->path;
+  f->path_len = req->path_len;
   dialect_of(req)->error(f, &b);
   if (f->retry_after > 0) {
     char v[16];

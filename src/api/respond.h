@@ -35,6 +35,8 @@ typedef struct {
   const char *current_status; /* a booking's status when a transition is illegal, or NULL */
   json_t *next_slots;         /* free slots offered instead of a taken one ([{start, end}]), or NULL */
   int retry_after;            /* seconds: a Retry-After header (429, 503); 0 = none */
+  const char *path;           /* the request's path (api_fail sets it; dialects that echo it read it) */
+  size_t path_len;
 } api_failure_t;
 
 struct api_dialect_s {

@@ -1,0 +1,4 @@
+/* calcom_slots.c — Cal.com API v2 (issue 16): being written; no routes yet. */
+#include "../../app.h"
+
+const app_module_t api_calcom_slots_module = {"calcom-slots", NULL, 0, NULL};

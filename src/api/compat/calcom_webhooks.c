@@ -1,0 +1,4 @@
+/* calcom_webhooks.c — Cal.com API v2 (issue 16): being written; no routes yet. */
+#include "../../app.h"
+
+const app_module_t api_calcom_webhooks_module = {"calcom-webhooks", NULL, 0, NULL};
