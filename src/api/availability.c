@@ -922,6 +922,7 @@ void availability_slots(http_req_t *req, const avail_query_t *q, avail_slots_cb 
   o->data = data;
   api_ctx(req)->avail = o;
   inputs_query_t iq = {.event_type_id = o->q.event_type_id, .slug = o->q.slug, .event_slug = o->q.event_slug,
-                       .from = o->q.from, .to = o->q.to};
+                       .from = o->q.from, .to = o->q.to, .exclude_booking = o->q.exclude_booking,
+                       .include_secret = o->q.include_secret};
   inputs_fetch(req, &iq, own_data);
 }

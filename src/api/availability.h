@@ -45,6 +45,8 @@ typedef struct {
   int64_t from, to;    /* window of slot starts, Unix seconds (at most AVAIL_MAX_DAYS long) */
   int seats;           /* party size (<= 1: any) */
   int64_t host_filter; /* only slots this host is free for (0: any) */
+  int64_t exclude_booking; /* a booking whose own time stays offered (rescheduling it), 0: none */
+  int include_secret;      /* 1: hidden (secret) event types too: for their owner's own reads */
 } avail_query_t;
 /* On success in is the event type's inputs (its name, duration, hosts...) and v its n free
  * slots, ascending; both are freed after cb returns. On failure in is NULL and fail the
