@@ -512,6 +512,8 @@ typedef struct {
   book_change_t c;
   const book_presenter_t *p;
   int attempts;
+  int rebook;                                /* a reschedule that makes a new booking */
+  char cancel_token[65], reschedule_token[65], confirm_token[65]; /* the new booking's (rebook) */
 } change_t;
 
 static void change_read(http_req_t *req);
@@ -525,9 +527,32 @@ static void on_changed(void *data, const db_result_t *r) {
     /* fall through */
     case -1: return;
   }
-  book_result_t res = {w.body, w.len, NULL, NULL, t->c.action};
+  book_result_t res = {w.body, w.len, t->rebook ? t->cancel_token : NULL, t->rebook ? t->reschedule_token : NULL,
+                       t->c.action};
   note_booking(req, w.body, w.len);
   t->p->done(req, &res);
+}
+
+/* The new booking of a rebook: its tokens (shown once; stored as hashes and, for its first
+ * mails, sealed), a confirmation number, and the old booking's cancellation with the link. */
+static void rebook_write(http_req_t *req, change_t *t, const char *version, int64_t start, int64_t end,
+                         int pending) {
+  char st[24], en[24], num[9], ch[65], rh[65], fh[65];
+  snprintf(st, sizeof st, "%" PRId64, start);
+  snprintf(en, sizeof en, "%" PRId64, end);
+  confirmation_number(num);
+  crypto_sha256_hex(t->cancel_token, 64, ch);
+  crypto_sha256_hex(t->reschedule_token, 64, rh);
+  crypto_sha256_hex(t->confirm_token, 64, fh);
+  create_t tokens; /* mail_secrets reads the tokens from a create_t */
+  memcpy(tokens.cancel_token, t->cancel_token, sizeof tokens.cancel_token);
+  memcpy(tokens.reschedule_token, t->reschedule_token, sizeof tokens.reschedule_token);
+  memcpy(tokens.confirm_token, t->confirm_token, sizeof tokens.confirm_token);
+  char *sealed = mail_secrets(req, &tokens, pending);
+  const char *params[12] = {t->c.booking_id, version, st, en, t->c.new_tz, t->c.reason, t->c.by, num, ch, rh, fh,
+                            sealed};
+  api_query(req, "booking_rebook", 12, params, on_changed);
+  free(sealed);
 }
 
 static void on_change_inputs(void *data, const db_result_t *r) {
@@ -545,7 +570,8 @@ static void on_change_inputs(void *data, const db_result_t *r) {
     inputs_free(&in);
     return;
   }
-  int reschedule = strcmp(t->c.action, "reschedule") == 0;
+  int reschedule = strcmp(t->c.action, "reschedule") == 0 || t->rebook;
+  int pending = in.booking_status && strcmp(in.booking_status, "pending") == 0;
   int64_t start = reschedule ? t->c.new_start : in.booking_start;
   const char *itz = t->c.new_tz ? t->c.new_tz : in.booking_timezone;
   decision_t d;
@@ -558,7 +584,9 @@ static void on_change_inputs(void *data, const db_result_t *r) {
   }
   char v[24], st[24], en[24];
   snprintf(v, sizeof v, "%" PRId64, version);
-  if (reschedule) {
+  if (t->rebook) {
+    rebook_write(req, t, v, start, d.end, pending);
+  } else if (reschedule) {
     snprintf(st, sizeof st, "%" PRId64, start);
     snprintf(en, sizeof en, "%" PRId64, d.end);
     const char *params[5] = {t->c.booking_id, v, st, en, t->c.new_tz};
@@ -578,8 +606,8 @@ static void change_read(http_req_t *req) {
   time_format_utc(t->c.new_start, from, sizeof from);
   time_format_utc(t->c.new_start + BOOK_NEXT_WINDOW, to, sizeof to);
   inputs_reach_params(reach);
-  const char *params[7] = {t->c.booking_id, t->c.user, t->c.action, confirm ? NULL : from, confirm ? NULL : to,
-                           reach[0], reach[1]};
+  const char *params[7] = {t->c.booking_id, t->c.user, t->rebook ? "reschedule" : t->c.action,
+                           confirm ? NULL : from, confirm ? NULL : to, reach[0], reach[1]};
   api_query(req, "booking_inputs", 7, params, on_change_inputs);
 }
 
@@ -602,7 +630,13 @@ void book_change(http_req_t *req, const book_change_t *c, const book_presenter_t
   t->c.reason = arena_dup(req, c->reason);
   t->c.new_tz = arena_dup(req, c->new_tz);
   api_ctx(req)->core = t;
-  if (strcmp(c->action, "confirm") == 0 || strcmp(c->action, "reschedule") == 0) {
+  t->rebook = strcmp(c->action, "rebook") == 0;
+  if (t->rebook) {
+    crypto_token_hex(32, t->cancel_token);
+    crypto_token_hex(32, t->reschedule_token);
+    crypto_token_hex(32, t->confirm_token);
+  }
+  if (strcmp(c->action, "confirm") == 0 || strcmp(c->action, "reschedule") == 0 || t->rebook) {
     change_read(req);
   } else if (strcmp(c->action, "get") == 0) {
     const char *params[1] = {t->c.booking_id};

@@ -59,7 +59,10 @@ typedef struct {
 void book_create(http_req_t *req, const book_request_t *r, const book_presenter_t *p);
 
 /* A change to an existing booking resolved to its id. action: cancel, decline, no_show,
- * confirm (re-checks busy time), reschedule (new_start, new_tz), or get (no change). user: the
+ * confirm (re-checks busy time), reschedule (new_start, new_tz: the booking moves), rebook
+ * (new_start, new_tz: a NEW booking at the new time with new tokens and confirmation number, the
+ * old one cancelled, linked both ways — Cal.com's reschedule; reason and by are recorded on
+ * both; the presenter gets the new booking with its tokens), or get (no change). user: the
  * host's id as text, or NULL when the caller proved access by token or contact. */
 typedef struct {
   const char *action;

@@ -202,6 +202,8 @@ static int host_action(http_req_t *req, const char *action) {
         api_v_fail(&v, "start_time", "start_time must be an RFC 3339 date-time");
       c.new_tz = api_v_str(&v, "timezone", 0, 1, 64);
       if (c.new_tz && !tz_get(c.new_tz)) api_v_fail(&v, "timezone", "timezone must be an IANA time zone name");
+      int fresh = 0; /* new_booking: true — a new booking at the new time, this one cancelled and linked */
+      if (api_v_bool(&v, "new_booking", &fresh) && fresh) c.action = "rebook";
     }
     if (v.failed) return api_v_respond(&v);
   } else if (strcmp(action, "reschedule") == 0) {
