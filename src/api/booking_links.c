@@ -19,7 +19,6 @@
 #include "respond.h"
 #include "validate.h"
 
-#define NUMBER_ATTEMPTS_PER_MINUTE 10
 
 typedef struct {
   book_change_t c;

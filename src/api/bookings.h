@@ -37,4 +37,8 @@ int reservations_list(http_req_t *req); /* the host's live holds */
 int reservations_get(http_req_t *req);
 int reservations_delete(http_req_t *req);
 
+/* Look-ups by confirmation number plus contact, whichever door they come through (the native
+ * routes, MCP): per client IP and minute, one budget (key "conf:<ip>") against guessing. */
+#define NUMBER_ATTEMPTS_PER_MINUTE 10
+
 #endif

@@ -35,6 +35,7 @@
 #include "authn.h"
 #include "availability.h"
 #include "book.h"
+#include "bookings.h"
 #include "dispatch.h"
 #include "query.h"
 #include "schedules.h"
@@ -43,7 +44,6 @@
 #define MCP_VERSION "2025-06-18"      /* structured tool output (outputSchema, structuredContent) */
 #define MCP_VERSION_OLD "2025-03-26"  /* the version a client without the header is assumed to speak */
 #define MCP_MAX_SLOTS 200             /* find_slots answers at most this many (then more: true) */
-#define NUMBER_ATTEMPTS_PER_MINUTE 10 /* the native self-service budget (booking_links.c): one key */
 
 enum {
   RPC_PARSE = -32700,

@@ -18,7 +18,9 @@
 /* Free read buffers kept for reuse (RBUF_POOL x RBUF_SIZE at most): a connection holds one only
  * while it has bytes to parse, so in the steady state a few serve every connection. */
 #define RBUF_POOL 64
-#define CORS_ALLOW_HEADERS "Content-Type, Authorization, X-API-Key, Idempotency-Key, X-Request-Id"
+#define CORS_ALLOW_HEADERS \
+  "Content-Type, Authorization, X-API-Key, Idempotency-Key, X-Request-Id, MCP-Protocol-Version, Mcp-Session-Id, " \
+  "cal-api-version"
 #define CORS_EXPOSE_HEADERS \
   "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, ETag, Link, X-Total-Count"
 
