@@ -9,7 +9,7 @@
 #include "link.h"
 
 #define PIPELINE_DEPTH 16
-#define MAX_STATEMENTS 128
+#define MAX_STATEMENTS 512 /* every module's prepared statements (the dialects add many) */
 
 typedef enum { OP_QUEUED, OP_INFLIGHT } op_state_t;
 
