@@ -101,3 +101,225 @@ BEGIN
   IF current_setting('slotd.mail', true) = 'on' THEN PERFORM api.mail_created(n, p_mail); END IF;
   RETURN QUERY SELECT bj, ARRAY[n.host_id], false;
 END $$;
+
+-- ---------------------------------------------------------------- several lengths per event type
+
+-- durations in the native event type (create, update, JSON; org types through the same apply):
+-- the lengths an invitee may pick, duration_minutes (the default) among them; null = that one.
+CREATE OR REPLACE FUNCTION api.event_type_apply(e event_types, p jsonb) RETURNS event_types LANGUAGE plpgsql AS $$
+BEGIN
+  IF p ? 'schedule_id' AND p->>'schedule_id' IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM availability_schedules WHERE id = (p->>'schedule_id')::bigint AND user_id = e.user_id) THEN
+    PERFORM api.fail(400, 'schedule_id does not name one of your schedules', 'schedule_id');
+  END IF;
+  IF p ? 'name' THEN e.name := p->>'name'; END IF;
+  IF p ? 'slug' THEN e.slug := p->>'slug'; END IF;
+  IF p ? 'duration_minutes' THEN e.duration_minutes := (p->>'duration_minutes')::int; END IF;
+  IF p ? 'description' THEN e.description := p->>'description'; END IF;
+  IF p ? 'color' THEN e.color := p->>'color'; END IF;
+  IF p ? 'location_type' THEN e.location_type := p->>'location_type'; END IF;
+  IF p ? 'location_value' THEN e.location_value := p->>'location_value'; END IF;
+  IF p ? 'questions' THEN e.questions := p->'questions'; END IF;
+  IF p ? 'is_secret' THEN e.is_secret := (p->>'is_secret')::boolean; END IF;
+  IF p ? 'requires_confirmation' THEN e.requires_confirmation := (p->>'requires_confirmation')::boolean; END IF;
+  IF p ? 'buffer_before' THEN e.buffer_before := (p->>'buffer_before')::int; END IF;
+  IF p ? 'buffer_after' THEN e.buffer_after := (p->>'buffer_after')::int; END IF;
+  IF p ? 'min_notice_hours' THEN e.min_notice_hours := (p->>'min_notice_hours')::int; END IF;
+  IF p ? 'max_future_days' THEN e.max_future_days := (p->>'max_future_days')::int; END IF;
+  IF p ? 'slot_interval_minutes' THEN e.slot_interval_minutes := (p->>'slot_interval_minutes')::int; END IF;
+  IF p ? 'schedule_id' THEN e.schedule_id := (p->>'schedule_id')::bigint; END IF;
+  IF p ? 'price' THEN e.price := (p->>'price')::numeric; END IF;
+  IF p ? 'currency' THEN e.currency := p->>'currency'; END IF;
+  IF p ? 'seats' THEN e.seats := (p->>'seats')::int; END IF;
+  IF p ? 'limit_per_day' THEN e.limit_per_day := (p->>'limit_per_day')::int; END IF;
+  IF p ? 'limit_per_week' THEN e.limit_per_week := (p->>'limit_per_week')::int; END IF;
+  IF p ? 'requires_payment' THEN e.requires_payment := (p->>'requires_payment')::boolean; END IF;
+  IF p ? 'payment_window_minutes' THEN e.payment_window_minutes := (p->>'payment_window_minutes')::int; END IF;
+  IF p ? 'reminders' THEN e.reminders := ARRAY(SELECT DISTINCT x::int FROM jsonb_array_elements_text(p->'reminders') x
+                                               ORDER BY 1 DESC); END IF;
+  IF p ? 'durations' THEN
+    e.durations := CASE WHEN jsonb_typeof(p->'durations') = 'array'
+                        THEN ARRAY(SELECT DISTINCT x::int FROM jsonb_array_elements_text(p->'durations') x ORDER BY 1) END;
+  END IF;
+  IF e.durations IS NOT NULL AND NOT (coalesce(e.duration_minutes, 30) = ANY (e.durations)) THEN
+    PERFORM api.fail(400, 'durations must include duration_minutes (the default length)', 'durations');
+  END IF;
+  e.reminders := coalesce(e.reminders, '{}');
+  e.requires_payment := coalesce(e.requires_payment, false);
+  e.payment_window_minutes := coalesce(e.payment_window_minutes, 15);
+  -- what a price needs, whichever of the fields this change touched
+  IF e.price > 0 AND e.currency IS NULL THEN
+    PERFORM api.fail(400, 'currency is required when price is set (above 0)', 'currency');
+  END IF;
+  IF e.requires_payment AND coalesce(e.price, 0) = 0 THEN
+    PERFORM api.fail(400, 'requires_payment needs a price above 0', 'requires_payment');
+  END IF;
+  IF e.requires_payment AND e.requires_confirmation THEN
+    PERFORM api.fail(400, 'an event type cannot both require payment and require confirmation', 'requires_payment');
+  END IF;
+  RETURN e;
+END $$;
+
+CREATE OR REPLACE FUNCTION api.event_type_json(e event_types) RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', e.id, 'name', e.name, 'slug', e.slug, 'duration_minutes', e.duration_minutes,
+    'description', e.description, 'color', e.color, 'location_type', e.location_type,
+    'location_value', e.location_value, 'questions', e.questions, 'is_secret', e.is_secret,
+    'requires_confirmation', e.requires_confirmation, 'buffer_before', e.buffer_before,
+    'buffer_after', e.buffer_after, 'min_notice_hours', e.min_notice_hours,
+    'max_future_days', e.max_future_days,
+    'slot_interval_minutes', coalesce(e.slot_interval_minutes, e.duration_minutes),
+    'schedule_id', e.schedule_id, 'price', e.price, 'currency', e.currency, 'seats', e.seats,
+    'requires_payment', e.requires_payment, 'payment_window_minutes', e.payment_window_minutes,
+    'reminders', to_jsonb(e.reminders),
+    'durations', to_jsonb(coalesce(e.durations, ARRAY[e.duration_minutes])),
+    'limit_per_day', e.limit_per_day, 'limit_per_week', e.limit_per_week,
+    'is_active', CASE WHEN e.is_active THEN 1 ELSE 0 END,
+    'created_at', api.ts(e.created_at), 'created_at_rfc3339', api.rfc3339(e.created_at))
+$$;
+
+CREATE OR REPLACE FUNCTION api.event_type_update(p_user bigint, p_id bigint, p jsonb) RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean) LANGUAGE plpgsql AS $$
+DECLARE e event_types;
+BEGIN
+  SELECT * INTO e FROM event_types WHERE id = p_id AND user_id = p_user AND is_active FOR UPDATE;
+  IF e.id IS NULL THEN PERFORM api.fail(404, 'event type not found'); END IF;
+  e := api.event_type_apply(e, p);
+  e.updated_at := now();
+  UPDATE event_types SET (name, slug, duration_minutes, description, color, location_type, location_value,
+      questions, is_secret, requires_confirmation, buffer_before, buffer_after, min_notice_hours,
+      max_future_days, slot_interval_minutes, schedule_id, price, currency, seats, limit_per_day,
+      limit_per_week, requires_payment, payment_window_minutes, reminders, durations, updated_at)
+    = (e.name, e.slug, e.duration_minutes, e.description, e.color, e.location_type, e.location_value,
+      e.questions, e.is_secret, e.requires_confirmation, e.buffer_before, e.buffer_after, e.min_notice_hours,
+      e.max_future_days, e.slot_interval_minutes, e.schedule_id, e.price, e.currency, e.seats, e.limit_per_day,
+      e.limit_per_week, e.requires_payment, e.payment_window_minutes, e.reminders, e.durations, e.updated_at)
+  WHERE id = p_id;
+  RETURN QUERY SELECT api.event_type_json(e), ARRAY[p_user], false;
+EXCEPTION WHEN unique_violation THEN
+  PERFORM api.fail(409, 'you already have an event type with this slug', 'slug');
+  RETURN;
+END $$;
+
+CREATE OR REPLACE FUNCTION api.org_event_type_update(p_org bigint, p_user bigint, p_key_org bigint, p_id bigint, p jsonb)
+RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean) LANGUAGE plpgsql AS $$
+DECLARE
+  e event_types;
+  before bigint[];
+BEGIN
+  PERFORM api.org_require(p_org, p_user, p_key_org, 'admin');
+  e := api.org_event_type_find(p_org, p_id);
+  PERFORM 1 FROM event_types t WHERE t.id = e.id FOR UPDATE;
+  before := ARRAY(SELECT h.user_id FROM event_type_hosts h WHERE h.event_type_id = e.id);
+  IF p ? 'scheduling' AND p->>'scheduling' IS DISTINCT FROM e.scheduling AND EXISTS (
+       SELECT 1 FROM bookings k WHERE k.event_type_id = e.id AND k.status IN ('pending', 'confirmed', 'pending_payment')
+         AND k.end_at > now()) THEN
+    PERFORM api.fail(409, 'scheduling cannot change while the event type has upcoming bookings', 'scheduling');
+  END IF;
+  e := api.org_event_type_apply(e, p);
+  e.updated_at := now();
+  IF p ? 'slug' AND EXISTS (SELECT 1 FROM event_types WHERE org_id = p_org AND slug = e.slug AND is_active
+                            AND id <> e.id) THEN
+    PERFORM api.fail(409, 'this organisation already has an event type with this slug', 'slug');
+  END IF;
+  UPDATE event_types t SET name = e.name, slug = e.slug, duration_minutes = e.duration_minutes,
+    description = e.description, color = e.color, location_type = e.location_type, location_value = e.location_value,
+    questions = e.questions, is_secret = e.is_secret, requires_confirmation = e.requires_confirmation,
+    buffer_before = e.buffer_before, buffer_after = e.buffer_after, min_notice_hours = e.min_notice_hours,
+    max_future_days = e.max_future_days, slot_interval_minutes = e.slot_interval_minutes, price = e.price,
+    currency = e.currency, seats = e.seats, limit_per_day = e.limit_per_day, limit_per_week = e.limit_per_week,
+    requires_payment = e.requires_payment, payment_window_minutes = e.payment_window_minutes, reminders = e.reminders,
+    durations = e.durations,
+    team_id = e.team_id, scheduling = e.scheduling, updated_at = e.updated_at
+  WHERE t.id = e.id;
+  PERFORM api.org_event_type_set_hosts(e, p);
+  RETURN QUERY SELECT api.org_event_type_json(e),
+    ARRAY(SELECT DISTINCT x FROM unnest(before || ARRAY(SELECT h.user_id FROM event_type_hosts h
+                                                        WHERE h.event_type_id = e.id)) x), false;
+EXCEPTION WHEN unique_violation THEN
+  PERFORM api.fail(409, 'this organisation already has an event type with this slug', 'slug');
+  RETURN;
+END $$;
+
+-- The engine's configuration carries the lengths (a request picks one: slots ?duration=, a
+-- booking's duration_minutes); a booking's changes are judged at the booking's own length.
+DROP FUNCTION api.engine_config(bigint, text, text, boolean);
+CREATE FUNCTION api.engine_config(p_event_type bigint, p_slug text, p_event_slug text,
+                                             p_include_secret boolean DEFAULT false)
+RETURNS TABLE (host_id bigint, config_version bigint, event_type_id bigint, event_name text, duration integer,
+               slot_interval integer, buffer_before integer, buffer_after integer, min_notice_hours integer,
+               max_future_days integer, seats integer, limit_per_day integer, limit_per_week integer,
+               requires_confirmation boolean, questions jsonb, schedule_timezone text, week_spans integer[],
+               override_spans integer[], type_ids bigint[], type_buffer_before integer[],
+               type_buffer_after integer[], scheduling text, org_id bigint, priority integer, weight integer,
+               host_name text, durations integer[])
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+  e event_types;
+  s availability_schedules;
+BEGIN
+  e := api.event_type_for(p_event_type, p_slug, p_event_slug, p_include_secret);
+  IF e.org_id IS NULL THEN
+    s := api.schedule_for(e);
+    RETURN QUERY
+    SELECT e.user_id, u.config_version, e.id, e.name, e.duration_minutes,
+           coalesce(e.slot_interval_minutes, e.duration_minutes), e.buffer_before, e.buffer_after, e.min_notice_hours,
+           e.max_future_days, e.seats, e.limit_per_day, e.limit_per_week, e.requires_confirmation, e.questions,
+           s.timezone, s.week_spans, s.override_spans, t.ids, t.bb, t.ba, NULL::text, NULL::bigint, 2, 100, u.name,
+           e.durations
+    FROM users u, LATERAL (
+      SELECT array_agg(x.id ORDER BY x.id) AS ids, array_agg(x.buffer_before * 60 ORDER BY x.id) AS bb,
+             array_agg(x.buffer_after * 60 ORDER BY x.id) AS ba
+      FROM (SELECT y.id, y.buffer_before, y.buffer_after FROM event_types y WHERE y.user_id = e.user_id
+            UNION
+            SELECT y.id, y.buffer_before, y.buffer_after FROM event_type_hosts h JOIN event_types y
+              ON y.id = h.event_type_id WHERE h.user_id = e.user_id) x) t
+    WHERE u.id = e.user_id;
+  ELSE
+    RETURN QUERY
+    SELECT h.user_id, coalesce(u.config_version, 0), e.id, e.name, e.duration_minutes,
+           coalesce(e.slot_interval_minutes, e.duration_minutes), e.buffer_before, e.buffer_after, e.min_notice_hours,
+           e.max_future_days, e.seats, e.limit_per_day, e.limit_per_week, e.requires_confirmation, e.questions,
+           a.timezone, a.week_spans, a.override_spans, NULL::bigint[], NULL::integer[], NULL::integer[],
+           e.scheduling, e.org_id, coalesce(h.priority, 2), coalesce(h.weight, 100), u.name, e.durations
+    FROM (SELECT 1) one  -- a type without hosts: one row with host_id NULL (nothing is offered)
+    LEFT JOIN event_type_hosts h ON h.event_type_id = e.id
+    LEFT JOIN users u ON u.id = h.user_id
+    LEFT JOIN availability_schedules a ON a.user_id = h.user_id AND a.is_default
+    ORDER BY h.user_id;
+  END IF;
+END $$;
+
+DROP FUNCTION api.booking_inputs(bigint, bigint, text, timestamptz, timestamptz, integer, integer);
+CREATE FUNCTION api.booking_inputs(p_booking bigint, p_user bigint, p_action text, p_from timestamptz,
+                                   p_to timestamptz, p_reach integer, p_reach_limits integer)
+RETURNS TABLE (host_id bigint, version bigint, event_type_id bigint, event_name text, duration integer,
+               slot_interval integer, buffer_before integer, buffer_after integer, min_notice_hours integer,
+               max_future_days integer, seats integer, limit_per_day integer, limit_per_week integer,
+               requires_confirmation boolean, questions jsonb, schedule_timezone text, week_spans integer[],
+               override_spans integer[], busy_start bigint[], busy_end bigint[], busy_buffer_before integer[],
+               busy_buffer_after integer[], busy_event_type bigint[], busy_ref bigint[], busy_seats integer[],
+               busy_kind integer[], busy_pending integer[], next_expiry bigint,
+               booking_status text, booking_start bigint, booking_seats integer, booking_timezone text,
+               refusal text, booking_end bigint)
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE b bookings;
+BEGIN
+  SELECT * INTO b FROM bookings k WHERE k.id = p_booking AND k.parent_id IS NULL;
+  IF b.id IS NULL OR (p_user IS NOT NULL AND api.booking_id_for_host(p_user, p_booking) IS NULL) THEN
+    PERFORM api.fail(404, 'booking not found');
+  END IF;
+  IF p_action = 'reschedule' AND EXISTS (SELECT 1 FROM bookings s WHERE s.parent_id = b.id) THEN
+    PERFORM api.fail(409, 'a booking with several hosts cannot be moved; cancel it and book a new time');
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM event_types t WHERE t.id = b.event_type_id AND t.is_active) THEN
+    -- the event type was deleted since: its settings still apply to this booking
+    PERFORM api.fail(409, 'the event type of this booking no longer exists');
+  END IF;
+  RETURN QUERY
+  SELECT i.*, b.status, extract(epoch FROM b.start_at)::bigint, b.seats, b.invitee_timezone,
+         api.transition_refusal(b.status, p_action), extract(epoch FROM b.end_at)::bigint
+  FROM api.engine_inputs(b.event_type_id, NULL, NULL, coalesce(p_from, b.start_at), coalesce(p_to, b.end_at),
+                         p_reach, p_reach_limits, NULL, b.id, true, b.host_id) i;
+END $$;

@@ -612,6 +612,7 @@ typedef struct {
   int range, explain;
   int64_t host_filter;
   int seats;
+  int duration; /* minutes, 0: the default length */
   char key[400];
   uint64_t epoch; /* when the read started */
 } avail_req_t;
@@ -711,6 +712,12 @@ static void on_data(http_req_t *req, inputs_t *in, const db_result_t *err) {
   }
   job_t *j = xcalloc(1, sizeof *j);
   j->in = *in; /* the job owns its allocations */
+  if (inputs_pick_duration(&j->in, a->duration) != 0) {
+    inputs_free(&j->in);
+    free(j);
+    api_error_field(req, 400, E_VALIDATION, "duration must be one of the event type's lengths (durations)", "duration");
+    return;
+  }
   if (a->explain && j->in.team) {
     inputs_free(&j->in);
     free(j);
@@ -799,6 +806,14 @@ static int run(http_req_t *req, avail_req_t *a) {
       strcmp(explain, "false") != 0)
     api_v_fail(&v, "explain", "explain must be 1 or 0");
   const char *host = api_query_param(req, "host_id"), *seats = api_query_param(req, "seats");
+  const char *duration = api_query_param(req, "duration");
+  if (duration) {
+    char *e;
+    long n = strtol(duration, &e, 10);
+    if (*duration < '0' || *duration > '9' || *e || n < 1 || n > 1440)
+      api_v_fail(&v, "duration", "duration must be a length in minutes (1-1440)");
+    else a->duration = (int)n;
+  }
   if (host && (a->host_filter = api_parse_id(host)) <= 0) api_v_fail(&v, "host_id", "host_id must be a user id");
   if (seats) {
     char *e;
@@ -834,6 +849,7 @@ static int run(http_req_t *req, avail_req_t *a) {
   key_int(&k, a->range);
   key_int(&k, a->host_filter);
   key_int(&k, a->seats);
+  key_int(&k, a->duration);
   *k.p = '\0';
   avail_state_t *s = st(api_app(req));
   entry_t *en = cache_get(s, a->key);
@@ -882,6 +898,12 @@ static void own_data(http_req_t *req, inputs_t *in, const db_result_t *err) {
   api_ctx(req)->avail = NULL;
   if (!in) {
     o->cb(req, o->data, NULL, NULL, 0, err);
+    return;
+  }
+  if (inputs_pick_duration(in, o->q.duration) != 0) { /* answered like a database refusal */
+    inputs_free(in);
+    db_result_t bad = {.ok = 0, .sqlstate = "SL400", .message = "duration is not one of the event type's lengths"};
+    o->cb(req, o->data, NULL, NULL, 0, &bad);
     return;
   }
   int64_t now = now_wall_ms() / 1000;

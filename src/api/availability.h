@@ -47,6 +47,7 @@ typedef struct {
   int64_t host_filter; /* only slots this host is free for (0: any) */
   int64_t exclude_booking; /* a booking whose own time stays offered (rescheduling it), 0: none */
   int include_secret;      /* 1: hidden (secret) event types too: for their owner's own reads */
+  int duration;            /* minutes: one of the type's lengths (0: its default); another fails 400 */
 } avail_query_t;
 /* On success in is the event type's inputs (its name, duration, hosts...) and v its n free
  * slots, ascending; both are freed after cb returns. On failure in is NULL and fail the

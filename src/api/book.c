@@ -379,6 +379,12 @@ static void on_create_inputs(http_req_t *req, inputs_t *got, const db_result_t *
     fail_simple(req, c->p, 400, "seats exceeds the event type's capacity", "seats");
     return;
   }
+  if (inputs_pick_duration(&in, c->r.duration) != 0) {
+    inputs_free(&in);
+    json_decref(answers);
+    fail_simple(req, c->p, 400, "duration_minutes is not one of the event type's lengths", "duration_minutes");
+    return;
+  }
   int want = -1; /* the requested host's index (org types), -1: any */
   if (c->r.preferred_host) {
     for (size_t i = 0; i < in.nhosts; i++)
@@ -570,6 +576,7 @@ static void on_change_inputs(void *data, const db_result_t *r) {
     inputs_free(&in);
     return;
   }
+  if (in.booking_end > in.booking_start) in.event.duration = in.booking_end - in.booking_start; /* its own length */
   int reschedule = strcmp(t->c.action, "reschedule") == 0 || t->rebook;
   int pending = in.booking_status && strcmp(in.booking_status, "pending") == 0;
   int64_t start = reschedule ? t->c.new_start : in.booking_start;
@@ -793,6 +800,11 @@ static void on_hold_inputs(http_req_t *req, inputs_t *got, const db_result_t *er
   if (in.team) { /* a hold would have to pick its host(s) now: not offered */
     inputs_free(&in);
     fail_simple(req, h->p, 400, "holds are not supported for organisation event types", "event_type_id");
+    return;
+  }
+  if (inputs_pick_duration(&in, h->h.duration) != 0) {
+    inputs_free(&in);
+    fail_simple(req, h->p, 400, "the slot's length is not one of the event type's lengths", "duration");
     return;
   }
   if (h->h.minutes && api_ctx(req)->user_id != in.host_id) {

@@ -55,10 +55,12 @@ typedef struct {
   int64_t preferred_host;      /* 0: any (multi-host event types pick one; later) */
   int quiet;                   /* notify: false — the invitee is sent no mail about this booking
                                   (only the event type's host, an admin of its org or its org's key) */
+  int duration;                /* minutes: one of the event type's lengths (durations); 0: its default.
+                                  Another length: 400 naming duration_minutes */
 } book_request_t;
 void book_create(http_req_t *req, const book_request_t *r, const book_presenter_t *p);
 
-/* A change to an existing booking resolved to its id. action: cancel, decline, no_show,
+/* A change to an existing booking resolved to its id; it is judged at the booking's own length. action: cancel, decline, no_show,
  * confirm (re-checks busy time), reschedule (new_start, new_tz: the booking moves), rebook
  * (new_start, new_tz: a NEW booking at the new time with new tokens and confirmation number, the
  * old one cancelled, linked both ways — Cal.com's reschedule; reason and by are recorded on
@@ -93,6 +95,7 @@ typedef struct {
   book_target_t target;
   int64_t start;
   int minutes;
+  int duration; /* the slot's length in minutes, one of the event type's lengths; 0: its default */
 } book_hold_t;
 void book_hold(http_req_t *req, const book_hold_t *h, const book_presenter_t *p);
 

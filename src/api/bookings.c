@@ -37,6 +37,9 @@ static int parse_booking(http_req_t *req, book_request_t *b) {
   long long host = 0; /* an org type's host to book with (round robin), else the rules pick */
   api_v_int(&v, "host_id", 1, INT64_MAX / 2, 0, NULL, &host);
   b->preferred_host = host;
+  long long minutes = 0; /* one of the event type's lengths (durations); absent: its default */
+  api_v_int(&v, "duration_minutes", 1, 1440, 0, NULL, &minutes);
+  b->duration = (int)minutes;
   int notify = 1;
   api_v_bool(&v, "notify", &notify);
   b->quiet = !notify;

@@ -148,6 +148,16 @@ void event_type_fields(api_v_t *vp, json_t *p, int create) {
     if (!ok) api_v_fail(&v, "reminders", "reminders must be at most 5 whole minutes before the start (1-43200)");
     else json_object_set(p, "reminders", rem);
   }
+  json_t *dur = json_object_get(body, "durations"); /* the lengths an invitee may pick; null: the default only */
+  if (dur && !v.failed) {
+    size_t i;
+    json_t *x;
+    int ok = json_is_null(dur) || (json_is_array(dur) && json_array_size(dur) >= 1 && json_array_size(dur) <= 12);
+    json_array_foreach(dur, i, x) ok = ok && json_is_integer(x) && json_integer_value(x) >= 1 &&
+                                      json_integer_value(x) <= 1440;
+    if (!ok) api_v_fail(&v, "durations", "durations must be 1-12 lengths in whole minutes (1-1440), or null");
+    else json_object_set(p, "durations", dur);
+  }
   if (api_v_int(&v, "seats", 1, 1000, 0, NULL, &n)) json_object_set_new(p, "seats", json_integer(n));
   if (api_v_int(&v, "limit_per_day", 1, 1000, 1, &null, &n) || null)
     json_object_set_new(p, "limit_per_day", null ? json_null() : json_integer(n));

@@ -85,6 +85,16 @@ void inputs_team_slots(const inputs_t *in, int64_t now, int64_t from, int64_t to
   if (seats > 1) sched_team_keep_seats(out, seats);
 }
 
+int inputs_pick_duration(inputs_t *in, int minutes) {
+  if (minutes <= 0 || minutes * 60 == in->event.duration) return 0;
+  for (int i = 0; i < in->ndurations; i++)
+    if (in->durations[i] == minutes) {
+      in->event.duration = minutes * 60;
+      return 0;
+    }
+  return -1;
+}
+
 void inputs_free(inputs_t *in) {
   for (size_t i = 0; i < in->nhosts; i++) {
     free(in->hosts[i].busy);
@@ -238,6 +248,7 @@ int inputs_decode(const PGresult *res, inputs_t *in) {
   in->booking_timezone = text(res, "booking_timezone");
   in->refusal = text(res, "refusal");
   in->booking_start = num(res, "booking_start");
+  in->booking_end = num(res, "booking_end");
   in->booking_seats = (int)num(res, "booking_seats");
   if (decode_schedule(res, &in->schedule) != 0) {
     inputs_free(in);
@@ -260,6 +271,7 @@ typedef struct {
   sched_event_t event;
   sched_schedule_t schedule; /* overrides malloc'd */
   int requires_confirmation;
+  int durations[INPUTS_MAX_DURATIONS], ndurations;
   char *event_name, *questions; /* malloc'd */
   size_t ntypes;                /* the host's event types, sorted by id: their buffers */
   int64_t *type_ids, *type_bb, *type_ba;
@@ -373,6 +385,17 @@ static int config_decode(const PGresult *res, engine_config_t *c) {
   c->questions = xstrdup(text(res, "questions") ? text(res, "questions") : "[]");
   if (decode_event(res, &c->event) != 0) return -1;
   c->requires_confirmation = flag(res, "requires_confirmation");
+  if (text(res, "durations")) {
+    size_t n;
+    int64_t *d = int_array(res, "durations", &n);
+    if (!d || n > INPUTS_MAX_DURATIONS) {
+      free(d);
+      return -1;
+    }
+    for (size_t i = 0; i < n; i++) c->durations[i] = (int)d[i];
+    c->ndurations = (int)n;
+    free(d);
+  }
   if (text(res, "scheduling")) return config_decode_team(res, c);
   if (decode_schedule(res, &c->schedule) != 0) return -1;
   size_t n1, n2, n3;
@@ -428,6 +451,8 @@ static void on_busy(void *data, const db_result_t *r) {
            (size_t)c->schedule.noverrides * sizeof *in.schedule.overrides);
   }
   in.requires_confirmation = c->requires_confirmation;
+  memcpy(in.durations, c->durations, sizeof in.durations);
+  in.ndurations = c->ndurations;
   in.event_name = arena_strdup(req->arena, c->event_name);
   in.questions = arena_strdup(req->arena, c->questions);
   in.next_expiry = num(res, "next_expiry");
@@ -496,6 +521,8 @@ static void on_team_busy(void *data, const db_result_t *r) {
   memset(&in, 0, sizeof in);
   in.event = c->event;
   in.requires_confirmation = c->requires_confirmation;
+  memcpy(in.durations, c->durations, sizeof in.durations);
+  in.ndurations = c->ndurations;
   in.event_name = arena_strdup(req->arena, c->event_name);
   in.questions = arena_strdup(req->arena, c->questions);
   in.team = c->team;

@@ -19,6 +19,8 @@
 
 enum { TEAM_NONE = 0, TEAM_ROUND_ROBIN = 1, TEAM_COLLECTIVE = 2 };
 
+#define INPUTS_MAX_DURATIONS 12 /* event_types.durations' own bound */
+
 /* One host of an organisation event type (issue 12): its own schedule and busy time. */
 typedef struct {
   int64_t host_id, version;
@@ -39,12 +41,15 @@ typedef struct {
   size_t nbusy;
   int64_t next_expiry;       /* the earliest live hold's expiry (Unix s), or 0 */
   int requires_confirmation;
+  int durations[INPUTS_MAX_DURATIONS]; /* the lengths an invitee may pick (minutes, ascending; inputs_fetch
+                                          only); ndurations 0: only event.duration */
+  int ndurations;
   /* Text columns point into the PGresult: valid while it is (the query's callback). */
   const char *event_name;
   const char *questions;     /* JSON array text */
   /* api.booking_inputs only (NULL / 0 otherwise) */
   const char *booking_status, *booking_timezone, *refusal;
-  int64_t booking_start;
+  int64_t booking_start, booking_end;
   int booking_seats;
   /* organisation event types (inputs_fetch only): TEAM_*, and the hosts in ascending id order */
   int team;
@@ -87,6 +92,10 @@ void inputs_register(void);
 void inputs_cache_free(void);
 /* Metrics: configuration cache hits and misses. */
 void inputs_collect(buf_t *out, void *data);
+
+/* Picks one of the event type's lengths for a request: minutes 0 keeps the default; a length the
+ * type offers sets in->event.duration; any other answers -1 (the caller refuses it, 400). */
+int inputs_pick_duration(inputs_t *in, int minutes);
 
 /* The parameters of api.engine_inputs / api.booking_inputs that carry the engine's reach
  * (sched_reach()), as text: [0] without day/week limits, [1] with them. */

@@ -190,7 +190,7 @@ int api_db_failure(const db_result_t *r, api_failure_t *f, char *msg, size_t msg
     if (status >= 400 && status < 600) {
       f->status = status;
       f->code = api_code_for_status(status);
-      f->message = primary ? primary : "request failed";
+      f->message = primary ? primary : r->message ? r->message : "request failed";
       if (hint && strncmp(hint, "status:", 7) == 0) f->current_status = hint + 7;
       else if (hint && *hint) f->field = hint;
       return -1;
