@@ -132,6 +132,7 @@ LANGUAGE sql STABLE AS $$
         coalesce((SELECT p.slug::text FROM booking_pages p WHERE p.user_id = e.user_id),
                  (SELECT o.slug::text FROM orgs o WHERE o.id = e.org_id), '') || '/' || e.slug)
     || jsonb_strip_nulls(jsonb_build_object(
+      'lengthInMinutesOptions', to_jsonb(e.durations),
       'bookingLimitsCount', CASE WHEN e.limit_per_day IS NOT NULL OR e.limit_per_week IS NOT NULL
         THEN jsonb_strip_nulls(jsonb_build_object('day', e.limit_per_day, 'week', e.limit_per_week)) END,
       'confirmationPolicy', CASE WHEN e.requires_confirmation

@@ -18,11 +18,12 @@
  *   locations (the first one)                     location_type, location_value
  *   bookingFields (custom ones)                   questions
  *   color.lightThemeHex, price (minor units), currency   color, price, currency
+ *   lengthInMinutesOptions                        durations
  *
  * Settings that only change what Cal.com's own booking page shows are stored and returned
  * (extras); settings that would change who may book, cancel or reschedule, or which times are
  * offered, are refused unless they are off: accepting them without acting on them would be a
- * success that is not one. Several lengths and recurrence wait for the booking core (400). */
+ * success that is not one. Recurrence waits for the booking core (400). */
 #include <llhttp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ static const calcom_field_map_t FIELDS[] = {
     {"seats", "seats"},
     {"limit_per_day", "bookingLimitsCount"},
     {"limit_per_week", "bookingLimitsCount"},
+    {"durations", "lengthInMinutesOptions"},
     {NULL, NULL},
 };
 
@@ -382,20 +384,26 @@ static void translate(api_v_t *v, json_t *b, int create, json_t *n, json_t *c) {
   int present;
   s = api_v_str_or_null(v, "description", 100000, &present);
   if (present && !v->failed) json_object_set_new(n, "description", s ? json_string(s) : json_null());
-  /* Several lengths and recurrence: the booking core does not have them yet. */
-  if (!v->failed && (j = json_object_get(b, "lengthInMinutesOptions")) && !json_is_null(j)) {
-    json_t *len = json_object_get(b, "lengthInMinutes");
-    int single = json_is_array(j) && json_array_size(j) <= 1;
-    if (single && json_array_size(j) == 1) {
-      json_t *o = json_array_get(j, 0);
-      double want = json_is_number(len) ? json_number_value(len) : -1;
-      single = (json_is_number(o) && json_number_value(o) == want) ||
-               (json_is_string(o) && want >= 0 && strtod(json_string_value(o), NULL) == want);
+  /* Several lengths: the native durations (the default length always among them). */
+  if (!v->failed && (j = json_object_get(b, "lengthInMinutesOptions"))) {
+    json_t *d = json_array();
+    size_t i;
+    json_t *o;
+    if (!json_is_array(j) && !json_is_null(j))
+      api_v_fail(v, "lengthInMinutesOptions", "lengthInMinutesOptions must be an array of lengths in minutes");
+    json_array_foreach(j, i, o) {
+      char *end = NULL;
+      double m = json_is_number(o) ? json_number_value(o) : json_is_string(o) ? strtod(json_string_value(o), &end) : -1;
+      if ((end && (*end || end == json_string_value(o))) || m < 1 || m > 1440 || m != (double)(long long)m) {
+        api_v_fail(v, "lengthInMinutesOptions", "lengthInMinutesOptions must be whole minutes (1-1440)");
+        break;
+      }
+      json_array_append_new(d, json_integer((long long)m));
     }
-    if (!single)
-      api_v_fail(v, "lengthInMinutesOptions", "lengthInMinutesOptions (several lengths) is not supported yet: only "
-                 "[lengthInMinutes] is accepted");
+    if (v->failed) json_decref(d);
+    else json_object_set_new(n, "durations", json_array_size(d) ? d : (json_decref(d), json_null()));
   }
+  /* Recurrence: the booking core does not have it yet. */
   if (!v->failed && (j = json_object_get(b, "recurrence")) && !json_is_null(j) && !is_disabled(j))
     api_v_fail(v, "recurrence", "recurring event types are not supported yet");
   if (!v->failed && (j = json_object_get(b, "locations"))) locations_of(v, j, n, c);
