@@ -13,7 +13,14 @@ ALTER TABLE bookings
 
 ALTER TABLE event_types
   ADD COLUMN durations integer[] CHECK (durations IS NULL OR (cardinality(durations) BETWEEN 1 AND 12
-    AND 0 < ALL (durations) AND 1440 >= ALL (durations) AND duration_minutes = ANY (durations)));
+    AND 0 < ALL (durations) AND 1440 >= ALL (durations) AND duration_minutes = ANY (durations))),
+  -- a recurring event type: booking it books the series {frequency weekly|monthly, interval,
+  -- occurrences} (C checks the shape; this keeps the bounds)
+  ADD COLUMN recurrence jsonb CHECK (recurrence IS NULL OR (recurrence->>'frequency' IN ('weekly', 'monthly')
+    AND (recurrence->>'interval')::int BETWEEN 1 AND 12 AND (recurrence->>'occurrences')::int BETWEEN 2 AND 24));
+
+ALTER TABLE bookings ADD COLUMN recurring_uid uuid;  -- the series a booking belongs to
+CREATE INDEX bookings_recurring ON bookings (recurring_uid) WHERE recurring_uid IS NOT NULL;
 
 -- The native booking object, with the links of a reschedule that made a new booking.
 CREATE OR REPLACE FUNCTION api.booking_json_with(b bookings, e event_types) RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -38,6 +45,7 @@ CREATE OR REPLACE FUNCTION api.booking_json_with(b bookings, e event_types) RETU
             'rescheduled_from_uid', (SELECT p.uid FROM bookings p WHERE p.id = b.rescheduled_from),
             'rescheduled_to_uid', (SELECT n.uid FROM bookings n WHERE n.id = b.rescheduled_to),
             'reschedule_reason', b.reschedule_reason, 'rescheduled_by', b.rescheduled_by) END
+  || CASE WHEN b.recurring_uid IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('recurring_uid', b.recurring_uid) END
   || CASE WHEN e.org_id IS NULL THEN '{}'::jsonb ELSE api.booking_org_json(b, e) END
 $$;
 
@@ -141,6 +149,9 @@ BEGIN
     e.durations := CASE WHEN jsonb_typeof(p->'durations') = 'array'
                         THEN ARRAY(SELECT DISTINCT x::int FROM jsonb_array_elements_text(p->'durations') x ORDER BY 1) END;
   END IF;
+  IF p ? 'recurrence' THEN
+    e.recurrence := CASE WHEN jsonb_typeof(p->'recurrence') = 'object' THEN p->'recurrence' END;
+  END IF;
   IF e.durations IS NOT NULL AND NOT (coalesce(e.duration_minutes, 30) = ANY (e.durations)) THEN
     PERFORM api.fail(400, 'durations must include duration_minutes (the default length)', 'durations');
   END IF;
@@ -172,7 +183,7 @@ CREATE OR REPLACE FUNCTION api.event_type_json(e event_types) RETURNS jsonb LANG
     'schedule_id', e.schedule_id, 'price', e.price, 'currency', e.currency, 'seats', e.seats,
     'requires_payment', e.requires_payment, 'payment_window_minutes', e.payment_window_minutes,
     'reminders', to_jsonb(e.reminders),
-    'durations', to_jsonb(coalesce(e.durations, ARRAY[e.duration_minutes])),
+    'durations', to_jsonb(coalesce(e.durations, ARRAY[e.duration_minutes])), 'recurrence', e.recurrence,
     'limit_per_day', e.limit_per_day, 'limit_per_week', e.limit_per_week,
     'is_active', CASE WHEN e.is_active THEN 1 ELSE 0 END,
     'created_at', api.ts(e.created_at), 'created_at_rfc3339', api.rfc3339(e.created_at))
@@ -188,11 +199,11 @@ BEGIN
   UPDATE event_types SET (name, slug, duration_minutes, description, color, location_type, location_value,
       questions, is_secret, requires_confirmation, buffer_before, buffer_after, min_notice_hours,
       max_future_days, slot_interval_minutes, schedule_id, price, currency, seats, limit_per_day,
-      limit_per_week, requires_payment, payment_window_minutes, reminders, durations, updated_at)
+      limit_per_week, requires_payment, payment_window_minutes, reminders, durations, recurrence, updated_at)
     = (e.name, e.slug, e.duration_minutes, e.description, e.color, e.location_type, e.location_value,
       e.questions, e.is_secret, e.requires_confirmation, e.buffer_before, e.buffer_after, e.min_notice_hours,
       e.max_future_days, e.slot_interval_minutes, e.schedule_id, e.price, e.currency, e.seats, e.limit_per_day,
-      e.limit_per_week, e.requires_payment, e.payment_window_minutes, e.reminders, e.durations, e.updated_at)
+      e.limit_per_week, e.requires_payment, e.payment_window_minutes, e.reminders, e.durations, e.recurrence, e.updated_at)
   WHERE id = p_id;
   RETURN QUERY SELECT api.event_type_json(e), ARRAY[p_user], false;
 EXCEPTION WHEN unique_violation THEN
@@ -228,7 +239,7 @@ BEGIN
     max_future_days = e.max_future_days, slot_interval_minutes = e.slot_interval_minutes, price = e.price,
     currency = e.currency, seats = e.seats, limit_per_day = e.limit_per_day, limit_per_week = e.limit_per_week,
     requires_payment = e.requires_payment, payment_window_minutes = e.payment_window_minutes, reminders = e.reminders,
-    durations = e.durations,
+    durations = e.durations, recurrence = e.recurrence,
     team_id = e.team_id, scheduling = e.scheduling, updated_at = e.updated_at
   WHERE t.id = e.id;
   PERFORM api.org_event_type_set_hosts(e, p);
@@ -251,7 +262,7 @@ RETURNS TABLE (host_id bigint, config_version bigint, event_type_id bigint, even
                requires_confirmation boolean, questions jsonb, schedule_timezone text, week_spans integer[],
                override_spans integer[], type_ids bigint[], type_buffer_before integer[],
                type_buffer_after integer[], scheduling text, org_id bigint, priority integer, weight integer,
-               host_name text, durations integer[])
+               host_name text, durations integer[], recurrence jsonb)
 LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
 DECLARE
@@ -266,7 +277,7 @@ BEGIN
            coalesce(e.slot_interval_minutes, e.duration_minutes), e.buffer_before, e.buffer_after, e.min_notice_hours,
            e.max_future_days, e.seats, e.limit_per_day, e.limit_per_week, e.requires_confirmation, e.questions,
            s.timezone, s.week_spans, s.override_spans, t.ids, t.bb, t.ba, NULL::text, NULL::bigint, 2, 100, u.name,
-           e.durations
+           e.durations, e.recurrence
     FROM users u, LATERAL (
       SELECT array_agg(x.id ORDER BY x.id) AS ids, array_agg(x.buffer_before * 60 ORDER BY x.id) AS bb,
              array_agg(x.buffer_after * 60 ORDER BY x.id) AS ba
@@ -281,7 +292,7 @@ BEGIN
            coalesce(e.slot_interval_minutes, e.duration_minutes), e.buffer_before, e.buffer_after, e.min_notice_hours,
            e.max_future_days, e.seats, e.limit_per_day, e.limit_per_week, e.requires_confirmation, e.questions,
            a.timezone, a.week_spans, a.override_spans, NULL::bigint[], NULL::integer[], NULL::integer[],
-           e.scheduling, e.org_id, coalesce(h.priority, 2), coalesce(h.weight, 100), u.name, e.durations
+           e.scheduling, e.org_id, coalesce(h.priority, 2), coalesce(h.weight, 100), u.name, e.durations, e.recurrence
     FROM (SELECT 1) one  -- a type without hosts: one row with host_id NULL (nothing is offered)
     LEFT JOIN event_type_hosts h ON h.event_type_id = e.id
     LEFT JOIN users u ON u.id = h.user_id
@@ -322,4 +333,65 @@ BEGIN
          api.transition_refusal(b.status, p_action), extract(epoch FROM b.end_at)::bigint
   FROM api.engine_inputs(b.event_type_id, NULL, NULL, coalesce(p_from, b.start_at), coalesce(p_to, b.end_at),
                          p_reach, p_reach_limits, NULL, b.id, true, b.host_id) i;
+END $$;
+
+-- ---------------------------------------------------------------- recurring event types
+
+-- A series, all or nothing: C has decided every occurrence on the host's data at p_version and
+-- drawn each one's confirmation number and tokens. Each occurrence is written by api.booking_create
+-- (the one write: its customer, event, webhooks and mails), the host's version moving by one each
+-- time; any refusal or a stale version rolls the whole series back. Every occurrence carries the
+-- series' recurring_uid. body: the bookings, in order.
+CREATE FUNCTION api.booking_create_series(p_host bigint, p_version bigint, p_event_type bigint, p_starts bigint[],
+  p_ends bigint[], p_status text, p_seats integer, p_seated boolean, p_name text, p_email text, p_timezone text,
+  p_notes text, p_phone text, p_answers jsonb, p_numbers text[], p_cancel_hashes text[], p_reschedule_hashes text[],
+  p_confirm_hashes text[], p_reservation uuid, p_confirm_urls text[], p_decline_urls text[], p_notify boolean,
+  p_mail text[])
+RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean) LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+  ids bigint[] := '{}';
+  series uuid := gen_random_uuid();
+BEGIN
+  BEGIN
+    FOR k IN 1 .. cardinality(p_starts) LOOP
+      SELECT * INTO r FROM api.booking_create(p_host, p_version + k - 1, p_event_type, p_starts[k], p_ends[k],
+        p_status, p_seats, p_seated, p_name, p_email, p_timezone, p_notes, p_phone, p_answers, p_numbers[k],
+        p_cancel_hashes[k], p_reschedule_hashes[k], p_confirm_hashes[k], CASE WHEN k = 1 THEN p_reservation END,
+        p_confirm_urls[k], p_decline_urls[k], p_notify, p_mail[k]);
+      IF r.stale THEN RAISE EXCEPTION USING ERRCODE = 'SLSTA', MESSAGE = 'stale'; END IF;
+      ids := ids || (r.body->>'id')::bigint;
+    END LOOP;
+  EXCEPTION WHEN SQLSTATE 'SLSTA' THEN
+    RETURN QUERY SELECT NULL::jsonb, NULL::bigint[], true; RETURN;
+  END;
+  UPDATE bookings SET recurring_uid = series WHERE id = ANY (ids);
+  RETURN QUERY
+  SELECT jsonb_agg(api.booking_json_with(b, e) ORDER BY b.start_at), ARRAY[p_host], false
+  FROM bookings b JOIN event_types e ON e.id = b.event_type_id WHERE b.id = ANY (ids);
+END $$;
+
+-- Cancels a booking and every later occurrence of its series still pending or confirmed (Cal.com's
+-- cancelSubsequentBookings), each through api.booking_transition (its rules, events and mails);
+-- body: the booking addressed. Outside a series it is a plain cancel.
+CREATE FUNCTION api.booking_cancel_following(p_id bigint, p_user bigint, p_reason text, p_by text)
+RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean) LANGUAGE plpgsql AS $$
+DECLARE
+  b bookings;
+  o bookings;
+  hosts bigint[] := '{}';
+  r record;
+BEGIN
+  SELECT * INTO b FROM bookings k WHERE k.id = p_id;
+  SELECT * INTO r FROM api.booking_transition(p_id, p_user, 'cancel', NULL, p_reason, p_by);
+  body := r.body;
+  hosts := coalesce(r.host_ids, '{}');
+  IF b.recurring_uid IS NOT NULL THEN
+    FOR o IN SELECT * FROM bookings k WHERE k.recurring_uid = b.recurring_uid AND k.start_at > b.start_at
+               AND k.status IN ('pending', 'confirmed') AND k.parent_id IS NULL ORDER BY k.start_at LOOP
+      SELECT * INTO r FROM api.booking_transition(o.id, p_user, 'cancel', NULL, p_reason, p_by);
+      hosts := hosts || coalesce(r.host_ids, '{}');
+    END LOOP;
+  END IF;
+  RETURN QUERY SELECT body, ARRAY(SELECT DISTINCT x FROM unnest(hosts) x), false;
 END $$;

@@ -515,6 +515,11 @@ static void answer_booked(http_req_t *req, chat_t *c, json_t *booking, int64_t s
 static void chat_book_done(http_req_t *req, const book_result_t *res) {
   chat_t *c = api_ctx(req)->flow;
   json_t *booking = json_loadb(res->body, res->len, 0, NULL);
+  if (res->series && json_is_array(booking)) { /* a recurring type: the first occurrence speaks for the series */
+    json_t *first = json_incref(json_array_get(booking, 0));
+    json_decref(booking);
+    booking = first;
+  }
   if (!json_is_object(booking)) {
     json_decref(booking);
     api_error(req, 500, E_INTERNAL, "internal error");

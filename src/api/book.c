@@ -253,6 +253,9 @@ typedef struct {
   int attempts;
   int wide; /* reading two weeks, for next free slots after a refusal */
   char cancel_token[65], reschedule_token[65], confirm_token[65];
+  int64_t series_to; /* a recurring booking: the read must reach its last occurrence */
+  int nseries;       /* occurrences written (0: a single booking) */
+  char (*tokens)[3][65]; /* a series' cancel, reschedule and confirm tokens per occurrence (arena) */
 } create_t;
 
 static void create_read(http_req_t *req);
@@ -319,6 +322,21 @@ static void confirmation_number(char out[9]) {
   out[8] = 0;
 }
 
+/* A series' bookings with each one's tokens (shown this once), as JSON text (malloc'd). */
+static char *series_with_tokens(const create_t *c, const char *body, size_t len) {
+  json_t *arr = json_loadb(body, len, 0, NULL);
+  size_t i;
+  json_t *b;
+  json_array_foreach(arr, i, b) {
+    if (i >= (size_t)c->nseries) break;
+    json_object_set_new(b, "cancel_token", json_string(c->tokens[i][0]));
+    json_object_set_new(b, "reschedule_token", json_string(c->tokens[i][1]));
+  }
+  char *text = json_is_array(arr) ? json_dumps(arr, JSON_COMPACT) : NULL;
+  json_decref(arr);
+  return text;
+}
+
 static void on_created(void *data, const db_result_t *r) {
   http_req_t *req = data;
   create_t *c = api_ctx(req)->core;
@@ -328,7 +346,18 @@ static void on_created(void *data, const db_result_t *r) {
     /* fall through */
     case -1: return;
   }
-  book_result_t res = {w.body, w.len, c->cancel_token, c->reschedule_token, "create"};
+  if (c->nseries) {
+    char *text = series_with_tokens(c, w.body, w.len);
+    if (!text) {
+      fail_simple(req, c->p, 500, "internal error", NULL);
+      return;
+    }
+    book_result_t res = {text, strlen(text), NULL, NULL, "create", 1};
+    c->p->done(req, &res);
+    free(text);
+    return;
+  }
+  book_result_t res = {w.body, w.len, c->cancel_token, c->reschedule_token, "create", 0};
   note_booking(req, w.body, w.len);
   c->p->done(req, &res);
 }
@@ -355,6 +384,161 @@ static char *mail_secrets(http_req_t *req, const create_t *c, int pending) {
                    c->reschedule_token, pending ? ",\"confirm\":\"" : "", pending ? c->confirm_token : "",
                    pending ? "\"" : "");
   return crypto_seal(cfg->secret_key, plain, (size_t)n);
+}
+
+/* "{"a","b",...}": a text[] parameter of n elements (NULL elements as NULL). The values here are
+ * hex, base64 or URLs of our own: quoted, with " and \ escaped all the same. */
+static void pg_text_array(buf_t *b, char *const *v, int n) {
+  buf_putc(b, '{');
+  for (int i = 0; i < n; i++) {
+    if (i) buf_putc(b, ',');
+    if (!v[i]) {
+      buf_puts(b, "NULL");
+      continue;
+    }
+    buf_putc(b, '"');
+    for (const char *p = v[i]; *p; p++) {
+      if (*p == '"' || *p == '\\') buf_putc(b, '\\');
+      buf_putc(b, *p);
+    }
+    buf_putc(b, '"');
+  }
+  buf_putc(b, '}');
+}
+
+/* The starts of a series: the first at the requested instant, each next one `interval` weeks or
+ * months later at the same wall-clock time in the invitee's zone (so a series keeps its hour
+ * across a DST change). 0, or -1 when a monthly series meets a month without that day. */
+static int series_starts(const inputs_t *in, int64_t start, const char *zone, int count, int64_t *out) {
+  const tz_t *itz = tz_get(zone);
+  if (!itz) itz = tz_get("UTC");
+  int64_t local = start + tz_offset(itz, start), day = sched_day_of(local), sod = local - day * 86400;
+  char iso[48];
+  time_format_utc(day * 86400, iso, sizeof iso);
+  int y = 0, m = 0, d = 0;
+  if (sscanf(iso, "%d-%d-%d", &y, &m, &d) != 3) return -1;
+  for (int k = 0; k < count; k++) {
+    int64_t dk;
+    if (in->rec_freq == INPUTS_WEEKLY) {
+      dk = day + (int64_t)k * in->rec_interval * 7;
+    } else {
+      int months = (m - 1) + k * in->rec_interval;
+      int yk = y + months / 12, mk = months % 12 + 1;
+      if (d > time_days_in_month(yk, mk)) return -1;
+      dk = time_days_from_civil(yk, mk, d);
+    }
+    out[k] = tz_local_to_utc(itz, dk * 86400 + sod);
+  }
+  return 0;
+}
+
+/* A recurring booking: every occurrence decided by the engine on one read, then written whole
+ * by api.booking_create_series, or refused naming the dates that are not free. Consumes in and
+ * answers. */
+static void series_create(http_req_t *req, create_t *c, inputs_t *in, json_t *answers, int count) {
+  int64_t starts[BOOK_MAX_SERIES], ends[BOOK_MAX_SERIES];
+  if (series_starts(in, c->r.start, c->r.timezone, count, starts) != 0) {
+    inputs_free(in);
+    json_decref(answers);
+    fail_simple(req, c->p, 400, "a monthly series cannot start on a day some of its months do not have",
+                "start_time");
+    return;
+  }
+  if (starts[count - 1] >= (c->series_to ? c->series_to : c->r.start + 1) && !c->series_to) {
+    c->series_to = starts[count - 1] + 1; /* read once more, reaching the last occurrence */
+    inputs_free(in);
+    json_decref(answers);
+    create_read(req);
+    return;
+  }
+  buf_t refused = BUF_INIT;
+  const tz_t *itz = tz_get(c->r.timezone);
+  for (int k = 0; k < count; k++) {
+    decision_t d;
+    decide(in, starts[k], c->r.seats, 1, c->r.timezone, &d); /* busy_only 1: no next-slot search */
+    if (d.verdict == DECIDE_OK) { /* busy_only checks conflicts; the engine's grid and hours too: */
+      int left;
+      int reason = judge(&in->schedule, &in->event, in->busy, in->nbusy, starts[k], 0, &left);
+      if (reason != SLOT_FREE || left < c->r.seats) d.verdict = DECIDE_TAKEN;
+    }
+    json_decref(d.next);
+    ends[k] = starts[k] + in->event.duration;
+    if (d.verdict != DECIDE_OK) {
+      char day[11];
+      time_format_utc(starts[k] + tz_offset(itz ? itz : tz_get("UTC"), starts[k]), day, sizeof day);
+      buf_printf(&refused, "%s%.10s", refused.len ? ", " : "", day);
+    }
+  }
+  if (refused.len) {
+    inputs_free(in);
+    json_decref(answers);
+    char msg[512];
+    snprintf(msg, sizeof msg, "not every occurrence of the series is free: %s", refused.data);
+    buf_free(&refused);
+    api_failure_t f = {.status = 409, .code = E_CONFLICT, .message = msg};
+    fail(req, c->p, &f);
+    return;
+  }
+  buf_free(&refused);
+  int pending = in->requires_confirmation;
+  c->nseries = count;
+  c->tokens = arena_calloc(req->arena, (size_t)count * sizeof *c->tokens);
+  char *nums[BOOK_MAX_SERIES], *ch[BOOK_MAX_SERIES], *rh[BOOK_MAX_SERIES], *fh[BOOK_MAX_SERIES],
+      *curl[BOOK_MAX_SERIES], *durl[BOOK_MAX_SERIES], *mail[BOOK_MAX_SERIES];
+  buf_t st = BUF_INIT, en = BUF_INIT;
+  const char *base = api_app(req)->cfg->public_url;
+  for (int k = 0; k < count; k++) {
+    create_t one; /* mail_secrets reads one occurrence's tokens */
+    for (int t = 0; t < 3; t++) crypto_token_hex(32, c->tokens[k][t]);
+    memcpy(one.cancel_token, c->tokens[k][0], 65);
+    memcpy(one.reschedule_token, c->tokens[k][1], 65);
+    memcpy(one.confirm_token, c->tokens[k][2], 65);
+    nums[k] = arena_alloc(req->arena, 9);
+    confirmation_number(nums[k]);
+    ch[k] = arena_alloc(req->arena, 65);
+    rh[k] = arena_alloc(req->arena, 65);
+    fh[k] = arena_alloc(req->arena, 65);
+    crypto_sha256_hex(c->tokens[k][0], 64, ch[k]);
+    crypto_sha256_hex(c->tokens[k][1], 64, rh[k]);
+    crypto_sha256_hex(c->tokens[k][2], 64, fh[k]);
+    curl[k] = pending ? arena_printf(req->arena, "%s/api/bookings/%s/confirm", base, c->tokens[k][2]) : NULL;
+    durl[k] = pending ? arena_printf(req->arena, "%s/api/bookings/%s/decline", base, c->tokens[k][2]) : NULL;
+    char *sealed = mail_secrets(req, &one, pending);
+    mail[k] = sealed ? arena_strdup(req->arena, sealed) : NULL;
+    free(sealed);
+    if (!pending) fh[k] = NULL;
+    buf_printf(&st, "%s%" PRId64, k ? "," : "{", starts[k]);
+    buf_printf(&en, "%s%" PRId64, k ? "," : "{", ends[k]);
+  }
+  buf_putc(&st, '}');
+  buf_putc(&en, '}');
+  buf_t a_num = BUF_INIT, a_ch = BUF_INIT, a_rh = BUF_INIT, a_fh = BUF_INIT, a_cu = BUF_INIT, a_du = BUF_INIT,
+        a_mail = BUF_INIT;
+  pg_text_array(&a_num, nums, count);
+  pg_text_array(&a_ch, ch, count);
+  pg_text_array(&a_rh, rh, count);
+  pg_text_array(&a_fh, fh, count);
+  pg_text_array(&a_cu, curl, count);
+  pg_text_array(&a_du, durl, count);
+  pg_text_array(&a_mail, mail, count);
+  char host[24], version[24], et[24], seats[16];
+  snprintf(host, sizeof host, "%" PRId64, in->host_id);
+  snprintf(version, sizeof version, "%" PRId64, in->version);
+  snprintf(et, sizeof et, "%" PRId64, in->event.id);
+  snprintf(seats, sizeof seats, "%d", c->r.seats);
+  const char *seated = in->event.seats > 1 ? "true" : "false";
+  inputs_free(in);
+  char *answers_text = json_dumps(answers, JSON_COMPACT);
+  json_decref(answers);
+  const char *params[23] = {host, version, et, st.data, en.data, pending ? "pending" : "confirmed", seats, seated,
+                            c->r.name, c->r.email, c->r.timezone, c->r.notes, c->r.phone, answers_text, a_num.data,
+                            a_ch.data, a_rh.data, pending ? a_fh.data : NULL, c->r.reservation_uid,
+                            pending ? a_cu.data : NULL, pending ? a_du.data : NULL, c->r.quiet ? "false" : "true",
+                            mail[0] ? a_mail.data : NULL};
+  api_query(req, "booking_create_series", 23, params, on_created);
+  free(answers_text);
+  buf_t *all[] = {&st, &en, &a_num, &a_ch, &a_rh, &a_fh, &a_cu, &a_du, &a_mail};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) buf_free(all[i]);
 }
 
 static void on_create_inputs(http_req_t *req, inputs_t *got, const db_result_t *err) {
@@ -396,6 +580,24 @@ static void on_create_inputs(http_req_t *req, inputs_t *got, const db_result_t *
       return;
     }
   }
+  int count = 1; /* occurrences: a recurring type books its series */
+  if (in.rec_freq) {
+    count = c->r.recurrence_count ? c->r.recurrence_count : in.rec_count;
+    const char *why = in.team ? "recurring organisation event types are not supported"
+                      : count > in.rec_count ? "recurrence_count exceeds the event type's occurrences"
+                                             : NULL;
+    if (why) {
+      inputs_free(&in);
+      json_decref(answers);
+      fail_simple(req, c->p, 400, why, "recurrence_count");
+      return;
+    }
+  } else if (c->r.recurrence_count > 1) {
+    inputs_free(&in);
+    json_decref(answers);
+    fail_simple(req, c->p, 400, "this event type does not recur", "recurrence_count");
+    return;
+  }
   if (in.team && c->r.reservation_uid) {
     inputs_free(&in);
     json_decref(answers);
@@ -406,6 +608,10 @@ static void on_create_inputs(http_req_t *req, inputs_t *got, const db_result_t *
     inputs_free(&in);
     json_decref(answers);
     fail_simple(req, c->p, 403, "only the event type's host may book without notifying the invitee", "notify");
+    return;
+  }
+  if (count > 1) {
+    series_create(req, c, &in, answers, count);
     return;
   }
   decision_t d;
@@ -484,8 +690,9 @@ static void on_create_inputs(http_req_t *req, inputs_t *got, const db_result_t *
 
 static void create_read(http_req_t *req) {
   create_t *c = api_ctx(req)->core;
-  query_inputs(req, &c->r.target, c->r.start, c->r.start + (c->wide ? BOOK_NEXT_WINDOW : 1), c->r.reservation_uid,
-               c->attempts > 0, on_create_inputs);
+  int64_t to = c->r.start + (c->wide ? BOOK_NEXT_WINDOW : 1);
+  if (c->series_to > to) to = c->series_to;
+  query_inputs(req, &c->r.target, c->r.start, to, c->r.reservation_uid, c->attempts > 0, on_create_inputs);
 }
 
 static const char *arena_dup(http_req_t *req, const char *s) { return s ? arena_strdup(req->arena, s) : NULL; }
@@ -648,6 +855,9 @@ void book_change(http_req_t *req, const book_change_t *c, const book_presenter_t
   } else if (strcmp(c->action, "get") == 0) {
     const char *params[1] = {t->c.booking_id};
     api_query(req, "booking_get", 1, params, on_got);
+  } else if (strcmp(c->action, "cancel_following") == 0) { /* this one and the series' later ones */
+    const char *params[4] = {t->c.booking_id, t->c.user, t->c.reason, t->c.by};
+    api_query(req, "booking_cancel_following", 4, params, on_changed);
   } else { /* these only free time: no engine decision, no version */
     const char *params[6] = {t->c.booking_id, t->c.user, t->c.action, NULL, t->c.reason, t->c.by};
     api_query(req, "booking_transition", 6, params, on_changed);
@@ -873,6 +1083,13 @@ static void wrap(buf_t *out, const char *key, const char *body, size_t len, cons
 
 static void native_created(http_req_t *req, const book_result_t *res) {
   buf_t b = BUF_INIT;
+  if (res->series) { /* {"booking": the first, "bookings": all}, each with its own tokens */
+    json_t *arr = json_loadb(res->body, res->len, 0, NULL);
+    json_t *out = json_pack("{s:O, s:o}", "booking", json_array_get(arr, 0), "bookings", arr);
+    http_set_header(req, "Cache-Control", "no-store");
+    api_respond_json(req, 201, out);
+    return;
+  }
   char extra[200];
   /* The invitee's tokens: shown in this response only; the database has their hashes. */
   snprintf(extra, sizeof extra, ",\"cancel_token\":\"%s\",\"reschedule_token\":\"%s\"", res->cancel_token,

@@ -19,6 +19,7 @@
 #define BOOK_ATTEMPTS 8
 #define BOOK_NEXT_WINDOW (14 * 86400) /* how far ahead a refusal looks for the next free slots */
 #define BOOK_HOLD_MINUTES 5           /* a reservation's default length */
+#define BOOK_MAX_SERIES 24            /* occurrences of a recurring booking (event_types.recurrence) */
 
 /* What a presenter is given on success. Text points into the database's result or the request
  * arena: valid during the call. */
@@ -28,6 +29,9 @@ typedef struct {
   const char *cancel_token;   /* book_create: the invitee's tokens, shown this once; else NULL */
   const char *reschedule_token;
   const char *action;         /* the change made: "create", "cancel", ..., "hold", "get" */
+  int series;                 /* book_create of a recurring type: body is the JSON array of the
+                                 series' bookings in order, each with its own cancel_token and
+                                 reschedule_token (the two fields above are NULL) */
 } book_result_t;
 
 typedef struct {
@@ -57,6 +61,9 @@ typedef struct {
                                   (only the event type's host, an admin of its org or its org's key) */
   int duration;                /* minutes: one of the event type's lengths (durations); 0: its default.
                                   Another length: 400 naming duration_minutes */
+  int recurrence_count;        /* a recurring event type: occurrences to book, 1..the type's (0: all of
+                                  them); the series is booked whole or not at all (409 naming the
+                                  dates that are not free). > 1 on a type that does not recur: 400 */
 } book_request_t;
 void book_create(http_req_t *req, const book_request_t *r, const book_presenter_t *p);
 
@@ -64,7 +71,8 @@ void book_create(http_req_t *req, const book_request_t *r, const book_presenter_
  * confirm (re-checks busy time), reschedule (new_start, new_tz: the booking moves), rebook
  * (new_start, new_tz: a NEW booking at the new time with new tokens and confirmation number, the
  * old one cancelled, linked both ways — Cal.com's reschedule; reason and by are recorded on
- * both; the presenter gets the new booking with its tokens), or get (no change). user: the
+ * both; the presenter gets the new booking with its tokens), cancel_following (this booking and the later
+ * occurrences of its recurring series still pending or confirmed), or get (no change). user: the
  * host's id as text, or NULL when the caller proved access by token or contact. */
 typedef struct {
   const char *action;
@@ -100,7 +108,8 @@ typedef struct {
 void book_hold(http_req_t *req, const book_hold_t *h, const book_presenter_t *p);
 
 /* The native presenters (also the fallback of dialects that answer as slotd does). */
-extern const book_presenter_t book_native_created;   /* 201 {"booking": {..., tokens}} */
+extern const book_presenter_t book_native_created;   /* 201 {"booking": {..., tokens}}; a series also
+                                                        "bookings": [each with its tokens] */
 extern const book_presenter_t book_native_changed;   /* 200 {"booking": {...}}; cancel: {"ok": true} */
 extern const book_presenter_t book_native_plain;     /* 200/201 the body as it is */
 

@@ -37,6 +37,9 @@ static int parse_booking(http_req_t *req, book_request_t *b) {
   long long host = 0; /* an org type's host to book with (round robin), else the rules pick */
   api_v_int(&v, "host_id", 1, INT64_MAX / 2, 0, NULL, &host);
   b->preferred_host = host;
+  long long count = 0; /* a recurring event type: how many of its occurrences (absent: all) */
+  api_v_int(&v, "recurrence_count", 1, BOOK_MAX_SERIES, 0, NULL, &count);
+  b->recurrence_count = (int)count;
   long long minutes = 0; /* one of the event type's lengths (durations); absent: its default */
   api_v_int(&v, "duration_minutes", 1, 1440, 0, NULL, &minutes);
   b->duration = (int)minutes;
@@ -199,6 +202,9 @@ static int host_action(http_req_t *req, const char *action) {
     api_v_t v;
     api_v_init(&v, req, api_ctx(req)->body);
     c.reason = api_v_str(&v, "reason", 0, 0, 2000);
+    int following = 0; /* cancel {following: true}: the later occurrences of its series too */
+    if (strcmp(action, "cancel") == 0 && api_v_bool(&v, "following", &following) && following)
+      c.action = "cancel_following";
     if (strcmp(action, "reschedule") == 0) {
       const char *st = api_v_str(&v, "start_time", 1, 1, 40);
       if (st && time_parse_rfc3339(st, &c.new_start) != 0)

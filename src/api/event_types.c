@@ -148,6 +148,20 @@ void event_type_fields(api_v_t *vp, json_t *p, int create) {
     if (!ok) api_v_fail(&v, "reminders", "reminders must be at most 5 whole minutes before the start (1-43200)");
     else json_object_set(p, "reminders", rem);
   }
+  json_t *rec = json_object_get(body, "recurrence"); /* {frequency weekly|monthly, interval, occurrences} */
+  if (rec && !v.failed) {
+    const char *f = json_string_value(json_object_get(rec, "frequency"));
+    json_t *iv = json_object_get(rec, "interval"), *oc = json_object_get(rec, "occurrences");
+    int ok = json_is_null(rec) ||
+             (json_is_object(rec) && json_object_size(rec) == 3 && f &&
+              (strcmp(f, "weekly") == 0 || strcmp(f, "monthly") == 0) && json_is_integer(iv) &&
+              json_integer_value(iv) >= 1 && json_integer_value(iv) <= 12 && json_is_integer(oc) &&
+              json_integer_value(oc) >= 2 && json_integer_value(oc) <= 24);
+    if (!ok)
+      api_v_fail(&v, "recurrence",
+                 "recurrence must be {frequency: weekly|monthly, interval: 1-12, occurrences: 2-24} or null");
+    else json_object_set(p, "recurrence", rec);
+  }
   json_t *dur = json_object_get(body, "durations"); /* the lengths an invitee may pick; null: the default only */
   if (dur && !v.failed) {
     size_t i;

@@ -1,6 +1,7 @@
 #include "inputs.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +273,7 @@ typedef struct {
   sched_schedule_t schedule; /* overrides malloc'd */
   int requires_confirmation;
   int durations[INPUTS_MAX_DURATIONS], ndurations;
+  int rec_freq, rec_interval, rec_count;
   char *event_name, *questions; /* malloc'd */
   size_t ntypes;                /* the host's event types, sorted by id: their buffers */
   int64_t *type_ids, *type_bb, *type_ba;
@@ -396,6 +398,16 @@ static int config_decode(const PGresult *res, engine_config_t *c) {
     c->ndurations = (int)n;
     free(d);
   }
+  const char *rec = text(res, "recurrence");
+  if (rec) { /* {"frequency", "interval", "occurrences"}: the table's CHECK keeps the bounds */
+    json_t *r = json_loads(rec, 0, NULL);
+    const char *f = json_string_value(json_object_get(r, "frequency"));
+    c->rec_freq = !f ? 0 : strcmp(f, "weekly") == 0 ? INPUTS_WEEKLY : strcmp(f, "monthly") == 0 ? INPUTS_MONTHLY : 0;
+    c->rec_interval = (int)json_integer_value(json_object_get(r, "interval"));
+    c->rec_count = (int)json_integer_value(json_object_get(r, "occurrences"));
+    json_decref(r);
+    if (!c->rec_freq || c->rec_interval < 1 || c->rec_count < 2) return -1;
+  }
   if (text(res, "scheduling")) return config_decode_team(res, c);
   if (decode_schedule(res, &c->schedule) != 0) return -1;
   size_t n1, n2, n3;
@@ -453,6 +465,9 @@ static void on_busy(void *data, const db_result_t *r) {
   in.requires_confirmation = c->requires_confirmation;
   memcpy(in.durations, c->durations, sizeof in.durations);
   in.ndurations = c->ndurations;
+  in.rec_freq = c->rec_freq;
+  in.rec_interval = c->rec_interval;
+  in.rec_count = c->rec_count;
   in.event_name = arena_strdup(req->arena, c->event_name);
   in.questions = arena_strdup(req->arena, c->questions);
   in.next_expiry = num(res, "next_expiry");
@@ -523,6 +538,9 @@ static void on_team_busy(void *data, const db_result_t *r) {
   in.requires_confirmation = c->requires_confirmation;
   memcpy(in.durations, c->durations, sizeof in.durations);
   in.ndurations = c->ndurations;
+  in.rec_freq = c->rec_freq;
+  in.rec_interval = c->rec_interval;
+  in.rec_count = c->rec_count;
   in.event_name = arena_strdup(req->arena, c->event_name);
   in.questions = arena_strdup(req->arena, c->questions);
   in.team = c->team;

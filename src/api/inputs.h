@@ -20,6 +20,7 @@
 enum { TEAM_NONE = 0, TEAM_ROUND_ROBIN = 1, TEAM_COLLECTIVE = 2 };
 
 #define INPUTS_MAX_DURATIONS 12 /* event_types.durations' own bound */
+enum { INPUTS_WEEKLY = 1, INPUTS_MONTHLY = 2 };
 
 /* One host of an organisation event type (issue 12): its own schedule and busy time. */
 typedef struct {
@@ -44,6 +45,8 @@ typedef struct {
   int durations[INPUTS_MAX_DURATIONS]; /* the lengths an invitee may pick (minutes, ascending; inputs_fetch
                                           only); ndurations 0: only event.duration */
   int ndurations;
+  int rec_freq, rec_interval, rec_count; /* a recurring type (inputs_fetch only): INPUTS_WEEKLY or
+                                            INPUTS_MONTHLY every rec_interval, rec_count occurrences; 0 */
   /* Text columns point into the PGresult: valid while it is (the query's callback). */
   const char *event_name;
   const char *questions;     /* JSON array text */

@@ -230,6 +230,10 @@ static void tool_ok_pg(http_req_t *req, const char *key, const char *text, size_
 /* ------------------------------------------------------------------ the booking core's presenter */
 
 static void present_done(http_req_t *req, const book_result_t *res) {
+  if (res->series) { /* a recurring type's series: every booking with its own tokens */
+    tool_ok_pg(req, "bookings", res->body, res->len, NULL);
+    return;
+  }
   char extra[200] = "";
   if (res->cancel_token) /* a new booking: the invitee's tokens, shown this once (as the native API) */
     snprintf(extra, sizeof extra, ",\"cancel_token\":\"%s\",\"reschedule_token\":\"%s\"", res->cancel_token,

@@ -126,6 +126,9 @@ static const api_stmt_t statements[] = {
     {"booking_get", "SELECT api.booking_get($1)", 0},
     {"booking_transition", "SELECT body, host_ids, stale FROM api.booking_transition($1, $2, $3, $4, $5, $6)", 1},
     {"booking_reschedule", "SELECT body, host_ids, stale FROM api.booking_reschedule($1, $2, $3, $4, $5)", 1},
+    {"booking_create_series", "SELECT body, host_ids, stale FROM api.booking_create_series($1, $2, $3, $4, $5, $6, $7, "
+     "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)", 1},
+    {"booking_cancel_following", "SELECT body, host_ids, stale FROM api.booking_cancel_following($1, $2, $3, $4)", 1},
     {"booking_rebook", "SELECT body, host_ids, stale FROM api.booking_rebook($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
      "$11, $12)", 1},
     {"booking_id_for_token", "SELECT api.booking_id_for_token($1, $2)", 0},
