@@ -376,3 +376,18 @@ def test_public_rate_limit(env, page, tmp_path_factory):
     finally:
         s.stop()
         s.check_clean_exit()
+
+
+def test_erasure_removes_the_conversation(env, page):
+    """A customer's erasure takes the conversations that carry their e-mail with it."""
+    c = Convo(env.s, page.slug, tz="UTC")
+    c.say("a workshop in three weeks")
+    j = c.say("the first one, I'm Erin Ode, erin.ode@example.com")
+    assert j["action"]["type"] == "booked", j
+    h = hashlib.sha256(c.sid.encode()).hexdigest()
+    assert env.db.sql(f"SELECT count(*) FROM chat_sessions WHERE id_hash = '{h}'") == [["1"]]
+    cid = j["action"]["booking"]["customer_id"]
+    r = page.call("DELETE", f"/api/customers/{cid}")
+    assert r.status == 200, r
+    assert env.db.sql(f"SELECT count(*) FROM chat_sessions WHERE id_hash = '{h}'") == [["0"]]
+    assert env.db.sql("SELECT count(*) FROM chat_sessions WHERE state::text LIKE '%erin.ode%'") == [["0"]]
