@@ -26,14 +26,15 @@ DECLARE
 BEGIN
   IF p_event_type IS NOT NULL THEN
     SELECT * INTO e FROM event_types t WHERE t.id = p_event_type AND t.is_active;
-    IF e.is_secret AND NOT (e.user_id IS NOT DISTINCT FROM p_user
-                            OR EXISTS (SELECT 1 FROM org_members m WHERE m.org_id = e.org_id AND m.user_id = p_user)) THEN
+    IF e.is_secret AND NOT (e.user_id IS NOT DISTINCT FROM p_user OR EXISTS (
+        SELECT 1 FROM org_members m WHERE m.org_id = e.org_id AND m.user_id = p_user)) THEN
       e := NULL;
     END IF;
   ELSIF p_username IS NOT NULL THEN
     SELECT b.user_id INTO pg FROM booking_pages b WHERE b.slug = p_username::citext;
     IF pg IS NOT NULL AND p_org_slug IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM org_members m JOIN orgs o ON o.id = m.org_id WHERE o.slug = p_org_slug::citext AND m.user_id = pg) THEN
+        SELECT 1 FROM org_members m JOIN orgs o ON o.id = m.org_id
+        WHERE o.slug = p_org_slug::citext AND m.user_id = pg) THEN
       pg := NULL;
     END IF;
     IF pg IS NULL THEN PERFORM api.fail(404, 'User with username ' || p_username || ' not found', 'username'); END IF;
@@ -84,7 +85,9 @@ BEGIN
     PERFORM api.fail(404, 'Slot with uid=' || p_uid || ' not found');
   END IF;
   SELECT * INTO e FROM event_types t WHERE t.id = p_event_type AND t.is_active AND NOT t.is_secret;
-  IF e.id IS NULL THEN PERFORM api.fail(404, 'Event Type with ID=' || p_event_type || ' not found', 'eventTypeId'); END IF;
+  IF e.id IS NULL THEN
+    PERFORM api.fail(404, 'Event Type with ID=' || p_event_type || ' not found', 'eventTypeId');
+  END IF;
   hi := lo + make_interval(mins => coalesce(p_length, e.duration_minutes));
   host_id := e.user_id;
   duration := e.duration_minutes;
@@ -99,7 +102,8 @@ BEGIN
     END IF;
     IF conflict IS NULL AND EXISTS (
         SELECT 1 FROM bookings k WHERE k.host_id = e.user_id AND k.status IN ('pending', 'confirmed', 'pending_payment')
-          AND k.start_at < hi AND k.end_at > lo AND NOT (e.seats > 1 AND k.event_type_id = e.id AND k.start_at = lo)) THEN
+          AND k.start_at < hi AND k.end_at > lo
+          AND NOT (e.seats > 1 AND k.event_type_id = e.id AND k.start_at = lo)) THEN
       conflict := 'booked';
     END IF;
     IF conflict IS NULL AND EXISTS (

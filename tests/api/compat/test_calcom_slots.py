@@ -9,7 +9,7 @@ computed for those dates' Rome offset.
 """
 
 import datetime as dt
-import json
+import threading
 import zoneinfo
 
 import pytest
@@ -38,8 +38,7 @@ def js(t):
 
 def luxon(t, tz):
     """Luxon's toISO of t in tz."""
-    s = t.astimezone(tz).isoformat(timespec="milliseconds")
-    return s
+    return t.astimezone(tz).isoformat(timespec="milliseconds")
 
 
 def rome_day(d):
@@ -187,7 +186,7 @@ def test_team_slug_is_an_org(env):
 # ----------------------------------------------------------------------------- reservations (§6.2-6.5)
 
 
-def reserve(v2, et, t, status=201, **extra):
+def reserve(v2, et, t, **extra):
     return v2.post("/v2/slots/reservations", {"eventTypeId": et["id"], "slotStart": js(t), **extra})
 
 
@@ -359,7 +358,8 @@ def test_seated_slots(env):
     assert [x["start"] for x in data[d]] == [js(t) for t in rome_day(mon)]
     for x in data[d]:
         if x["start"] == js(at):
-            assert x == {"start": js(at), "seatsBooked": 1, "seatsRemaining": 4, "seatsTotal": 5, "bookingUid": b["uid"]}
+            assert x == {"start": js(at), "seatsBooked": 1, "seatsRemaining": 4, "seatsTotal": 5,
+                         "bookingUid": b["uid"]}
         else:
             assert x == {"start": x["start"], "seatsBooked": 0, "seatsRemaining": 5, "seatsTotal": 5}
     rng = ok(v2.get("/v2/slots", eventTypeId=et["id"], start=d, end=d, format="range", timeZone="Europe/Rome"))
@@ -407,3 +407,66 @@ def test_lengths(env):
     half = ok(v2.get("/v2/slots", eventTypeId=et["id"], start=d, end=d, duration=30))[d]
     assert half[0] == {"start": js(first + dt.timedelta(minutes=30))}
     err(reserve(v2, et, first), 422, RESERVED)
+
+
+# ----------------------------------------------------------------------------- the engine decides
+
+
+def test_engine_refusals_in_calcom_terms(env):
+    h = Host(env.s, env.db, open_all_week=False)
+    h.set_rules(WEEKDAYS_9_17, tz="Europe/Rome")
+    et = h.et(duration_minutes=60, max_future_days=3650, limit_per_day=1)
+    v2 = V2(env.s)
+    mon = monday(9)
+    h.book(et, rome_day(mon)[0])
+    # the day's limit is reached: no slot left that day, and a hold is refused in the engine's words
+    assert mon.isoformat() not in ok(v2.get("/v2/slots", eventTypeId=et["id"], start=mon.isoformat(),
+                                            end=mon.isoformat()))
+    err(reserve(v2, et, rome_day(mon)[3]), 422, "limit")
+
+
+def test_concurrent_reservations_one_wins(env):
+    h = Host(env.s, env.db, open_all_week=False)
+    h.set_rules(WEEKDAYS_9_17, tz="Europe/Rome")
+    et = h.et(duration_minutes=60, max_future_days=3650)
+    mon = monday(10)
+    at = rome_day(mon)[4]
+    barrier = threading.Barrier(6)
+    out = []
+
+    def one():
+        v2 = V2(env.s)
+        barrier.wait()
+        out.append(reserve(v2, et, at))
+
+    threads = [threading.Thread(target=one) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status for r in out) == [201] + [422] * 5, [(r.status, r.body[:200]) for r in out]
+    for r in out:
+        if r.status == 422:
+            err(r, 422, RESERVED)
+    assert count_rows(env.db, "reservations", f"host_id = {h.id}") == 1
+
+
+def test_patch_to_another_hosts_event_type(env, rome):
+    h, et = rome
+    other = Host(env.s, env.db, open_all_week=False)
+    other.set_rules(WEEKDAYS_9_17, tz="Europe/Rome")
+    et2 = other.et(duration_minutes=30, max_future_days=3650)
+    v2 = V2(env.s)
+    mon = monday(11)
+    d = mon.isoformat()
+    at = rome_day(mon)[1]
+    res = ok(reserve(v2, et, at), 201)
+    moved = ok(v2.patch(f"/v2/slots/reservations/{res['reservationUid']}",
+                        {"eventTypeId": et2["id"], "slotStart": js(at)}))
+    assert (moved["eventTypeId"], moved["slotDuration"], moved["reservationUid"]) == \
+        (et2["id"], 30, res["reservationUid"])
+    # the first host's time is free again, the second's is held: both hosts' answers changed
+    assert js(at) in [x["start"] for x in ok(v2.get("/v2/slots", eventTypeId=et["id"], start=d, end=d))[d]]
+    assert js(at) not in [x["start"] for x in ok(v2.get("/v2/slots", eventTypeId=et2["id"], start=d, end=d))[d]]
+    assert count_rows(env.db, "reservations", f"host_id = {h.id} AND start_at = '{js(at)}'") == 0
+    assert count_rows(env.db, "reservations", f"host_id = {other.id}") == 1
