@@ -106,7 +106,7 @@ LANGUAGE sql STABLE AS $$
       'disableGuests', true, 'slotInterval', e.slot_interval_minutes,
       'minimumBookingNotice', e.min_notice_hours * 60,
       'beforeEventBuffer', e.buffer_before, 'afterEventBuffer', e.buffer_after,
-      'recurrence', NULL, 'metadata', coalesce(e.calcom->'extras'->'metadata', '{}'::jsonb),
+      'recurrence', e.recurrence, 'metadata', coalesce(e.calcom->'extras'->'metadata', '{}'::jsonb),
       -- Cal.com prices are in the currency's minor unit
       'price', coalesce((e.price * 100)::bigint, 0), 'currency', lower(coalesce(e.currency, 'usd')),
       'lockTimeZoneToggleOnBookingPage', coalesce(e.calcom->'extras'->'lockTimeZoneToggleOnBookingPage', 'false'),

@@ -19,11 +19,12 @@
  *   bookingFields (custom ones)                   questions
  *   color.lightThemeHex, price (minor units), currency   color, price, currency
  *   lengthInMinutesOptions                        durations
+ *   recurrence {frequency, interval, occurrences} recurrence (weekly or monthly)
  *
  * Settings that only change what Cal.com's own booking page shows are stored and returned
  * (extras); settings that would change who may book, cancel or reschedule, or which times are
  * offered, are refused unless they are off: accepting them without acting on them would be a
- * success that is not one. Recurrence waits for the booking core (400). */
+ * success that is not one. */
 #include <llhttp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,7 @@ static const calcom_field_map_t FIELDS[] = {
     {"limit_per_day", "bookingLimitsCount"},
     {"limit_per_week", "bookingLimitsCount"},
     {"durations", "lengthInMinutesOptions"},
+    {"recurrence", "recurrence"},
     {NULL, NULL},
 };
 
@@ -403,9 +405,18 @@ static void translate(api_v_t *v, json_t *b, int create, json_t *n, json_t *c) {
     if (v->failed) json_decref(d);
     else json_object_set_new(n, "durations", json_array_size(d) ? d : (json_decref(d), json_null()));
   }
-  /* Recurrence: the booking core does not have it yet. */
-  if (!v->failed && (j = json_object_get(b, "recurrence")) && !json_is_null(j) && !is_disabled(j))
-    api_v_fail(v, "recurrence", "recurring event types are not supported yet");
+  /* Recurrence: the native one has Cal.com's three fields (yearly is refused by the native rules). */
+  if (!v->failed && (j = json_object_get(b, "recurrence"))) {
+    if (json_is_null(j) || is_disabled(j)) json_object_set_new(n, "recurrence", json_null());
+    else if (!json_is_object(j)) api_v_fail(v, "recurrence", "recurrence must be {interval, occurrences, frequency}");
+    else {
+      json_t *r = json_object();
+      static const char *const keys[] = {"frequency", "interval", "occurrences", NULL};
+      for (const char *const *k = keys; *k; k++)
+        if (json_object_get(j, *k)) json_object_set(r, *k, json_object_get(j, *k));
+      json_object_set_new(n, "recurrence", r);
+    }
+  }
   if (!v->failed && (j = json_object_get(b, "locations"))) locations_of(v, j, n, c);
   if (!v->failed && (j = json_object_get(b, "bookingFields"))) fields_of(v, j, n, c);
   if (api_v_bool(v, "disableGuests", &flag) && !flag)

@@ -10,6 +10,7 @@ import json
 from booking_util import Host, day_at, env, iso  # noqa: F401 (fixture)
 from accounts_util import call
 from calcom_util import DEFINITIONS, V2, err, ok, override, validate
+import test_calcom_schedules  # noqa: F401 (its repairs of the schedule outputs, for the schedule made here)
 
 # -------------------------------------------------------------------------- the document's repairs
 
@@ -171,11 +172,12 @@ def test_create_maps_onto_the_native_type_and_round_trips(env):  # noqa: F811
         "bookingWindow": {"disabled": True}, "bookingLimitsCount": {"disabled": True}, "seats": {"disabled": True},
         "locations": [{"type": "integration", "integration": "zoom"}], "bookingFields": [],
         "confirmationPolicy": {"type": "always", "blockUnconfirmedBookingsInBooker": True},
-        "successRedirectUrl": None}))
+        "successRedirectUrl": None, "recurrence": {"interval": 2, "occurrences": 3, "frequency": "weekly"}}))
     assert p["title"] == "Strategy" and p["lengthInMinutes"] == 60 and p["hidden"] is True
     assert "lengthInMinutesOptions" not in p
     assert p["customName"] == "changed" and p["bookerLayouts"] == FULL["bookerLayouts"]
     assert p["successRedirectUrl"] is None
+    assert p["recurrence"] == {"interval": 2, "occurrences": 3, "frequency": "weekly"}
     assert p["bookingWindow"] == [] and "bookingLimitsCount" not in p and "seats" not in p
     assert p["seatsPerTimeSlot"] is None
     assert p["locations"] == [{"type": "integration", "integration": "zoom"}]
@@ -185,9 +187,11 @@ def test_create_maps_onto_the_native_type_and_round_trips(env):  # noqa: F811
     assert p["slotInterval"] == 15 and p["minimumBookingNotice"] == 120
     assert ok(v2.get(f"/v2/event-types/{e['id']}")) == p
     n = native_row(env, e["id"], "location_type, max_future_days, limit_per_day, seats, requires_confirmation, "
-                                 "questions, is_secret")
+                                 "questions, is_secret, durations, recurrence")
     assert n == {"location_type": "zoom", "max_future_days": 3650, "limit_per_day": None, "seats": 1,
-                 "requires_confirmation": True, "questions": [], "is_secret": True}
+                 "requires_confirmation": True, "questions": [], "is_secret": True, "durations": None,
+                 "recurrence": {"frequency": "weekly", "interval": 2, "occurrences": 3}}
+    assert ok(v2.patch(f"/v2/event-types/{e['id']}", {"recurrence": {"disabled": True}}))["recurrence"] is None
 
     d = ok(v2.delete(f"/v2/event-types/{e['id']}"))
     assert d == {"id": e["id"], "lengthInMinutes": 60, "title": "Strategy", "slug": "strategy"}
@@ -240,8 +244,9 @@ def test_refusals_name_the_field_and_change_nothing(env):  # noqa: F811
         ({**base, "lengthInMinutesOptions": [15, 60]}, "lengthInMinutesOptions", "include"),
         ({**base, "lengthInMinutesOptions": [30, 2000]}, "lengthInMinutesOptions", None),
         ({**base, "lengthInMinutesOptions": ["30", "x"]}, "lengthInMinutesOptions", None),
-        ({**base, "recurrence": {"interval": 1, "occurrences": 4, "frequency": "weekly"}}, "recurrence",
-         "not supported yet"),
+        ({**base, "recurrence": {"interval": 1, "occurrences": 4, "frequency": "yearly"}}, "recurrence", None),
+        ({**base, "recurrence": {"interval": 1, "occurrences": 99, "frequency": "weekly"}}, "recurrence", None),
+        ({**base, "recurrence": [1]}, "recurrence", None),
         ({**base, "bookingWindow": {"type": "businessDays", "value": 5}}, "bookingWindow", None),
         ({**base, "bookingWindow": {"type": "calendarDays", "value": 5, "rolling": True}}, "bookingWindow", None),
         ({**base, "bookingWindow": {"type": "calendarDays", "value": 9999}}, "bookingWindow", None),
@@ -334,11 +339,9 @@ def test_other_users_ids_credentials_and_version(env):  # noqa: F811
 
 def test_a_type_made_here_books_natively_and_uses_its_schedule(env):  # noqa: F811
     h, v2 = host_v2(env)
-    r = h.call("POST", "/api/availability-schedules", {"name": "Mornings", "timezone": "UTC",
-                                                       "rules": [{"day": d, "start": "08:00", "end": "12:00"}
-                                                                 for d in range(7)]})
-    assert r.status == 201, r
-    sid = r.json()["id"]
+    sid = ok(v2.post("/v2/schedules", {"name": "Mornings", "timeZone": "UTC", "isDefault": False, "availability": [
+        {"days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+         "startTime": "08:00", "endTime": "12:00"}]}), 201)["id"]
     et = ok(v2.post("/v2/event-types", {
         "lengthInMinutes": 30, "title": "Book me", "slug": "book-me", "minimumBookingNotice": 0,
         "scheduleId": sid, "bookingFields": [{"type": "text", "slug": "company", "label": "Company",
