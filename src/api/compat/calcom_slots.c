@@ -40,7 +40,7 @@
 
 static const char *copy(http_req_t *req, const char *s) { return s ? arena_strdup(req->arena, s) : NULL; }
 
-/* The event type's lengths ({a,b} from PostgreSQL, or empty) hold m? */
+/* Do the event type's other lengths ('30, 60' from api.calcom_*, or empty) include m? */
 static int lengths_hold(const char *lengths, long long m) {
   for (const char *p = lengths; p && *p;) {
     while (*p && (*p < '0' || *p > '9')) p++;

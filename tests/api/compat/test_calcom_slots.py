@@ -89,6 +89,15 @@ def test_slot_grid_and_zones(env, rome):
     assert starts(local) == {d: [luxon(t, ROME) for t in rome_day(dt.date.fromisoformat(d))] for d in data}
     assert local[mon.isoformat()][0]["start"].endswith("T09:00:00.000+02:00") or \
         local[mon.isoformat()][0]["start"].endswith("T09:00:00.000+01:00")
+    # keys are local dates: in Honolulu (UTC-10) Monday's first slots fall on Sunday evening
+    hnl = zoneinfo.ZoneInfo("Pacific/Honolulu")
+    far = week(v2, et, mon, timeZone="Pacific/Honolulu")
+    everything = [t for i in range(5) for t in rome_day(mon + dt.timedelta(days=i))]
+    expect = {}
+    for t in everything:
+        expect.setdefault(t.astimezone(hnl).date().isoformat(), []).append(luxon(t, hnl))
+    assert starts(far) == expect and (mon - dt.timedelta(days=1)).isoformat() in far
+    assert far[(mon - dt.timedelta(days=1)).isoformat()][0]["start"].endswith("-10:00")
     # a start with a time drops the slots before it; an end with a time those from it on
     first = rome_day(mon)
     fri = mon + dt.timedelta(days=4)
