@@ -101,8 +101,8 @@ static int member_bool(api_v_t *v, json_t *o, const char *key, const char *where
 
 /* ------------------------------------------------------------------ locations */
 
-static const char *const LOC_TYPES[] = {"address", "link", "integration", "phone", "attendeeAddress",
-                                        "attendeePhone", "attendeeDefined", NULL};
+static const char *const LOC_TYPES[] = {"address",         "link",          "integration",     "phone",
+                                        "attendeeAddress", "attendeePhone", "attendeeDefined", NULL};
 
 static int integration_ok(const char *s) {
   size_t n = strlen(s);
@@ -126,7 +126,8 @@ static void locations_of(api_v_t *v, json_t *arr, json_t *n, json_t *c) {
     if (!type || !one_of(type, LOC_TYPES)) {
       api_v_fail(v, "locations",
                  "locations[%zu].type must be address, link, integration, phone, attendeeAddress, attendeePhone or "
-                 "attendeeDefined (organizersDefaultApp is for team event types)", i);
+                 "attendeeDefined (organizersDefaultApp is for team event types)",
+                 i);
       break;
     }
     const char *ntype = NULL, *nvalue = NULL;
@@ -191,12 +192,12 @@ static void locations_of(api_v_t *v, json_t *arr, json_t *n, json_t *c) {
 
 /* ------------------------------------------------------------------ booking fields */
 
-static const char *const DEFAULT_SLUGS[] = {"name", "email", "title", "location", "notes", "guests",
-                                            "rescheduleReason", NULL};
+static const char *const DEFAULT_SLUGS[] = {"name", "email", "title", "location", "notes", "guests", "rescheduleReason",
+                                            NULL};
 /* Cal.com's custom field types and the native question type each becomes (NULL: none). */
 static const char *const CUSTOM_TYPES[][2] = {
-    {"text", "text"},         {"address", "text"}, {"number", "text"},    {"url", "text"},
-    {"textarea", "textarea"}, {"phone", "phone"},  {"select", "select"},  {"radio", "select"},
+    {"text", "text"},         {"address", "text"},   {"number", "text"},   {"url", "text"},
+    {"textarea", "textarea"}, {"phone", "phone"},    {"select", "select"}, {"radio", "select"},
     {"boolean", "checkbox"},  {"multiselect", NULL}, {"multiemail", NULL}, {"checkbox", NULL},
 };
 
@@ -208,7 +209,8 @@ static void default_field(api_v_t *v, json_t *f, const char *slug, size_t i, jso
     const char *s = member_str(v, f, *k, "bookingFields", 500);
     if (s) json_object_set_new(d, *k, json_string(s));
   }
-  json_t *jr = json_object_get(f, "required"), *jh = json_object_get(f, "hidden"), *jp = json_object_get(f, "disableOnPrefill");
+  json_t *jr = json_object_get(f, "required"), *jh = json_object_get(f, "hidden"),
+         *jp = json_object_get(f, "disableOnPrefill");
   if ((jr && !json_is_boolean(jr)) || (jh && !json_is_boolean(jh)) || (jp && !json_is_boolean(jp)))
     api_v_fail(v, "bookingFields", "bookingFields[%zu]: required, hidden and disableOnPrefill must be booleans", i);
   int req = json_is_true(jr), notreq = json_is_false(jr), hid = json_is_true(jh), shown = json_is_false(jh);
@@ -244,8 +246,7 @@ static void fields_of(api_v_t *v, json_t *arr, json_t *n, json_t *c) {
     const char *def = NULL;
     if (type && (strcmp(type, "name") == 0 || strcmp(type, "email") == 0) && (!slug || strcmp(slug, type) == 0))
       def = type;
-    else if (slug && one_of(slug, DEFAULT_SLUGS))
-      def = slug;
+    else if (slug && one_of(slug, DEFAULT_SLUGS)) def = slug;
     if (def) {
       if (json_object_get(defaults, def)) {
         api_v_fail(v, "bookingFields", "bookingFields[%zu]: %s is given twice", i, def);
@@ -264,8 +265,10 @@ static void fields_of(api_v_t *v, json_t *arr, json_t *n, json_t *c) {
       break;
     }
     if (!ntype) {
-      api_v_fail(v, "bookingFields", "bookingFields[%zu]: %s fields are not supported by slotd (one answer per "
-                 "field: text, textarea, phone, address, number, url, select, radio or boolean)", i, type);
+      api_v_fail(v, "bookingFields",
+                 "bookingFields[%zu]: %s fields are not supported by slotd (one answer per "
+                 "field: text, textarea, phone, address, number, url, select, radio or boolean)",
+                 i, type);
       break;
     }
     const char *label = member_str(v, f, "label", "bookingFields", 500);
@@ -277,8 +280,8 @@ static void fields_of(api_v_t *v, json_t *arr, json_t *n, json_t *c) {
       api_v_fail(v, "bookingFields", "bookingFields[%zu]: slug and label are required", i);
     if (v->failed) break;
     /* A hidden field is not shown to the booker, so it cannot be required of them. */
-    json_t *q = json_pack("{s:s, s:s, s:s, s:b}", "id", slug, "label", label, "type", ntype, "required",
-                          required && !hidden);
+    json_t *q =
+        json_pack("{s:s, s:s, s:s, s:b}", "id", slug, "label", label, "type", ntype, "required", required && !hidden);
     json_t *out = json_pack("{s:b, s:s, s:s, s:s, s:b, s:s, s:b, s:b}", "isDefault", 0, "type", type, "slug", slug,
                             "label", label, "required", required, "placeholder", ph ? ph : "", "hidden", hidden,
                             "disableOnPrefill", prefill);
@@ -309,11 +312,19 @@ static const struct {
   const char *name;
   char kind;
 } EXTRAS[] = {
-    {"lockTimeZoneToggleOnBookingPage", 'b'}, {"hideCalendarNotes", 'b'}, {"hideCalendarEventDetails", 'b'},
-    {"hideOrganizerEmail", 'b'},              {"useDestinationCalendarEmail", 'b'},
-    {"forwardParamsSuccessRedirect", 'b'},    {"customName", 's'},          {"interfaceLanguage", 's'},
-    {"successRedirectUrl", 'u'},              {"bookerLayouts", 'o'},       {"destinationCalendar", 'o'},
-    {"calVideoSettings", 'o'},                {"metadata", 'o'},
+    {"lockTimeZoneToggleOnBookingPage", 'b'},
+    {"hideCalendarNotes", 'b'},
+    {"hideCalendarEventDetails", 'b'},
+    {"hideOrganizerEmail", 'b'},
+    {"useDestinationCalendarEmail", 'b'},
+    {"forwardParamsSuccessRedirect", 'b'},
+    {"customName", 's'},
+    {"interfaceLanguage", 's'},
+    {"successRedirectUrl", 'u'},
+    {"bookerLayouts", 'o'},
+    {"destinationCalendar", 'o'},
+    {"calVideoSettings", 'o'},
+    {"metadata", 'o'},
 };
 
 /* Settings that change who may book, cancel or reschedule, or which times are offered: only
@@ -323,11 +334,16 @@ static const struct {
   const char *name;
   char kind;
 } OFF_ONLY[] = {
-    {"bookingRequiresAuthentication", 'b'}, {"requiresBookerEmailVerification", 'b'},
-    {"onlyShowFirstAvailableSlot", 'b'},    {"allowReschedulingPastBookings", 'b'},
-    {"allowReschedulingCancelledBookings", 'b'}, {"showOptimizedSlots", 'b'},
-    {"offsetStart", 'n'},                   {"bookerActiveBookingsLimit", 'o'},
-    {"bookingLimitsDuration", 'o'},         {"disableCancelling", 'd'},
+    {"bookingRequiresAuthentication", 'b'},
+    {"requiresBookerEmailVerification", 'b'},
+    {"onlyShowFirstAvailableSlot", 'b'},
+    {"allowReschedulingPastBookings", 'b'},
+    {"allowReschedulingCancelledBookings", 'b'},
+    {"showOptimizedSlots", 'b'},
+    {"offsetStart", 'n'},
+    {"bookerActiveBookingsLimit", 'o'},
+    {"bookingLimitsDuration", 'o'},
+    {"disableCancelling", 'd'},
     {"disableRescheduling", 'd'},
 };
 
@@ -349,8 +365,10 @@ static void extras_of(api_v_t *v, json_t *b, json_t *c) {
     }
     if (!ok) {
       api_v_fail(v, name, "%s must be %s", name,
-                 EXTRAS[k].kind == 'b' ? "true or false" : EXTRAS[k].kind == 's' ? "a string of at most 500 characters"
-                 : EXTRAS[k].kind == 'u' ? "an http(s) URL" : "an object (at most 4096 characters of JSON)");
+                 EXTRAS[k].kind == 'b'   ? "true or false"
+                 : EXTRAS[k].kind == 's' ? "a string of at most 500 characters"
+                 : EXTRAS[k].kind == 'u' ? "an http(s) URL"
+                                         : "an object (at most 4096 characters of JSON)");
       break;
     }
     json_object_set(extras, name, j); /* null removes a stored one */
@@ -380,7 +398,8 @@ static void translate(api_v_t *v, json_t *b, int create, json_t *n, json_t *c) {
   if (create && !v->failed)
     for (const char *const *f = not_null; f < not_null + 3; f++)
       if (!api_v_present(v, *f)) api_v_fail(v, *f, "%s is required", *f);
-  if (api_v_int(v, "lengthInMinutes", 1, 100000, 0, NULL, &x)) json_object_set_new(n, "duration_minutes", json_integer(x));
+  if (api_v_int(v, "lengthInMinutes", 1, 100000, 0, NULL, &x))
+    json_object_set_new(n, "duration_minutes", json_integer(x));
   if ((s = api_v_str(v, "title", 0, 0, 100000))) json_object_set_new(n, "name", json_string(s));
   if ((s = api_v_str(v, "slug", 0, 0, 100000))) json_object_set_new(n, "slug", json_string(s));
   int present;
@@ -424,13 +443,16 @@ static void translate(api_v_t *v, json_t *b, int create, json_t *n, json_t *c) {
   if (api_v_int(v, "slotInterval", 1, 100000, 1, &null, &x) || null)
     json_object_set_new(n, "slot_interval_minutes", null ? json_null() : json_integer(x));
   if (api_v_int(v, "minimumBookingNotice", 0, 8760 * 60, 0, NULL, &x)) {
-    if (x % 60) api_v_fail(v, "minimumBookingNotice", "minimumBookingNotice must be whole hours (a multiple of 60 "
-                           "minutes): slotd keeps the notice in hours");
+    if (x % 60)
+      api_v_fail(v, "minimumBookingNotice",
+                 "minimumBookingNotice must be whole hours (a multiple of 60 "
+                 "minutes): slotd keeps the notice in hours");
     else json_object_set_new(n, "min_notice_hours", json_integer(x / 60));
   } else if (create && !v->failed) {
     json_object_set_new(n, "min_notice_hours", json_integer(2)); /* Cal.com's default: 120 minutes */
   }
-  if (api_v_int(v, "beforeEventBuffer", 0, 100000, 0, NULL, &x)) json_object_set_new(n, "buffer_before", json_integer(x));
+  if (api_v_int(v, "beforeEventBuffer", 0, 100000, 0, NULL, &x))
+    json_object_set_new(n, "buffer_before", json_integer(x));
   if (api_v_int(v, "afterEventBuffer", 0, 100000, 0, NULL, &x)) json_object_set_new(n, "buffer_after", json_integer(x));
   if (api_v_int(v, "scheduleId", 1, INT64_MAX / 2, 1, &null, &x) || null)
     json_object_set_new(n, "schedule_id", null ? json_null() : json_integer(x));
@@ -478,7 +500,8 @@ static void translate(api_v_t *v, json_t *b, int create, json_t *n, json_t *c) {
     else if (!type || strcmp(type, "always") != 0)
       api_v_fail(v, "confirmationPolicy", "confirmationPolicy: only {type: \"always\"} is supported by slotd");
     else if (json_is_false(json_object_get(policy, "blockUnconfirmedBookingsInBooker")))
-      api_v_fail(v, "confirmationPolicy", "confirmationPolicy: an unconfirmed booking always holds its time in slotd "
+      api_v_fail(v, "confirmationPolicy",
+                 "confirmationPolicy: an unconfirmed booking always holds its time in slotd "
                  "(blockUnconfirmedBookingsInBooker is true)");
     else json_object_set_new(n, "requires_confirmation", json_true());
   }
@@ -494,7 +517,8 @@ static void translate(api_v_t *v, json_t *b, int create, json_t *n, json_t *c) {
       json_object_set(n, "seats", per);
       int info = member_bool(v, seats, "showAttendeeInfo", "seats", 0);
       int count = member_bool(v, seats, "showAvailabilityCount", "seats", 1);
-      json_object_set_new(c, "seatsMeta", json_pack("{s:b, s:b}", "showAttendeeInfo", info, "showAvailabilityCount", count));
+      json_object_set_new(c, "seatsMeta",
+                          json_pack("{s:b, s:b}", "showAttendeeInfo", info, "showAvailabilityCount", count));
     }
   }
   if (api_v_bool(v, "hidden", &flag)) json_object_set_new(n, "is_secret", json_boolean(flag));
@@ -628,8 +652,8 @@ static void list_query(http_req_t *req) {
     return;
   }
   const char *sort = api_query_param(req, "sortCreatedAt");
-  const char *params[5] = {ctx->user_id ? ctx->user_id_str : NULL, username, api_query_param(req, "eventSlug"),
-                           sort, base_url(req)};
+  const char *params[5] = {ctx->user_id ? ctx->user_id_str : NULL, username, api_query_param(req, "eventSlug"), sort,
+                           base_url(req)};
   api_query(req, "calcom_event_types_list", 5, params, on_read);
 }
 

@@ -20,7 +20,7 @@
 static const char *const DAYS[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
 
 static const calcom_field_map_t FIELDS[] = {
-    {"name", "name"},           {"timezone", "timeZone"},     {"is_default", "isDefault"},
+    {"name", "name"},          {"timezone", "timeZone"},   {"is_default", "isDefault"},
     {"rules", "availability"}, {"overrides", "overrides"}, {NULL, NULL},
 };
 
@@ -90,7 +90,8 @@ static json_t *rules_of(api_v_t *v, json_t *av) {
   size_t i;
   json_t *a;
   json_array_foreach(av, i, a) {
-    json_t *days = json_object_get(a, "days"), *st = json_object_get(a, "startTime"), *et = json_object_get(a, "endTime");
+    json_t *days = json_object_get(a, "days"), *st = json_object_get(a, "startTime"),
+           *et = json_object_get(a, "endTime");
     if (!json_is_object(a) || !json_is_array(days) || json_array_size(days) == 0 || json_array_size(days) > 7) {
       api_v_fail(v, "availability", "availability[%zu].days must be a non-empty array of day names", i);
       break;
@@ -130,15 +131,16 @@ static json_t *overrides_of(api_v_t *v, json_t *ov) {
   size_t i;
   json_t *o;
   json_array_foreach(ov, i, o) {
-    json_t *date = json_object_get(o, "date"), *st = json_object_get(o, "startTime"), *et = json_object_get(o, "endTime");
+    json_t *date = json_object_get(o, "date"), *st = json_object_get(o, "startTime"),
+           *et = json_object_get(o, "endTime");
     if (!json_is_object(o) || !json_is_string(date) || !hhmm_ok(st) || !hhmm_ok(et)) {
-      api_v_fail(v, "overrides", "overrides[%zu] must be {date: \"YYYY-MM-DD\", startTime: \"HH:MM\", endTime: \"HH:MM\"}", i);
+      api_v_fail(v, "overrides",
+                 "overrides[%zu] must be {date: \"YYYY-MM-DD\", startTime: \"HH:MM\", endTime: \"HH:MM\"}", i);
       break;
     }
     if (strcmp(json_string_value(st), "00:00") == 0 && strcmp(json_string_value(et), "00:00") == 0)
       json_array_append_new(out, json_pack("{s:O, s:b}", "date", date, "unavailable", 1));
-    else
-      json_array_append_new(out, json_pack("{s:O, s:O, s:O}", "date", date, "start", st, "end", et));
+    else json_array_append_new(out, json_pack("{s:O, s:O, s:O}", "date", date, "start", st, "end", et));
   }
   if (v->failed) {
     json_decref(out);
@@ -168,10 +170,10 @@ static json_t *patch_of(http_req_t *req, int create) {
   json_t *rules = NULL, *overrides = NULL;
   if (!v.failed && av) rules = rules_of(&v, av);
   else if (!v.failed && create) /* Cal.com's default: Monday to Friday, 09:00-17:00 */
-    rules = json_pack("[{s:i,s:s,s:s},{s:i,s:s,s:s},{s:i,s:s,s:s},{s:i,s:s,s:s},{s:i,s:s,s:s}]", "day", 1, "start",
-                      "09:00", "end", "17:00", "day", 2, "start", "09:00", "end", "17:00", "day", 3, "start", "09:00",
-                      "end", "17:00", "day", 4, "start", "09:00", "end", "17:00", "day", 5, "start", "09:00", "end",
-                      "17:00");
+    rules =
+        json_pack("[{s:i,s:s,s:s},{s:i,s:s,s:s},{s:i,s:s,s:s},{s:i,s:s,s:s},{s:i,s:s,s:s}]", "day", 1, "start", "09:00",
+                  "end", "17:00", "day", 2, "start", "09:00", "end", "17:00", "day", 3, "start", "09:00", "end",
+                  "17:00", "day", 4, "start", "09:00", "end", "17:00", "day", 5, "start", "09:00", "end", "17:00");
   if (rules) json_object_set_new(native, "rules", rules);
   if (!v.failed && ov && (overrides = overrides_of(&v, ov))) json_object_set_new(native, "overrides", overrides);
   if (v.failed) {

@@ -357,3 +357,16 @@ def test_a_type_made_here_books_natively_and_uses_its_schedule(env):  # noqa: F8
     # outside the schedule given by scheduleId
     r = call(env.s, "POST", path, {**body, "start_time": iso(day_at(3, 14)), "answers": {"company": "ACME"}})
     assert r.status == 400 and r.json()["field"] == "start_time", r
+
+
+def test_a_recurring_type_made_here_books_its_series_natively(env):  # noqa: F811
+    h, v2 = host_v2(env)
+    et = ok(v2.post("/v2/event-types", {"lengthInMinutes": 30, "title": "Weekly", "slug": "weekly",
+                                        "minimumBookingNotice": 0,
+                                        "recurrence": {"interval": 1, "occurrences": 3, "frequency": "weekly"}}), 201)
+    assert et["recurrence"] == {"interval": 1, "occurrences": 3, "frequency": "weekly"}
+    r = call(env.s, "POST", f"/api/book/{h.slug}/weekly",
+             {"name": "Bob Johnson", "email": "bob@example.com", "start_time": iso(day_at(3, 9))})
+    assert r.status == 201, r
+    bs = r.json()["bookings"]
+    assert len(bs) == 3 and len({b["recurring_uid"] for b in bs}) == 1
