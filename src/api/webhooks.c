@@ -18,16 +18,15 @@ const char *const webhook_events[] = {"booking.created",   "booking.cancelled", 
                                       "booking.refunded",  "booking.expired",   "customer.created",
                                       "ping",              NULL};
 
-/* url: absolute http(s), https unless allowed, never a literal private address unless allowed. */
-static void check_url(api_v_t *v, const char *url) {
+void webhooks_check_url(api_v_t *v, const char *field, const char *url) {
   const config_t *cfg = api_app(v->req)->cfg;
   http_url_t u;
   if (http_url_parse(url, &u) != 0) {
-    api_v_fail(v, "url", "url must be an absolute http(s) URL without user info or fragment");
+    api_v_fail(v, field, "%s must be an absolute http(s) URL without user info or fragment", field);
     return;
   }
   if (!u.https && !cfg->webhook_allow_http) {
-    api_v_fail(v, "url", "url must use https");
+    api_v_fail(v, field, "%s must use https", field);
     return;
   }
   if (u.host_is_ip && !cfg->webhook_allow_private) {
@@ -41,7 +40,7 @@ static void check_url(api_v_t *v, const char *url) {
       inet_pton(AF_INET, u.host, &((struct sockaddr_in *)&ss)->sin_addr);
     }
     if (http_addr_forbidden((struct sockaddr *)&ss))
-      api_v_fail(v, "url", "url must not point to a private, loopback or link-local address");
+      api_v_fail(v, field, "%s must not point to a private, loopback or link-local address", field);
   }
   size_t hl = strlen(u.host);
   while (hl && u.host[hl - 1] == '.') hl--; /* "localhost." is localhost too */
@@ -55,14 +54,14 @@ static void check_url(api_v_t *v, const char *url) {
     memset(&sin, 0, sizeof sin);
     sin.sin_family = AF_INET;
     if (hl && inet_aton(h, &sin.sin_addr) && http_addr_forbidden((struct sockaddr *)&sin)) {
-      api_v_fail(v, "url", "url must not point to a private, loopback or link-local address");
+      api_v_fail(v, field, "%s must not point to a private, loopback or link-local address", field);
       return;
     }
   }
   int local = (hl == 9 && strncasecmp(u.host, "localhost", 9) == 0) ||
               (hl > 10 && strncasecmp(u.host + hl - 10, ".localhost", 10) == 0);
   if (!u.host_is_ip && local && !cfg->webhook_allow_private)
-    api_v_fail(v, "url", "url must not point to a private, loopback or link-local address");
+    api_v_fail(v, field, "%s must not point to a private, loopback or link-local address", field);
 }
 
 /* events: a non-empty array of known, distinct names -> a Postgres array literal. */
@@ -148,7 +147,7 @@ static int create(http_req_t *req, int org) {
   api_v_t v;
   api_v_init(&v, req, body);
   const char *url = api_v_str(&v, "url", 1, 1, 2048);
-  if (url) check_url(&v, url);
+  if (url) webhooks_check_url(&v, "url", url);
   char *events = v.failed ? NULL : check_events(&v, json_object_get(body, "events"), req->arena);
   const char *secret = check_secret(&v);
   if (v.failed) return api_v_respond(&v);
@@ -180,7 +179,7 @@ static int update(http_req_t *req, int org) {
   api_v_not_null(&v, "secret");
   const char *url = api_v_str(&v, "url", 0, 1, 2048);
   if (url) {
-    check_url(&v, url);
+    webhooks_check_url(&v, "url", url);
     json_object_set_new(p, "url", json_string(url));
   }
   json_t *events = json_object_get(body, "events");

@@ -4,6 +4,7 @@
 #define SLOTD_API_WEBHOOKS_H
 
 #include "../http/server.h"
+#include "validate.h"
 
 int webhooks_list(http_req_t *req);
 int webhooks_create(http_req_t *req);
@@ -22,6 +23,11 @@ int org_webhooks_delete(http_req_t *req);
 int org_webhooks_ping(http_req_t *req);
 int org_webhooks_deliveries(http_req_t *req);
 int org_webhooks_redeliver(http_req_t *req);
+
+/* A subscriber URL (field names it in the failure): absolute http(s), https unless
+ * SLOTD_WEBHOOK_ALLOW_HTTP, never a private, loopback or link-local address (in any spelling a
+ * resolver reads as one, or localhost) unless SLOTD_WEBHOOK_ALLOW_PRIVATE. Fails v. */
+void webhooks_check_url(api_v_t *v, const char *field, const char *url);
 
 /* The event names a subscription may ask for. */
 extern const char *const webhook_events[];

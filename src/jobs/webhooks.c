@@ -78,7 +78,11 @@ static void on_delivered(void *data, const http_client_result_t *res) {
   outbox_record(j, ok, 7, params);
 }
 
-/* Row (id, url, secret, event, payload, attempts) of a claim. */
+/* Row (id, url, secret, event, payload, attempts, format, content_type) of a claim. A Cal.com
+ * subscription (format 'calcom', issue 16) gets Cal.com's headers instead of slotd's: its body's
+ * content type and X-Cal-Signature-256, the hex HMAC-SHA256 of the body under the secret as it
+ * is -- the same digest as X-Slotd-Signature -- or "no-secret-provided" when it has none, as
+ * Cal.com sends it. */
 static void deliver(outbox_job_t *j, const PGresult *res, int row, void *ctx) {
   disp_t *d = ctx;
   hook_t *hk = xcalloc(1, sizeof *hk);
@@ -88,20 +92,29 @@ static void deliver(outbox_job_t *j, const PGresult *res, int row, void *ctx) {
   const char *event = PQgetvalue(res, row, 3);
   size_t len = (size_t)PQgetlength(res, row, 4);
   hk->payload = xstrndup(PQgetvalue(res, row, 4), len);
+  int calcom = strcmp(PQgetvalue(res, row, 6), "calcom") == 0;
   char msg_id[40], hex[65], v1[64];
   snprintf(msg_id, sizeof msg_id, "msg_%s", j->id);
   long long ts = (long long)time(NULL);
   webhook_sign(secret, msg_id, ts, hk->payload, len, hex, v1);
   char h[6][160];
-  snprintf(h[0], sizeof h[0], "Content-Type: application/json");
-  snprintf(h[1], sizeof h[1], "X-Slotd-Signature: %s", hex);
-  snprintf(h[2], sizeof h[2], "X-Slotd-Event: %s", event);
-  snprintf(h[3], sizeof h[3], "webhook-id: %s", msg_id);
-  snprintf(h[4], sizeof h[4], "webhook-timestamp: %lld", ts);
-  snprintf(h[5], sizeof h[5], "webhook-signature: %s", v1);
+  int nh = 6;
+  if (calcom) {
+    const char *ct = PQgetisnull(res, row, 7) ? "application/json" : PQgetvalue(res, row, 7);
+    snprintf(h[0], sizeof h[0], "Content-Type: %s", ct);
+    snprintf(h[1], sizeof h[1], "X-Cal-Signature-256: %s", *secret ? hex : "no-secret-provided");
+    nh = 2;
+  } else {
+    snprintf(h[0], sizeof h[0], "Content-Type: application/json");
+    snprintf(h[1], sizeof h[1], "X-Slotd-Signature: %s", hex);
+    snprintf(h[2], sizeof h[2], "X-Slotd-Event: %s", event);
+    snprintf(h[3], sizeof h[3], "webhook-id: %s", msg_id);
+    snprintf(h[4], sizeof h[4], "webhook-timestamp: %lld", ts);
+    snprintf(h[5], sizeof h[5], "webhook-signature: %s", v1);
+  }
   const char *headers[6] = {h[0], h[1], h[2], h[3], h[4], h[5]};
   const config_t *cfg = d->app->cfg;
-  http_client_opts_t o = {.url = url, .headers = headers, .nheaders = 6, .body = hk->payload, .body_len = len,
+  http_client_opts_t o = {.url = url, .headers = headers, .nheaders = nh, .body = hk->payload, .body_len = len,
                           .timeout_ms = cfg->webhook_timeout_ms, .allow_private = cfg->webhook_allow_private,
                           .max_body = 4096};
   http_client_post(d->client, &o, on_delivered, j);
@@ -115,7 +128,8 @@ static const outbox_channel_t channel = {
     .claim = "webhook_claim",
     .result = "webhook_result",
     .next_due = "webhook_next_due",
-    .claim_sql = "SELECT id, url, secret, event, payload, attempts FROM api.webhook_claim($1, $2)",
+    .claim_sql = "SELECT id, url, secret, event, payload, attempts, format, content_type "
+                 "FROM api.webhook_claim_formatted($1, $2)",
     .result_sql = "SELECT api.webhook_result($1, $2, $3, $4, $5, $6, $7)",
     .next_due_sql = "SELECT api.webhook_next_due()",
     .attempt_col = 5,
