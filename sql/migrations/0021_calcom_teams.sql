@@ -16,7 +16,9 @@ ALTER TABLE orgs ADD COLUMN calcom jsonb NOT NULL DEFAULT '{}';
 ALTER TABLE org_members
   ADD COLUMN calcom_accepted boolean NOT NULL DEFAULT true,
   ADD COLUMN calcom_disable_impersonation boolean NOT NULL DEFAULT false;
-ALTER TABLE event_types ADD COLUMN calcom_assign_all boolean NOT NULL DEFAULT false;
+-- Nullable (NULL = false): the native org_event_type_create inserts a whole event_types record,
+-- which carries NULL for a column it does not know.
+ALTER TABLE event_types ADD COLUMN calcom_assign_all boolean;
 
 -- ---------------------------------------------------------------- teams
 
@@ -197,4 +199,122 @@ BEGIN
   IF before IS NULL THEN PERFORM api.fail(404, 'membership not found'); END IF;
   PERFORM api.org_member_remove(p_org, p_user, p_key_org, p_member);
   RETURN QUERY SELECT before, ARRAY[p_member], false;
+END $$;
+
+-- ---------------------------------------------------------------- team event types
+
+-- TeamEventTypeOutput_2024_06_14: the event types area's Cal.com JSON of the org event type
+-- (api.calcom_event_type_json, 0019) with the team's fields. Priorities: Cal.com's five names
+-- are the native 0-4 scale (2, medium, is both defaults); every host of a collective type is
+-- mandatory, none of a round-robin one (slotd has no fixed hosts in a round robin). slotd keeps
+-- a booking's host when it is rescheduled, so rescheduleWithSameRoundRobinHost is always true.
+-- p_hosts_limit: at most that many hosts (NULL: all).
+CREATE FUNCTION api.calcom_team_event_type_json(e event_types, p_base text, p_hosts_limit integer DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE o orgs;
+BEGIN
+  SELECT * INTO o FROM orgs x WHERE x.id = e.org_id;
+  RETURN api.calcom_event_type_json(e, p_base) || jsonb_build_object(
+    'teamId', e.org_id, 'ownerId', NULL, 'parentEventTypeId', NULL,
+    'schedulingType', CASE WHEN e.scheduling = 'collective' THEN 'collective' ELSE 'roundRobin' END,
+    'assignAllTeamMembers', coalesce(e.calcom_assign_all, false), 'rescheduleWithSameRoundRobinHost', true,
+    'hosts', coalesce((
+      SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+               'userId', h.user_id, 'name', u.name, 'username', b.slug::text, 'avatarUrl', u.avatar_url))
+               || jsonb_build_object('mandatory', e.scheduling = 'collective',
+                                     'priority', (ARRAY['lowest', 'low', 'medium', 'high', 'highest'])[h.priority + 1])
+               ORDER BY h.user_id)
+      FROM (SELECT * FROM event_type_hosts x WHERE x.event_type_id = e.id ORDER BY x.user_id LIMIT p_hosts_limit) h
+      JOIN users u ON u.id = h.user_id LEFT JOIN booking_pages b ON b.user_id = h.user_id), '[]'),
+    'team', jsonb_build_object('id', o.id, 'slug', o.slug::text, 'name', o.name,
+                               'bannerUrl', o.calcom->'bannerUrl', 'logoUrl', o.calcom->'logoUrl',
+                               'weekStart', coalesce(o.calcom->>'weekStart', 'Sunday'),
+                               'brandColor', o.calcom->'brandColor', 'darkBrandColor', o.calcom->'darkBrandColor',
+                               'theme', o.calcom->'theme'));
+END $$;
+
+-- The hosts p_assign_all means: every member of the org, at the default priority.
+CREATE FUNCTION api.calcom_all_members_hosts(p_org bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT coalesce(jsonb_agg(jsonb_build_object('user_id', m.user_id) ORDER BY m.user_id), '[]')
+  FROM org_members m WHERE m.org_id = p_org
+$$;
+
+-- Create (p_id NULL) or update through the native api.org_event_type_create/update (their
+-- access rules, validation and host checks), then the Cal.com part (the event types area's
+-- api.calcom_merge into event_types.calcom) and assignAllTeamMembers, in one transaction. p: the
+-- native patch (with scheduling and hosts [{user_id, priority}]); p_calcom: the Cal.com part;
+-- p_assign_all: true (every member hosts it, members added later too), false, or NULL (create:
+-- false; update: unchanged, unless hosts are given, which end it).
+CREATE FUNCTION api.calcom_team_event_type_save(p_org bigint, p_user bigint, p_key_org bigint, p_id bigint, p jsonb,
+                                                p_calcom jsonb, p_assign_all boolean, p_base text)
+RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean) LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+  e event_types;
+BEGIN
+  PERFORM api.org_require(p_org, p_user, p_key_org, 'admin');
+  IF p_assign_all THEN
+    PERFORM 1 FROM orgs WHERE id = p_org FOR UPDATE;  -- no member joins or leaves meanwhile
+    p := p || jsonb_build_object('hosts', api.calcom_all_members_hosts(p_org));
+  END IF;
+  IF p_id IS NULL THEN
+    SELECT * INTO r FROM api.org_event_type_create(p_org, p_user, p_key_org, p, p->>'slug') c;
+  ELSE
+    SELECT * INTO r FROM api.org_event_type_update(p_org, p_user, p_key_org, p_id, p) c;
+  END IF;
+  SELECT * INTO e FROM event_types t WHERE t.id = coalesce(p_id, (r.body->>'id')::bigint);
+  UPDATE event_types t SET calcom = api.calcom_merge(t.calcom, p_calcom, e),
+    calcom_assign_all = coalesce(p_assign_all, CASE WHEN p ? 'hosts' THEN false END, t.calcom_assign_all)
+  WHERE t.id = e.id RETURNING * INTO e;
+  RETURN QUERY SELECT api.calcom_team_event_type_json(e, p_base), r.host_ids, r.stale;
+END $$;
+
+CREATE FUNCTION api.calcom_team_event_type_get(p_org bigint, p_user bigint, p_key_org bigint, p_id bigint,
+                                               p_base text) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  PERFORM api.org_require(p_org, p_user, p_key_org);
+  RETURN api.calcom_team_event_type_json(api.org_event_type_find(p_org, p_id), p_base);
+END $$;
+
+-- GET /v2/teams/{teamId}/event-types, public: the team's listed event types, and its hidden
+-- ones too for its members and keys; one slug; sorted by id or by creation.
+CREATE FUNCTION api.calcom_team_event_types_list(p_org bigint, p_user bigint, p_key_org bigint, p_event_slug text,
+                                                 p_hosts_limit integer, p_sort text, p_base text)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE insider boolean := api.org_role(p_org, p_user, p_key_org) IS NOT NULL;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM orgs o WHERE o.id = p_org) THEN PERFORM api.fail(404, 'team not found'); END IF;
+  RETURN (SELECT coalesce(jsonb_agg(api.calcom_team_event_type_json(e, p_base, p_hosts_limit)
+                                    ORDER BY CASE WHEN p_sort = 'asc' THEN e.created_at END ASC,
+                                             CASE WHEN p_sort = 'desc' THEN e.created_at END DESC, e.id), '[]')
+          FROM event_types e
+          WHERE e.org_id = p_org AND e.is_active AND (insider OR NOT e.is_secret)
+            AND (p_event_slug IS NULL OR e.slug = p_event_slug));
+END $$;
+
+-- DELETE answers {id, lengthInMinutes, title, slug} of what the native delete removed.
+CREATE FUNCTION api.calcom_team_event_type_delete(p_org bigint, p_user bigint, p_key_org bigint, p_id bigint)
+RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean) LANGUAGE plpgsql AS $$
+DECLARE
+  e event_types;
+  r record;
+BEGIN
+  PERFORM api.org_require(p_org, p_user, p_key_org, 'admin');
+  e := api.org_event_type_find(p_org, p_id);
+  SELECT * INTO r FROM api.org_event_type_delete(p_org, p_user, p_key_org, p_id) d;
+  RETURN QUERY SELECT jsonb_build_object('id', e.id, 'lengthInMinutes', e.duration_minutes, 'title', e.name,
+                                         'slug', e.slug), r.host_ids, r.stale;
+END $$;
+
+-- ---------------------------------------------------------------- team schedules
+
+-- GET /v2/teams/{teamId}/schedules: every member's schedules (ScheduleOutput_2024_06_11, the
+-- schedules area's api.calcom_schedule_json), for owners, admins and the org's keys -- the
+-- native rule (members see only their own schedules: 403, as for another member's).
+CREATE FUNCTION api.calcom_team_schedules(p_org bigint, p_user bigint, p_key_org bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  PERFORM api.org_require(p_org, p_user, p_key_org, 'admin');
+  RETURN (SELECT coalesce(jsonb_agg(api.calcom_schedule_json(s) ORDER BY s.user_id, s.id), '[]')
+          FROM availability_schedules s JOIN org_members m ON m.user_id = s.user_id AND m.org_id = p_org);
 END $$;

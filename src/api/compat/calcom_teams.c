@@ -16,6 +16,8 @@
 #include "../../sched/tzif.h"
 #include "../authn.h"
 #include "../ctx.h"
+#include "../event_types.h"
+#include "../respond.h"
 #include "../orgs.h"
 #include "../query.h"
 #include "../validate.h"
@@ -319,6 +321,446 @@ static int memberships_delete(http_req_t *req) {
   return 0;
 }
 
+
+/* ------------------------------------------------------------------ team event types */
+
+/* A Cal.com name and the native field it becomes (for a refusal's field). */
+typedef struct {
+  const char *native, *calcom;
+} field_map_t;
+
+static const field_map_t ET_FIELDS[] = {
+    {"name", "title"},
+    {"slug", "slug"},
+    {"duration_minutes", "lengthInMinutes"},
+    {"durations", "lengthInMinutesOptions"},
+    {"description", "description"},
+    {"slot_interval_minutes", "slotInterval"},
+    {"min_notice_hours", "minimumBookingNotice"},
+    {"buffer_before", "beforeEventBuffer"},
+    {"buffer_after", "afterEventBuffer"},
+    {"is_secret", "hidden"},
+    {"seats", "seats"},
+    {"limit_per_day", "bookingLimitsCount"},
+    {"limit_per_week", "bookingLimitsCount"},
+    {"requires_confirmation", "confirmationPolicy"},
+    {"max_future_days", "bookingWindow"},
+    {"color", "color"},
+    {"location_type", "locations"},
+    {"location_value", "locations"},
+    {"schedule_id", "scheduleId"},
+    {"scheduling", "schedulingType"},
+    {NULL, NULL},
+};
+
+static const char *calcom_name(const char *native) {
+  if (!native) return NULL;
+  for (const field_map_t *m = ET_FIELDS; m->native; m++)
+    if (strcmp(m->native, native) == 0) return m->calcom;
+  return native;
+}
+
+/* Cal.com settings of CreateTeamEventTypeInput_2024_06_14 that slotd's team event types do not
+ * have: refused with 400 rather than accepted and ignored. */
+static const char *const UNSUPPORTED[] = {
+    "bookingFields", "bookerActiveBookingsLimit", "onlyShowFirstAvailableSlot",
+    "bookingLimitsDuration", "offsetStart", "bookerLayouts", "recurrence", "requiresBookerEmailVerification",
+    "hideCalendarNotes", "lockTimeZoneToggleOnBookingPage", "customName", "destinationCalendar",
+    "useDestinationCalendarEmail", "hideCalendarEventDetails", "successRedirectUrl", "hideOrganizerEmail",
+    "calVideoSettings", "bookingRequiresAuthentication", "disableCancelling", "disableRescheduling",
+    "interfaceLanguage", "allowReschedulingPastBookings", "allowReschedulingCancelledBookings", "showOptimizedSlots",
+    "emailSettings", NULL};
+
+/* {"disabled": true}: Cal.com's reset of an object-valued setting. */
+static int disabled(json_t *x) { return json_is_object(x) && json_is_true(json_object_get(x, "disabled")); }
+
+/* A whole number of minutes (JSON integer, or for lengthInMinutesOptions, whose team input the
+ * document types as strings, digits); -1 if not one. */
+static long long minutes_of(json_t *x, int strings) {
+  if (json_is_integer(x)) return json_integer_value(x) < 0 ? -1 : json_integer_value(x);
+  if (strings && json_is_string(x)) {
+    const char *s = json_string_value(x);
+    char *end;
+    long long n = strtoll(s, &end, 10);
+    if (*s >= '0' && *s <= '9' && !*end && strlen(s) <= 6) return n;
+  }
+  return -1;
+}
+
+/* Cal.com's first location -> the native location_type/value (slotd has one location per type). */
+static void translate_locations(api_v_t *v, json_t *locs, json_t *nb) {
+  if (!json_is_array(locs) || json_array_size(locs) > 1) {
+    api_v_fail(v, "locations", "locations must be an array of at most one location (slotd keeps one per event type)");
+    return;
+  }
+  if (json_array_size(locs) == 0) {
+    json_object_set_new(nb, "location_type", json_null());
+    json_object_set_new(nb, "location_value", json_null());
+    return;
+  }
+  json_t *l = json_array_get(locs, 0);
+  const char *type = json_string_value(json_object_get(l, "type"));
+  const char *nt = NULL, *key = NULL;
+  if (!type) {
+    api_v_fail(v, "locations", "locations[0].type is required");
+    return;
+  }
+  if (strcmp(type, "integration") == 0) {
+    const char *in = json_string_value(json_object_get(l, "integration"));
+    if (in && strcmp(in, "google-meet") == 0) nt = "google_meet";
+    else if (in && strcmp(in, "zoom") == 0) nt = "zoom";
+    else {
+      api_v_fail(v, "locations", "the only integrations slotd has are google-meet and zoom");
+      return;
+    }
+  } else if (strcmp(type, "address") == 0) nt = "in_person", key = "address";
+  else if (strcmp(type, "attendeeAddress") == 0) nt = "in_person";
+  else if (strcmp(type, "phone") == 0) nt = "phone", key = "phone";
+  else if (strcmp(type, "attendeePhone") == 0) nt = "phone";
+  else if (strcmp(type, "link") == 0) nt = "custom", key = "link";
+  else if (strcmp(type, "attendeeDefined") == 0) nt = "custom";
+  else {
+    api_v_fail(v, "locations", "location type %s is not supported", type);
+    return;
+  }
+  json_object_set_new(nb, "location_type", json_string(nt));
+  if (key) {
+    json_t *val = json_object_get(l, key);
+    if (!json_is_string(val)) {
+      api_v_fail(v, "locations", "locations[0].%s is required", key);
+      return;
+    }
+    json_object_set(nb, "location_value", val);
+  } else {
+    json_object_set_new(nb, "location_value", json_null());
+  }
+}
+
+/* The Cal.com settings that map onto native event-type fields -> a native body nb, which the
+ * native event_type_fields then validates (one set of rules), and the Cal.com part c the event
+ * types area keeps in event_types.calcom (windowDisabled, seatsMeta, extras.colorDark: see
+ * 0019_calcom_event_types.sql), so a team event type reads like a personal one. Cal.com's
+ * defaults on create: 120 minutes' notice, no booking window. */
+static void translate(api_v_t *v, json_t *nb, json_t *c, int create) {
+  json_t *in = v->obj, *x;
+  static const char *const same[][2] = {{"title", "name"},
+                                         {"slug", "slug"},
+                                         {"lengthInMinutes", "duration_minutes"},
+                                         {"description", "description"},
+                                         {"slotInterval", "slot_interval_minutes"},
+                                         {"beforeEventBuffer", "buffer_before"},
+                                         {"afterEventBuffer", "buffer_after"},
+                                         {"hidden", "is_secret"},
+                                         {NULL, NULL}};
+  for (int i = 0; same[i][0]; i++)
+    if ((x = json_object_get(in, same[i][0]))) json_object_set(nb, same[i][1], x);
+  for (const char *const *f = UNSUPPORTED; *f; f++)
+    if (json_object_get(in, *f)) {
+      api_v_fail(v, *f, "%s is not supported for team event types", *f);
+      return;
+    }
+  if (json_object_get(in, "scheduleId")) {
+    api_v_fail(v, "scheduleId", "a team event type uses each host's default schedule; scheduleId is not supported");
+    return;
+  }
+  if ((x = json_object_get(in, "lengthInMinutesOptions"))) {
+    json_t *d = json_array();
+    size_t i;
+    json_t *o;
+    if (!json_is_array(x)) json_array_append_new(d, json_string("bad"));
+    json_array_foreach(x, i, o) {
+      long long n = minutes_of(o, 1);
+      json_array_append_new(d, n < 0 ? json_string("bad") : json_integer(n));
+    }
+    json_object_set_new(nb, "durations", d); /* the native check refuses what is not a length */
+  }
+  if ((x = json_object_get(in, "minimumBookingNotice"))) {
+    long long n = minutes_of(x, 0);
+    if (n < 0 || n % 60 != 0) {
+      api_v_fail(v, "minimumBookingNotice",
+                 "minimumBookingNotice must be whole hours in minutes (a multiple of 60): slotd counts notice in hours");
+      return;
+    }
+    json_object_set_new(nb, "min_notice_hours", json_integer(n / 60));
+  } else if (create) {
+    json_object_set_new(nb, "min_notice_hours", json_integer(2));
+  }
+  if ((x = json_object_get(in, "disableGuests")) && !json_is_true(x)) {
+    api_v_fail(v, "disableGuests", "slotd's bookings have no guests: disableGuests can only be true");
+    return;
+  }
+  if ((x = json_object_get(in, "seats"))) {
+    json_t *per = json_object_get(x, "seatsPerTimeSlot");
+    json_t *info = json_object_get(x, "showAttendeeInfo"), *count = json_object_get(x, "showAvailabilityCount");
+    if (disabled(x)) {
+      json_object_set_new(nb, "seats", json_integer(1));
+      json_object_set_new(c, "seatsMeta", json_null());
+    } else if (!json_is_object(x) || !per || (info && !json_is_boolean(info)) || (count && !json_is_boolean(count))) {
+      api_v_fail(v, "seats", "seats must be {seatsPerTimeSlot, showAttendeeInfo, showAvailabilityCount} or {disabled: true}");
+      return;
+    } else {
+      json_object_set(nb, "seats", per);
+      json_object_set_new(c, "seatsMeta", json_pack("{s:b, s:b}", "showAttendeeInfo", json_is_true(info),
+                                                    "showAvailabilityCount", count ? json_is_true(count) : 1));
+    }
+  }
+  if ((x = json_object_get(in, "bookingLimitsCount"))) {
+    if (disabled(x)) {
+      json_object_set_new(nb, "limit_per_day", json_null());
+      json_object_set_new(nb, "limit_per_week", json_null());
+    } else if (!json_is_object(x) || json_object_get(x, "month") || json_object_get(x, "year")) {
+      api_v_fail(v, "bookingLimitsCount", "bookingLimitsCount takes day and week (slotd has no monthly or yearly limit)");
+      return;
+    } else {
+      json_t *d = json_object_get(x, "day"), *w = json_object_get(x, "week");
+      json_object_set(nb, "limit_per_day", d ? d : json_null());
+      json_object_set(nb, "limit_per_week", w ? w : json_null());
+    }
+  }
+  if ((x = json_object_get(in, "confirmationPolicy"))) {
+    const char *t = json_string_value(json_object_get(x, "type"));
+    if (disabled(x)) json_object_set_new(nb, "requires_confirmation", json_false());
+    else if (t && strcmp(t, "always") == 0 && !json_is_false(json_object_get(x, "blockUnconfirmedBookingsInBooker")))
+      json_object_set_new(nb, "requires_confirmation", json_true());
+    else {
+      api_v_fail(v, "confirmationPolicy", "confirmationPolicy must be {type: always} (unconfirmed bookings block their "
+                                          "time) or {disabled: true}");
+      return;
+    }
+  }
+  if ((x = json_object_get(in, "bookingWindow"))) {
+    const char *t = json_string_value(json_object_get(x, "type"));
+    if (disabled(x)) {
+      json_object_set_new(nb, "max_future_days", json_integer(3650));
+      json_object_set_new(c, "windowDisabled", json_true());
+    } else if (t && strcmp(t, "calendarDays") == 0 && !json_is_true(json_object_get(x, "rolling"))) {
+      json_object_set(nb, "max_future_days", json_object_get(x, "value") ? json_object_get(x, "value") : json_null());
+      json_object_set_new(c, "windowDisabled", json_false());
+    } else {
+      api_v_fail(v, "bookingWindow", "bookingWindow must be {type: calendarDays, value} (not rolling) or {disabled: true}");
+      return;
+    }
+  } else if (create) { /* Cal.com's default: no window (3650 days, the native maximum, stands for it) */
+    json_object_set_new(nb, "max_future_days", json_integer(3650));
+    json_object_set_new(c, "windowDisabled", json_true());
+  }
+  if ((x = json_object_get(in, "color"))) {
+    json_t *l = json_object_get(x, "lightThemeHex"), *d = json_object_get(x, "darkThemeHex");
+    if (!json_is_string(l) || !json_is_string(d) || !api_valid_color(json_string_value(d))) {
+      api_v_fail(v, "color", "color must be {lightThemeHex, darkThemeHex} as #RRGGBB");
+      return;
+    }
+    json_object_set(nb, "color", l);
+    json_object_set_new(c, "extras", json_pack("{s:O}", "colorDark", d));
+  }
+  if ((x = json_object_get(in, "locations"))) translate_locations(v, x, nb);
+}
+
+/* Host [{userId*, mandatory, priority}] -> the native hosts [{user_id, priority 0-4}]. */
+static void translate_hosts(api_v_t *v, json_t *arr, int round_robin, json_t *p) {
+  static const char *const PRIORITIES[] = {"lowest", "low", "medium", "high", "highest", NULL};
+  if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > 100) {
+    api_v_fail(v, "hosts", "hosts must be an array of 1-100 hosts");
+    return;
+  }
+  json_t *out = json_array(), *h;
+  size_t i;
+  json_array_foreach(arr, i, h) {
+    json_t *uid = json_object_get(h, "userId"), *prio = json_object_get(h, "priority"),
+           *mand = json_object_get(h, "mandatory");
+    int pr = 2;
+    if (prio) {
+      pr = -1;
+      for (int k = 0; json_is_string(prio) && PRIORITIES[k]; k++)
+        if (strcmp(json_string_value(prio), PRIORITIES[k]) == 0) pr = k;
+    }
+    long long id = json_is_integer(uid) ? json_integer_value(uid) : 0;
+    if (!json_is_object(h) || id < 1 || id > INT64_MAX / 2 || pr < 0 || (mand && !json_is_boolean(mand))) {
+      api_v_fail(v, "hosts", "hosts[%zu] must be {userId, mandatory: boolean, priority: lowest|low|medium|high|highest}",
+                 i);
+      break;
+    }
+    if (round_robin && json_is_true(mand)) {
+      api_v_fail(v, "hosts", "mandatory hosts of a round-robin event type are not supported");
+      break;
+    }
+    for (size_t k = 0; k < i; k++)
+      if (json_integer_value(json_object_get(json_array_get(out, k), "user_id")) == id) {
+        api_v_fail(v, "hosts", "user %lld is listed twice", id);
+        break;
+      }
+    if (v->failed) break;
+    json_array_append_new(out, json_pack("{s:I, s:i}", "user_id", (json_int_t)id, "priority", pr));
+  }
+  if (v->failed) json_decref(out);
+  else json_object_set_new(p, "hosts", out);
+}
+
+typedef struct {
+  char *patch, *calcom;   /* the native patch; the Cal.com part */
+  const char *assign_all; /* "true", "false" or NULL */
+} et_input_t;
+
+/* The body into the native patch (and assignAllTeamMembers); -1 after a 400. */
+static int team_et_input(http_req_t *req, int create, et_input_t *out) {
+  if (api_body_object(req)) return -1;
+  api_v_t v;
+  api_v_init(&v, req, api_ctx(req)->body);
+  no_nulls(&v);
+  json_t *nb = json_object(), *p = json_object(), *c = json_object();
+  if (!v.failed) translate(&v, nb, c, create);
+  if (!v.failed && create) {
+    if (!json_object_get(nb, "slug")) api_v_fail(&v, "slug", "slug is required");
+    else if (!json_object_get(nb, "duration_minutes")) api_v_fail(&v, "lengthInMinutes", "lengthInMinutes is required");
+  }
+  if (!v.failed) {
+    api_v_t nv;
+    api_v_init(&nv, req, nb);
+    event_type_fields(&nv, p, create);
+    if (nv.failed) {
+      nv.field = calcom_name(nv.field);
+      v = nv;
+      v.obj = api_ctx(req)->body;
+    }
+  }
+  const char *st = v.failed ? NULL : api_v_str(&v, "schedulingType", create, 1, 16);
+  int rr = 1;
+  if (st) {
+    if (strcmp(st, "managed") == 0)
+      api_v_fail(&v, "schedulingType", "managed event types are not supported (slotd has round robin and collective)");
+    else if (strcmp(st, "roundRobin") == 0) json_object_set_new(p, "scheduling", json_string("round_robin"));
+    else if (strcmp(st, "collective") == 0) json_object_set_new(p, "scheduling", json_string("collective")), rr = 0;
+    else api_v_fail(&v, "schedulingType", "schedulingType must be roundRobin or collective");
+  }
+  int all = 0, has_all = !v.failed && api_v_bool(&v, "assignAllTeamMembers", &all);
+  json_t *hosts = json_object_get(v.obj, "hosts");
+  if (!v.failed && hosts && all) api_v_fail(&v, "hosts", "give hosts or assignAllTeamMembers: true, not both");
+  if (!v.failed && hosts) translate_hosts(&v, hosts, rr, p);
+  if (!v.failed && create && !hosts && !all)
+    api_v_fail(&v, "hosts", "give hosts, or assignAllTeamMembers: true for every member of the team");
+  int b;
+  if (!v.failed) api_v_bool(&v, "rescheduleWithSameRoundRobinHost", &b); /* type check: slotd always keeps the host */
+  json_decref(nb);
+  if (v.failed) {
+    json_decref(p);
+    json_decref(c);
+    api_v_respond(&v);
+    return -1;
+  }
+  out->assign_all = has_all ? (all ? "true" : "false") : NULL;
+  char *text = json_dumps(p, JSON_COMPACT);
+  out->patch = arena_strdup(req->arena, text);
+  free(text);
+  text = json_dumps(c, JSON_COMPACT);
+  out->calcom = arena_strdup(req->arena, text);
+  free(text);
+  json_decref(p);
+  json_decref(c);
+  return 0;
+}
+
+/* A failed statement: the native field its refusal names, in Cal.com's words. */
+static int et_failed(http_req_t *req, const db_result_t *r) {
+  if (r->ok) return 0;
+  const char *st = r->sqlstate ? r->sqlstate : "";
+  if (!(st[0] == 'S' && st[1] == 'L')) return api_db_failed(req, r);
+  api_failure_t f;
+  char msg[400];
+  api_db_failure(r, &f, msg, sizeof msg);
+  f.field = calcom_name(f.field);
+  api_fail(req, &f);
+  return 1;
+}
+
+static void et_on_write(http_req_t *req, const db_result_t *r, int status) {
+  if (et_failed(req, r)) return;
+  on_write(req, r, status);
+}
+static void et_on_ok(void *data, const db_result_t *r) { et_on_write(data, r, 200); }
+static void et_on_created(void *data, const db_result_t *r) { et_on_write(data, r, 201); }
+
+static const char *public_base(http_req_t *req) {
+  const char *b = api_app(req)->cfg->public_url;
+  return b ? b : "";
+}
+
+static int team_et_create(http_req_t *req) {
+  org_params_t op;
+  et_input_t in;
+  if (team_params(req, &op) || team_et_input(req, 1, &in)) return 0;
+  const char *rest[5] = {NULL, in.patch, in.calcom, in.assign_all, public_base(req)};
+  org_query(req, "calcom_team_event_type_save", &op, 5, rest, et_on_created);
+  return 0;
+}
+
+/* :team_id and :event_type_id; NULL after a 404. */
+static const char *event_type_of(http_req_t *req, org_params_t *op) {
+  if (team_params(req, op)) return NULL;
+  return api_id_param(req, "event_type_id", "event type not found");
+}
+
+static int team_et_update(http_req_t *req) {
+  org_params_t op;
+  et_input_t in;
+  const char *id = event_type_of(req, &op);
+  if (!id || team_et_input(req, 0, &in)) return 0;
+  const char *rest[5] = {id, in.patch, in.calcom, in.assign_all, public_base(req)};
+  org_query(req, "calcom_team_event_type_save", &op, 5, rest, et_on_ok);
+  return 0;
+}
+
+static int team_et_get(http_req_t *req) {
+  org_params_t op;
+  const char *id = event_type_of(req, &op);
+  if (!id) return 0;
+  const char *rest[2] = {id, public_base(req)};
+  org_query(req, "calcom_team_event_type_get", &op, 2, rest, on_ok);
+  return 0;
+}
+
+static int team_et_delete(http_req_t *req) {
+  org_params_t op;
+  const char *id = event_type_of(req, &op);
+  if (!id) return 0;
+  const char *rest[1] = {id};
+  org_query(req, "calcom_team_event_type_delete", &op, 1, rest, on_ok);
+  return 0;
+}
+
+/* The public list, after the optional credential (members and keys see hidden types too). */
+static void team_et_list_run(http_req_t *req) {
+  api_ctx_t *c = api_ctx(req);
+  org_params_t op;
+  if (team_params(req, &op)) return;
+  if (!c->user_id) op.user = NULL;
+  char limit[24];
+  const char *hl = api_query_param(req, "hostsLimit");
+  if (query_int(req, "hostsLimit", 0, 1000, 0, limit)) return;
+  const char *sort = api_query_param(req, "sortCreatedAt");
+  if (sort && strcmp(sort, "asc") != 0 && strcmp(sort, "desc") != 0) {
+    calcom_fail(req, 400, "sortCreatedAt must be asc or desc", "sortCreatedAt");
+    return;
+  }
+  const char *slug = api_query_param(req, "eventSlug");
+  const char *rest[4] = {slug, hl ? limit : NULL, sort, public_base(req)};
+  org_query(req, "calcom_team_event_types_list", &op, 4, rest, on_ok);
+}
+
+static int team_et_list(http_req_t *req) {
+  if (http_req_header(req, "Authorization") || http_req_header(req, "X-API-Key")) api_authenticate(req, team_et_list_run);
+  else team_et_list_run(req);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ team schedules */
+
+static int team_schedules(http_req_t *req) {
+  org_params_t op;
+  if (team_params(req, &op)) return 0;
+  org_query(req, "calcom_team_schedules", &op, 0, NULL, on_ok);
+  return 0;
+}
+
 /* ------------------------------------------------------------------ the module */
 
 static const http_route_t routes[] = {
@@ -333,6 +775,14 @@ static const http_route_t routes[] = {
     {M(HTTP_GET), "/v2/teams/:team_id/memberships/:membership_id", CALCOM_ORG(memberships_get)},
     {M(HTTP_PATCH), "/v2/teams/:team_id/memberships/:membership_id", CALCOM_ORG(memberships_update)},
     {M(HTTP_DELETE), "/v2/teams/:team_id/memberships/:membership_id", CALCOM_ORG(memberships_delete)},
+
+    {M(HTTP_GET), "/v2/teams/:team_id/event-types", CALCOM_PUB(team_et_list)},
+    {M(HTTP_POST), "/v2/teams/:team_id/event-types", CALCOM_ORG(team_et_create)},
+    {M(HTTP_GET), "/v2/teams/:team_id/event-types/:event_type_id", CALCOM_ORG(team_et_get)},
+    {M(HTTP_PATCH), "/v2/teams/:team_id/event-types/:event_type_id", CALCOM_ORG(team_et_update)},
+    {M(HTTP_DELETE), "/v2/teams/:team_id/event-types/:event_type_id", CALCOM_ORG(team_et_delete)},
+
+    {M(HTTP_GET), "/v2/teams/:team_id/schedules", CALCOM_ORG(team_schedules)},
 };
 
 static const api_stmt_t statements[] = {
@@ -347,6 +797,13 @@ static const api_stmt_t statements[] = {
     {"calcom_membership_update",
      "SELECT body, host_ids, stale FROM api.calcom_membership_update($1, $2, $3, $4, $5)", 1},
     {"calcom_membership_delete", "SELECT body, host_ids, stale FROM api.calcom_membership_delete($1, $2, $3, $4)", 1},
+    {"calcom_team_event_type_save",
+     "SELECT body, host_ids, stale FROM api.calcom_team_event_type_save($1, $2, $3, $4, $5, $6, $7, $8)", 1},
+    {"calcom_team_event_type_get", "SELECT api.calcom_team_event_type_get($1, $2, $3, $4, $5)", 0},
+    {"calcom_team_event_types_list", "SELECT api.calcom_team_event_types_list($1, $2, $3, $4, $5, $6, $7)", 0},
+    {"calcom_team_event_type_delete",
+     "SELECT body, host_ids, stale FROM api.calcom_team_event_type_delete($1, $2, $3, $4)", 1},
+    {"calcom_team_schedules", "SELECT api.calcom_team_schedules($1, $2, $3)", 0},
     {NULL, NULL, 0},
 };
 

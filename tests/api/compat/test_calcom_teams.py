@@ -4,11 +4,44 @@ own schemas), the role rules of the native org API (strangers 404, members read,
 cannot change things: 403), and round-robin and collective team event types made through /v2
 offering slots and taking bookings through the native public paths."""
 
+import copy
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 
+import calcom_util
 from accounts_util import NO_LIMITS, call, new_user
 from calcom_util import V2, err, ok
 from org_util import ok as nok, org_key, org_snapshot
+from team_util import next_monday
+from test_calcom_event_types import EVENT_TYPE
+
+# EventTypeTeam declares every branding field a required string, but a team without a logo,
+# banner, colours or theme has none: Cal.com's own team rows keep them null (optional Prisma
+# columns), and slotd answers null for what was never set rather than inventing values.
+_TEAM = copy.deepcopy(calcom_util.DEFINITIONS["EventTypeTeam"])
+for _k in ("bannerUrl", "logoUrl", "brandColor", "darkBrandColor", "theme"):
+    _TEAM["properties"][_k] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+calcom_util.DEFINITIONS["EventTypeTeam_slotd"] = _TEAM
+_TET = copy.deepcopy(calcom_util.DEFINITIONS["TeamEventTypeOutput_2024_06_14"])
+_TET["properties"]["team"] = {"$ref": "#/definitions/EventTypeTeam_slotd"}
+
+# The event-type part of the output has the document defects test_calcom_event_types repairs
+# (oneOf locations / bookingFields / bookingWindow members told apart only in prose, scalar
+# settings typed object): the same repaired properties here, so both outputs meet one schema.
+for _k in ("locations", "bookingFields", "bookingWindow", "successRedirectUrl", "forwardParamsSuccessRedirect"):
+    _TET["properties"][_k] = copy.deepcopy(EVENT_TYPE["properties"][_k])
+calcom_util.DEFINITIONS["TeamEventTypeOutput_slotd"] = _TET
+_ONE = {"$ref": "#/definitions/TeamEventTypeOutput_slotd"}
+_WHY = ("EventTypeTeam types its branding fields as required strings; a team that never set them has null "
+        "there in Cal.com's own data (nullable columns), which slotd returns as such")
+for _t, _m, _st, _data in [("/v2/teams/{teamId}/event-types", "get", 200, {"type": "array", "items": _ONE}),
+                           ("/v2/teams/{teamId}/event-types", "post", 201, _ONE),
+                           ("/v2/teams/{teamId}/event-types/{eventTypeId}", "get", 200, _ONE),
+                           ("/v2/teams/{teamId}/event-types/{eventTypeId}", "patch", 200, _ONE)]:
+    calcom_util.override(_t, _m, _st, {"type": "object", "required": ["status", "data"],
+                                       "properties": {"status": {"const": "success"}, "data": _data}}, _WHY)
 
 
 @pytest.fixture
@@ -21,9 +54,9 @@ class Team:
     V2 clients."""
 
     def __init__(self, s, n=1, **body):
-        self.owner = new_user(s, f"owner{n}@calteam.example", name=f"Owner {n}", key=True)
-        self.alice = new_user(s, f"alice{n}@calteam.example", name=f"Alice {n}", key=True)
-        self.bob = new_user(s, f"bob{n}@calteam.example", name=f"Bob {n}", key=True)
+        self.owner = new_user(s, f"owner{n}@calteam.example", name=f"Owner {n}", key=True, timezone="UTC")
+        self.alice = new_user(s, f"alice{n}@calteam.example", name=f"Alice {n}", key=True, timezone="UTC")
+        self.bob = new_user(s, f"bob{n}@calteam.example", name=f"Bob {n}", key=True, timezone="America/New_York")
         self.v = V2(s, self.owner.key)
         self.team = ok(self.v.post("/v2/teams", {"name": f"Cal Team {n}", **body}), 201)
         self.id = self.team["id"]
@@ -228,3 +261,238 @@ def test_membership_rules_and_bad_input(s, db):
     # a member may leave by themselves
     ok(V2(s, tm.alice.key).delete(f"{base}/{tm.alice.id}"))
     err(V2(s, tm.alice.key).get(f"/v2/teams/{tm.id}"), 404)
+
+
+# ------------------------------------------------------------------------------ team event types
+
+
+def slots(s, slug, et_slug, day):
+    q = f"start={day}&end={day}&timezone=UTC&format=range"
+    r = call(s, "GET", f"/api/availability/{slug}/{et_slug}?{q}")
+    assert r.status == 200, r
+    return r.json()["slots"].get(day.isoformat(), [])
+
+
+def book(s, slug, et_slug, start, email="ivy@example.com"):
+    return call(s, "POST", f"/api/book/{slug}/{et_slug}", {"name": "Ivy Invitee", "email": email, "start_time": start})
+
+
+def utc_hours(day, tz):
+    """The UTC hours 09:00-17:00 of `day` in tz cover."""
+    z = ZoneInfo(tz)
+    a = dt.datetime.combine(day, dt.time(9), z).astimezone(dt.timezone.utc)
+    b = dt.datetime.combine(day, dt.time(17), z).astimezone(dt.timezone.utc)
+    return a, b
+
+
+def test_round_robin_event_type_books_through_native_paths(s, db):
+    tm = Team(s)
+    tm.add(tm.alice)
+    tm.add(tm.bob)
+    base = f"/v2/teams/{tm.id}/event-types"
+    et = ok(tm.v.post(base, {"title": "Intro Call", "slug": "intro", "lengthInMinutes": 30,
+                             "description": "Say hello", "schedulingType": "roundRobin", "minimumBookingNotice": 0,
+                             "bookingWindow": {"type": "calendarDays", "value": 365, "rolling": False},
+                             "hosts": [{"userId": tm.alice.id, "priority": "high"},
+                                       {"userId": tm.bob.id, "priority": "lowest", "mandatory": False}]}), 201)
+    assert (et["teamId"], et["schedulingType"], et["slug"], et["title"], et["lengthInMinutes"]) == \
+        (tm.id, "roundRobin", "intro", "Intro Call", 30)
+    assert et["ownerId"] is None and et["assignAllTeamMembers"] is False and et["description"] == "Say hello"
+    assert [(h["userId"], h["priority"], h["mandatory"]) for h in et["hosts"]] == \
+        [(tm.alice.id, "high", False), (tm.bob.id, "lowest", False)]
+    assert (et["team"]["id"], et["team"]["slug"], et["team"]["name"]) == (tm.id, tm.team["slug"], tm.team["name"])
+    # the native org event type, its hosts on the native priority scale
+    assert db.sql(f"SELECT org_id, scheduling, min_notice_hours, max_future_days FROM event_types "
+                  f"WHERE id = {et['id']}") == [[str(tm.id), "round_robin", "0", "365"]]
+    assert db.sql(f"SELECT user_id, priority FROM event_type_hosts WHERE event_type_id = {et['id']} "
+                  f"ORDER BY user_id") == [[str(tm.alice.id), "3"], [str(tm.bob.id), "0"]]
+
+    # slots: the union of the hosts' working hours (Alice 09-17 UTC, Bob 09-17 New York)
+    mon = next_monday()
+    day = slots(s, tm.team["slug"], "intro", mon)
+    a0, _ = utc_hours(mon, "UTC")
+    _, b1 = utc_hours(mon, "America/New_York")
+    starts = [x["start"] for x in day]
+    assert starts[0] == a0.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert starts[-1] == (b1 - dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # a booking goes to one host: the highest priority free one
+    start = f"{mon.isoformat()}T15:00:00Z"
+    r = book(s, tm.team["slug"], "intro", start)
+    assert r.status == 201, r
+    assert r.json()["booking"]["host"]["id"] == tm.alice.id
+    r = book(s, tm.team["slug"], "intro", start, email="jo@example.com")
+    assert r.status == 201, r
+    assert r.json()["booking"]["host"]["id"] == tm.bob.id
+    assert start not in [x["start"] for x in slots(s, tm.team["slug"], "intro", mon)]
+
+    # read: public list (no credential), one by slug, one by id
+    pub = V2(s)
+    assert [x["id"] for x in ok(pub.get(base))] == [et["id"]]
+    assert [x["id"] for x in ok(pub.get(base, eventSlug="intro"))] == [et["id"]]
+    assert ok(pub.get(base, eventSlug="nope")) == []
+    assert [len(x["hosts"]) for x in ok(pub.get(base, hostsLimit=1))] == [1]
+    assert ok(tm.v.get(f"{base}/{et['id']}")) == ok(pub.get(base))[0]
+    assert ok(V2(s, tm.alice.key).get(f"{base}/{et['id']}"))["id"] == et["id"]  # members read
+
+    up = ok(tm.v.patch(f"{base}/{et['id']}", {"title": "Intro", "lengthInMinutes": 45,
+                                               "hosts": [{"userId": tm.bob.id, "priority": "highest"}]}))
+    assert (up["title"], up["lengthInMinutes"], [(h["userId"], h["priority"]) for h in up["hosts"]]) == \
+        ("Intro", 45, [(tm.bob.id, "highest")])
+    assert ok(tm.v.get(f"{base}/{et['id']}")) == up
+    gone = ok(tm.v.delete(f"{base}/{et['id']}"))
+    assert gone == {"id": et["id"], "lengthInMinutes": 45, "title": "Intro", "slug": "intro"}
+    err(tm.v.get(f"{base}/{et['id']}"), 404)
+    assert ok(pub.get(base)) == []
+
+
+def test_collective_event_type_and_assign_all(s, db):
+    tm = Team(s)
+    tm.add(tm.alice)
+    base = f"/v2/teams/{tm.id}/event-types"
+    et = ok(tm.v.post(base, {"title": "Panel", "slug": "panel", "lengthInMinutes": 60, "schedulingType": "collective",
+                             "assignAllTeamMembers": True, "minimumBookingNotice": 0}), 201)
+    assert et["schedulingType"] == "collective" and et["assignAllTeamMembers"] is True
+    assert [(h["userId"], h["mandatory"]) for h in et["hosts"]] == [(tm.owner.id, True), (tm.alice.id, True)]
+    # a member added later hosts it too (Cal.com's "all current and future team members")
+    tm.add(tm.bob)
+    et = ok(tm.v.get(f"{base}/{et['id']}"))
+    assert [h["userId"] for h in et["hosts"]] == [tm.owner.id, tm.alice.id, tm.bob.id]
+    assert db.sql(f"SELECT scheduling FROM event_types WHERE id = {et['id']}") == [["collective"]]
+
+    # slots: the intersection (UTC 09-17 with New York 09-17), a booking occupies every host
+    mon = next_monday()
+    b0, _ = utc_hours(mon, "America/New_York")
+    day = slots(s, tm.team["slug"], "panel", mon)
+    starts = [x["start"] for x in day]
+    assert starts == [f"{mon.isoformat()}T{h:02d}:00:00Z" for h in range(b0.hour, 17) if h + 1 <= 17], starts
+    start = starts[0]
+    r = book(s, tm.team["slug"], "panel", start)
+    assert r.status == 201, r
+    assert [h["id"] for h in r.json()["booking"]["hosts"]] == sorted([tm.owner.id, tm.alice.id, tm.bob.id])
+    assert book(s, tm.team["slug"], "panel", start, email="jo@example.com").status == 409
+    assert start not in [x["start"] for x in slots(s, tm.team["slug"], "panel", mon)]
+
+    # giving hosts ends assignAllTeamMembers; a removed member stops hosting
+    up = ok(tm.v.patch(f"{base}/{et['id']}", {"hosts": [{"userId": tm.owner.id}, {"userId": tm.alice.id}]}))
+    assert up["assignAllTeamMembers"] is False and [h["userId"] for h in up["hosts"]] == [tm.owner.id, tm.alice.id]
+    ok(tm.v.delete(f"/v2/teams/{tm.id}/memberships/{tm.alice.id}"))
+    assert [h["userId"] for h in ok(tm.v.get(f"{base}/{et['id']}"))["hosts"]] == [tm.owner.id]
+
+
+def test_team_event_type_rules_and_refusals(s, db):
+    tm = Team(s)
+    tm.add(tm.alice)
+    base = f"/v2/teams/{tm.id}/event-types"
+    good = {"title": "T", "slug": "u", "lengthInMinutes": 30, "schedulingType": "roundRobin",
+            "hosts": [{"userId": tm.alice.id}]}
+    et = ok(tm.v.post(base, {**good, "slug": "t", "hidden": True}), 201)
+    before = snap(db), db.sql("SELECT count(*) FROM event_types")
+    for body, status, field in [
+            ({**good, "schedulingType": "managed"}, 400, "schedulingType"),
+            ({**good, "schedulingType": "solo"}, 400, "schedulingType"),
+            ({k: v for k, v in good.items() if k != "schedulingType"}, 400, "schedulingType"),
+            ({k: v for k, v in good.items() if k != "hosts"}, 400, "hosts"),
+            ({k: v for k, v in good.items() if k != "slug"}, 400, "slug"),
+            ({k: v for k, v in good.items() if k != "lengthInMinutes"}, 400, "lengthInMinutes"),
+            ({**good, "assignAllTeamMembers": True}, 400, "hosts"),
+            ({**good, "hosts": [{"userId": tm.alice.id, "mandatory": True}]}, 400, "hosts"),
+            ({**good, "hosts": [{"userId": tm.alice.id, "priority": "urgent"}]}, 400, "hosts"),
+            ({**good, "hosts": [{"userId": tm.alice.id}, {"userId": tm.alice.id}]}, 400, "hosts"),
+            ({**good, "hosts": [{"userId": tm.bob.id}]}, 400, "hosts"),  # not a member
+            ({**good, "hosts": []}, 400, "hosts"),
+            ({**good, "lengthInMinutes": "30"}, 400, "lengthInMinutes"),
+            ({**good, "lengthInMinutes": 2}, 400, "lengthInMinutes"),
+            ({**good, "title": ""}, 400, "title"),
+            ({**good, "slug": "Bad Slug"}, 400, "slug"),
+            ({**good, "minimumBookingNotice": 90}, 400, "minimumBookingNotice"),
+            ({**good, "scheduleId": 1}, 400, "scheduleId"),
+            ({**good, "recurrence": {"interval": 1, "occurrences": 3, "frequency": "weekly"}}, 400, "recurrence"),
+            ({**good, "bookingFields": []}, 400, "bookingFields"),
+            ({**good, "locations": [{"type": "integration", "integration": "cal-video"}]}, 400, "locations"),
+            ({**good, "title": None}, 400, "title"),
+            ({**good, "slug": "t"}, 409, "slug")]:
+        e = err(tm.v.post(base, body), status)
+        assert e["details"].get("field") == field, (body, e)
+    err(tm.v.patch(f"{base}/{et['id']}", {"schedulingType": "managed"}), 400, "managed")
+    err(tm.v.patch(f"{base}/{et['id']}", {"hosts": [{"userId": 99999999}]}), 400)
+    err(tm.v.patch(f"{base}/999999", {"title": "x"}), 404)
+    err(tm.v.delete(f"{base}/999999"), 404)
+    err(V2(s).post(base, good), 401)
+    # a member cannot make or change one; a stranger's team is 404, its listing too
+    member = V2(s, tm.alice.key)
+    err(member.post(base, {**good, "slug": "m"}), 403)
+    err(member.patch(f"{base}/{et['id']}", {"title": "m"}), 403)
+    err(member.delete(f"{base}/{et['id']}"), 403)
+    stranger = V2(s, tm.bob.key)
+    err(stranger.post(base, {**good, "slug": "x"}), 404)
+    err(stranger.get(f"{base}/{et['id']}"), 404)
+    err(stranger.delete(f"{base}/{et['id']}"), 404)
+    err(V2(s).get("/v2/teams/999999/event-types"), 404)
+    err(V2(s).get(base, sortCreatedAt="up"), 400, "sortCreatedAt")
+    assert (snap(db), db.sql("SELECT count(*) FROM event_types")) == before
+    # hidden: only the team's own see it
+    assert ok(V2(s).get(base)) == [] and ok(stranger.get(base)) == []
+    assert [x["id"] for x in ok(member.get(base))] == [et["id"]]
+    assert ok(member.get(base))[0]["hidden"] is True
+
+
+def test_team_event_type_settings_map_onto_native_fields(s, db):
+    tm = Team(s)
+    tm.add(tm.alice)
+    base = f"/v2/teams/{tm.id}/event-types"
+    et = ok(tm.v.post(base, {"title": "Deep", "slug": "deep", "lengthInMinutes": 30,
+                             "lengthInMinutesOptions": [30, 60], "schedulingType": "roundRobin",
+                             "hosts": [{"userId": tm.alice.id}], "slotInterval": 15, "minimumBookingNotice": 120,
+                             "beforeEventBuffer": 5, "afterEventBuffer": 10,
+                             "seats": {"seatsPerTimeSlot": 3, "showAttendeeInfo": False, "showAvailabilityCount": True},
+                             "bookingLimitsCount": {"day": 2, "week": 5},
+                             "confirmationPolicy": {"type": "always", "blockUnconfirmedBookingsInBooker": True},
+                             "color": {"lightThemeHex": "#112233", "darkThemeHex": "#112233"},
+                             "locations": [{"type": "address", "address": "1 Main St", "public": True}],
+                             "rescheduleWithSameRoundRobinHost": True}), 201)
+    row = db.sql(f"SELECT duration_minutes, durations, slot_interval_minutes, min_notice_hours, buffer_before, "
+                 f"buffer_after, seats, limit_per_day, limit_per_week, requires_confirmation, color, location_type, "
+                 f"location_value FROM event_types WHERE id = {et['id']}")
+    assert row == [["30", "{30,60}", "15", "2", "5", "10", "3", "2", "5", "t", "#112233", "in_person", "1 Main St"]]
+    assert (et["slotInterval"], et["minimumBookingNotice"], et["beforeEventBuffer"], et["afterEventBuffer"]) == \
+        (15, 120, 5, 10)
+    assert et["rescheduleWithSameRoundRobinHost"] is True
+    up = ok(tm.v.patch(f"{base}/{et['id']}", {"seats": {"disabled": True}, "bookingLimitsCount": {"disabled": True},
+                                               "confirmationPolicy": {"disabled": True}, "locations": []}))
+    assert db.sql(f"SELECT seats, limit_per_day, limit_per_week, requires_confirmation, location_type "
+                  f"FROM event_types WHERE id = {et['id']}") == [["1", "", "", "f", ""]]
+    assert up["id"] == et["id"]
+
+
+# ------------------------------------------------------------------------------ team schedules
+
+
+# ScheduleOutput_2024_06_11's availability[].days carries its items' enum on the array itself too
+# (a generator artifact: no array equals a day name); the items keep theirs.
+_SCHED = copy.deepcopy(calcom_util.DEFINITIONS["ScheduleOutput_2024_06_11"])
+_AV = calcom_util.DEFINITIONS[_SCHED["properties"]["availability"]["items"]["$ref"].split("/")[-1]]
+_AV = copy.deepcopy(_AV)
+_AV["properties"]["days"].pop("enum", None)
+# and its times' pattern is the literal 'TIME_FORMAT_HH_MM' (a constant's name, not a pattern)
+for _k in ("startTime", "endTime"):
+    _AV["properties"][_k]["pattern"] = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+calcom_util.DEFINITIONS["ScheduleAvailability_slotd"] = _AV
+_SCHED["properties"]["availability"]["items"] = {"$ref": "#/definitions/ScheduleAvailability_slotd"}
+SCHEDULE_LIST = {"type": "array", "items": _SCHED}
+
+
+def test_team_schedules(s, db):
+    tm = Team(s)
+    tm.add(tm.alice)
+    # not an operation of the subset: validated here against ScheduleOutput_2024_06_11 items
+    r = tm.v.get(f"/v2/teams/{tm.id}/schedules", check=False)
+    data = ok(r)
+    calcom_util.jsonschema.Draft7Validator({**SCHEDULE_LIST, "definitions": calcom_util.DEFINITIONS}).validate(data)
+    assert [(x["ownerId"], x["timeZone"], x["isDefault"]) for x in data] == \
+        [(tm.owner.id, "UTC", True), (tm.alice.id, "UTC", True)]
+    assert data[0]["availability"] == [{"days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"],
+                                        "startTime": "09:00", "endTime": "17:00"}]
+    r = V2(s, tm.alice.key).get(f"/v2/teams/{tm.id}/schedules", check=False)
+    assert r.status == 403
+    r = V2(s, tm.bob.key).get(f"/v2/teams/{tm.id}/schedules", check=False)
+    assert r.status == 404 and r.json()["status"] == "error"
