@@ -17,13 +17,14 @@
 #include "../authn.h"
 #include "../ctx.h"
 #include "../event_types.h"
-#include "../respond.h"
 #include "../orgs.h"
 #include "../query.h"
+#include "../respond.h"
 #include "../validate.h"
 #include "calcom.h"
 
-#define CALCOM_ORG(fn) api_dispatch, 0, &(const api_handler_t){fn, API_AUTH | API_ORG, &calcom_dialect}
+#define CALCOM_ORG(fn) \
+  api_dispatch, 0, &(const api_handler_t) { fn, API_AUTH | API_ORG, &calcom_dialect }
 
 #define TEAM_NAME_MAX 200
 #define TEXT_MAX 2000
@@ -89,8 +90,8 @@ static void no_nulls(api_v_t *v) {
 
 /* ------------------------------------------------------------------ teams */
 
-static const char *const WEEKDAYS[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
-                                       NULL};
+static const char *const WEEKDAYS[] = {"Sunday",   "Monday", "Tuesday",  "Wednesday",
+                                       "Thursday", "Friday", "Saturday", NULL};
 
 static int one_of(const char *s, const char *const *set) {
   for (; *set; set++)
@@ -119,8 +120,8 @@ static json_t *team_patch(http_req_t *req, api_v_t *v, int create) {
     if (!one_of(s, WEEKDAYS)) api_v_fail(v, "weekStart", "weekStart must be a day of the week, e.g. Monday");
     json_object_set_new(cc, "weekStart", json_string(s));
   }
-  static const char *const texts[] = {"logoUrl", "calVideoLogo", "appLogo", "appIconLogo", "bannerUrl", "bio",
-                                      "theme",   "brandColor",   "darkBrandColor", NULL};
+  static const char *const texts[] = {"logoUrl", "calVideoLogo", "appLogo",    "appIconLogo",    "bannerUrl",
+                                      "bio",     "theme",        "brandColor", "darkBrandColor", NULL};
   for (const char *const *f = texts; *f; f++)
     if ((s = api_v_str(v, *f, 0, 0, TEXT_MAX))) json_object_set_new(cc, *f, json_string(s));
   static const char *const flags[] = {"hideBranding", "isPrivate", "hideBookATeamMember", NULL};
@@ -321,7 +322,6 @@ static int memberships_delete(http_req_t *req) {
   return 0;
 }
 
-
 /* ------------------------------------------------------------------ team event types */
 
 /* A Cal.com name and the native field it becomes (for a refusal's field). */
@@ -362,14 +362,32 @@ static const char *calcom_name(const char *native) {
 
 /* Cal.com settings of CreateTeamEventTypeInput_2024_06_14 that slotd's team event types do not
  * have: refused with 400 rather than accepted and ignored. */
-static const char *const UNSUPPORTED[] = {
-    "bookingFields", "bookerActiveBookingsLimit", "onlyShowFirstAvailableSlot",
-    "bookingLimitsDuration", "offsetStart", "bookerLayouts", "recurrence", "requiresBookerEmailVerification",
-    "hideCalendarNotes", "lockTimeZoneToggleOnBookingPage", "customName", "destinationCalendar",
-    "useDestinationCalendarEmail", "hideCalendarEventDetails", "successRedirectUrl", "hideOrganizerEmail",
-    "calVideoSettings", "bookingRequiresAuthentication", "disableCancelling", "disableRescheduling",
-    "interfaceLanguage", "allowReschedulingPastBookings", "allowReschedulingCancelledBookings", "showOptimizedSlots",
-    "emailSettings", NULL};
+static const char *const UNSUPPORTED[] = {"bookingFields",
+                                          "bookerActiveBookingsLimit",
+                                          "onlyShowFirstAvailableSlot",
+                                          "bookingLimitsDuration",
+                                          "offsetStart",
+                                          "bookerLayouts",
+                                          "recurrence",
+                                          "requiresBookerEmailVerification",
+                                          "hideCalendarNotes",
+                                          "lockTimeZoneToggleOnBookingPage",
+                                          "customName",
+                                          "destinationCalendar",
+                                          "useDestinationCalendarEmail",
+                                          "hideCalendarEventDetails",
+                                          "successRedirectUrl",
+                                          "hideOrganizerEmail",
+                                          "calVideoSettings",
+                                          "bookingRequiresAuthentication",
+                                          "disableCancelling",
+                                          "disableRescheduling",
+                                          "interfaceLanguage",
+                                          "allowReschedulingPastBookings",
+                                          "allowReschedulingCancelledBookings",
+                                          "showOptimizedSlots",
+                                          "emailSettings",
+                                          NULL};
 
 /* {"disabled": true}: Cal.com's reset of an object-valued setting. */
 static int disabled(json_t *x) { return json_is_object(x) && json_is_true(json_object_get(x, "disabled")); }
@@ -444,14 +462,14 @@ static void translate_locations(api_v_t *v, json_t *locs, json_t *nb) {
 static void translate(api_v_t *v, json_t *nb, json_t *c, int create) {
   json_t *in = v->obj, *x;
   static const char *const same[][2] = {{"title", "name"},
-                                         {"slug", "slug"},
-                                         {"lengthInMinutes", "duration_minutes"},
-                                         {"description", "description"},
-                                         {"slotInterval", "slot_interval_minutes"},
-                                         {"beforeEventBuffer", "buffer_before"},
-                                         {"afterEventBuffer", "buffer_after"},
-                                         {"hidden", "is_secret"},
-                                         {NULL, NULL}};
+                                        {"slug", "slug"},
+                                        {"lengthInMinutes", "duration_minutes"},
+                                        {"description", "description"},
+                                        {"slotInterval", "slot_interval_minutes"},
+                                        {"beforeEventBuffer", "buffer_before"},
+                                        {"afterEventBuffer", "buffer_after"},
+                                        {"hidden", "is_secret"},
+                                        {NULL, NULL}};
   for (int i = 0; same[i][0]; i++)
     if ((x = json_object_get(in, same[i][0]))) json_object_set(nb, same[i][1], x);
   for (const char *const *f = UNSUPPORTED; *f; f++)
@@ -477,8 +495,9 @@ static void translate(api_v_t *v, json_t *nb, json_t *c, int create) {
   if ((x = json_object_get(in, "minimumBookingNotice"))) {
     long long n = minutes_of(x, 0);
     if (n < 0 || n % 60 != 0) {
-      api_v_fail(v, "minimumBookingNotice",
-                 "minimumBookingNotice must be whole hours in minutes (a multiple of 60): slotd counts notice in hours");
+      api_v_fail(
+          v, "minimumBookingNotice",
+          "minimumBookingNotice must be whole hours in minutes (a multiple of 60): slotd counts notice in hours");
       return;
     }
     json_object_set_new(nb, "min_notice_hours", json_integer(n / 60));
@@ -496,12 +515,14 @@ static void translate(api_v_t *v, json_t *nb, json_t *c, int create) {
       json_object_set_new(nb, "seats", json_integer(1));
       json_object_set_new(c, "seatsMeta", json_null());
     } else if (!json_is_object(x) || !per || (info && !json_is_boolean(info)) || (count && !json_is_boolean(count))) {
-      api_v_fail(v, "seats", "seats must be {seatsPerTimeSlot, showAttendeeInfo, showAvailabilityCount} or {disabled: true}");
+      api_v_fail(v, "seats",
+                 "seats must be {seatsPerTimeSlot, showAttendeeInfo, showAvailabilityCount} or {disabled: true}");
       return;
     } else {
       json_object_set(nb, "seats", per);
-      json_object_set_new(c, "seatsMeta", json_pack("{s:b, s:b}", "showAttendeeInfo", json_is_true(info),
-                                                    "showAvailabilityCount", count ? json_is_true(count) : 1));
+      json_object_set_new(c, "seatsMeta",
+                          json_pack("{s:b, s:b}", "showAttendeeInfo", json_is_true(info), "showAvailabilityCount",
+                                    count ? json_is_true(count) : 1));
     }
   }
   if ((x = json_object_get(in, "bookingLimitsCount"))) {
@@ -509,7 +530,8 @@ static void translate(api_v_t *v, json_t *nb, json_t *c, int create) {
       json_object_set_new(nb, "limit_per_day", json_null());
       json_object_set_new(nb, "limit_per_week", json_null());
     } else if (!json_is_object(x) || json_object_get(x, "month") || json_object_get(x, "year")) {
-      api_v_fail(v, "bookingLimitsCount", "bookingLimitsCount takes day and week (slotd has no monthly or yearly limit)");
+      api_v_fail(v, "bookingLimitsCount",
+                 "bookingLimitsCount takes day and week (slotd has no monthly or yearly limit)");
       return;
     } else {
       json_t *d = json_object_get(x, "day"), *w = json_object_get(x, "week");
@@ -523,8 +545,9 @@ static void translate(api_v_t *v, json_t *nb, json_t *c, int create) {
     else if (t && strcmp(t, "always") == 0 && !json_is_false(json_object_get(x, "blockUnconfirmedBookingsInBooker")))
       json_object_set_new(nb, "requires_confirmation", json_true());
     else {
-      api_v_fail(v, "confirmationPolicy", "confirmationPolicy must be {type: always} (unconfirmed bookings block their "
-                                          "time) or {disabled: true}");
+      api_v_fail(v, "confirmationPolicy",
+                 "confirmationPolicy must be {type: always} (unconfirmed bookings block their "
+                 "time) or {disabled: true}");
       return;
     }
   }
@@ -537,7 +560,8 @@ static void translate(api_v_t *v, json_t *nb, json_t *c, int create) {
       json_object_set(nb, "max_future_days", json_object_get(x, "value") ? json_object_get(x, "value") : json_null());
       json_object_set_new(c, "windowDisabled", json_false());
     } else {
-      api_v_fail(v, "bookingWindow", "bookingWindow must be {type: calendarDays, value} (not rolling) or {disabled: true}");
+      api_v_fail(v, "bookingWindow",
+                 "bookingWindow must be {type: calendarDays, value} (not rolling) or {disabled: true}");
       return;
     }
   } else if (create) { /* Cal.com's default: no window (3650 days, the native maximum, stands for it) */
@@ -576,8 +600,8 @@ static void translate_hosts(api_v_t *v, json_t *arr, int round_robin, json_t *p)
     }
     long long id = json_is_integer(uid) ? json_integer_value(uid) : 0;
     if (!json_is_object(h) || id < 1 || id > INT64_MAX / 2 || pr < 0 || (mand && !json_is_boolean(mand))) {
-      api_v_fail(v, "hosts", "hosts[%zu] must be {userId, mandatory: boolean, priority: lowest|low|medium|high|highest}",
-                 i);
+      api_v_fail(v, "hosts",
+                 "hosts[%zu] must be {userId, mandatory: boolean, priority: lowest|low|medium|high|highest}", i);
       break;
     }
     if (round_robin && json_is_true(mand)) {
@@ -747,7 +771,8 @@ static void team_et_list_run(http_req_t *req) {
 }
 
 static int team_et_list(http_req_t *req) {
-  if (http_req_header(req, "Authorization") || http_req_header(req, "X-API-Key")) api_authenticate(req, team_et_list_run);
+  if (http_req_header(req, "Authorization") || http_req_header(req, "X-API-Key"))
+    api_authenticate(req, team_et_list_run);
   else team_et_list_run(req);
   return 0;
 }
@@ -794,8 +819,8 @@ static const api_stmt_t statements[] = {
     {"calcom_memberships_list", "SELECT api.calcom_memberships_list($1, $2, $3, $4, $5, $6)", 0},
     {"calcom_membership_add", "SELECT body, host_ids, stale FROM api.calcom_membership_add($1, $2, $3, $4)", 1},
     {"calcom_membership_get", "SELECT api.calcom_membership_get($1, $2, $3, $4)", 0},
-    {"calcom_membership_update",
-     "SELECT body, host_ids, stale FROM api.calcom_membership_update($1, $2, $3, $4, $5)", 1},
+    {"calcom_membership_update", "SELECT body, host_ids, stale FROM api.calcom_membership_update($1, $2, $3, $4, $5)",
+     1},
     {"calcom_membership_delete", "SELECT body, host_ids, stale FROM api.calcom_membership_delete($1, $2, $3, $4)", 1},
     {"calcom_team_event_type_save",
      "SELECT body, host_ids, stale FROM api.calcom_team_event_type_save($1, $2, $3, $4, $5, $6, $7, $8)", 1},

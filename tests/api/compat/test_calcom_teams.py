@@ -496,3 +496,26 @@ def test_team_schedules(s, db):
     assert r.status == 403
     r = V2(s, tm.bob.key).get(f"/v2/teams/{tm.id}/schedules", check=False)
     assert r.status == 404 and r.json()["status"] == "error"
+
+
+def test_version_header_and_org_key_on_event_types(s, db):
+    tm = Team(s)
+    tm.add(tm.alice)
+    base = f"/v2/teams/{tm.id}/event-types"
+    # teams, memberships and team event types have no cal-api-version: any value is ignored
+    assert ok(tm.v.get(f"/v2/teams/{tm.id}", headers={"cal-api-version": "1999-01-01"}))["id"] == tm.id
+    assert ok(V2(s).get(base, headers={"cal-api-version": "2024-06-14"})) == []
+    # an org key manages the team's event types (as an admin of its own org)
+    _, hdr = org_key(s, tm.id, tm.owner.session)
+    kv = V2(s, hdr["X-API-Key"])
+    et = ok(kv.post(base, {"title": "Keyed", "slug": "keyed", "lengthInMinutes": 30, "schedulingType": "collective",
+                           "hosts": [{"userId": tm.alice.id, "mandatory": True}]}), 201)
+    assert et["hosts"][0]["mandatory"] is True and et["bookingWindow"] == [] and et["minimumBookingNotice"] == 120
+    # changing the scheduling while bookings are upcoming is refused natively (409), naming the field
+    ok(kv.patch(f"{base}/{et['id']}", {"minimumBookingNotice": 0}))
+    mon = next_monday()
+    assert book(s, tm.team["slug"], "keyed", f"{mon.isoformat()}T10:00:00Z").status == 201
+    e = err(kv.patch(f"{base}/{et['id']}", {"schedulingType": "roundRobin"}), 409)
+    assert e["details"]["field"] == "schedulingType"
+    err(V2(s).get(base, hostsLimit="x"), 400, "hostsLimit")
+    assert ok(kv.delete(f"{base}/{et['id']}"))["slug"] == "keyed"
