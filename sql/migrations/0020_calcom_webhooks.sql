@@ -38,10 +38,11 @@ CREATE TABLE calcom_user_settings (
 
 -- The native events a Cal.com trigger hears. A requested booking's confirmation is Cal.com's
 -- BOOKING_CREATED (its confirm handler sends that trigger); a booking created awaiting payment is
--- BOOKING_PAYMENT_INITIATED instead of BOOKING_CREATED (the trigger decides on the row, below).
+-- BOOKING_PAYMENT_INITIATED instead, and BOOKING_CREATED comes when the payment confirms it
+-- (booking.paid; api.calcom_delivery decides on the rows).
 CREATE FUNCTION api.calcom_trigger_events(p_triggers text[]) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
   SELECT coalesce(array_agg(DISTINCT ev ORDER BY ev), '{}') FROM unnest(p_triggers) t,
-    unnest(CASE t WHEN 'BOOKING_CREATED' THEN ARRAY['booking.created', 'booking.confirmed']
+    unnest(CASE t WHEN 'BOOKING_CREATED' THEN ARRAY['booking.created', 'booking.confirmed', 'booking.paid']
                   WHEN 'BOOKING_PAYMENT_INITIATED' THEN ARRAY['booking.created']
                   WHEN 'BOOKING_REQUESTED' THEN ARRAY['booking.requested']
                   WHEN 'BOOKING_REJECTED' THEN ARRAY['booking.declined']
@@ -228,55 +229,80 @@ BEGIN
   RETURN out;
 END $$;
 
--- The rewrite of a Cal.com subscription's delivery (see the top). A failure here must never
--- undo the booking that emitted the event: it is logged and the delivery dropped.
+-- The body of one Cal.com delivery: {"triggerEvent","createdAt","payload"} in that order, or
+-- the webhook's payloadTemplate rendered over the payload with triggerEvent and createdAt (a
+-- template that is not JSON is sent form-encoded, as Cal.com sends it). content_type NULL: JSON.
+CREATE FUNCTION api.calcom_delivery_body(w webhooks, p_trigger text, p_data jsonb, OUT body text, OUT content_type text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  created text := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+  is_json boolean;
+BEGIN
+  IF w.payload_template IS NOT NULL AND p_trigger <> 'PING' THEN
+    is_json := api.calcom_json_truthy(w.payload_template);
+    body := api.calcom_render(w.payload_template,
+                              p_data || jsonb_build_object('triggerEvent', p_trigger, 'createdAt', created), is_json);
+    content_type := CASE WHEN is_json THEN NULL ELSE 'application/x-www-form-urlencoded' END;
+  ELSE
+    body := '{"triggerEvent":' || to_json(p_trigger)::text || ',"createdAt":' || to_json(created)::text
+            || ',"payload":' || p_data::text || '}';
+  END IF;
+END $$;
+
+-- The rewrite of a Cal.com subscription's delivery (see the top). One native event is at most
+-- two Cal.com ones: a booking that waited for its payment is confirmed by it, and Cal.com then
+-- sends BOOKING_CREATED before BOOKING_PAID (its payment-success path confirms the booking);
+-- the first is inserted here as a delivery of its own, already in Cal.com's words. A failure
+-- here must never undo the booking that emitted the event: it is logged and the delivery dropped.
 CREATE FUNCTION api.calcom_delivery() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   w webhooks;
   b bookings;
   native jsonb;
-  trig text;
-  data jsonb;
-  created text := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
-  is_json boolean;
+  trigs text[];
+  r record;
 BEGIN
   SELECT * INTO w FROM webhooks x WHERE x.id = NEW.webhook_id;
   -- Native subscriptions, and a redelivery (already in Cal.com's words), pass unchanged.
   IF w.format IS DISTINCT FROM 'calcom' OR NEW.event !~ '^(booking\.|ping$)' THEN RETURN NEW; END IF;
   BEGIN
     IF NEW.event = 'ping' THEN  -- the native API's test delivery (POST /api/webhooks/:id/ping)
-      trig := 'PING';
-      data := jsonb_build_object('type', 'Test', 'title', 'Test trigger event', 'webhookId', w.id);
-    ELSE
-      native := NEW.payload::jsonb #> '{data,booking}';
-      SELECT k.* INTO b FROM bookings k
-      WHERE k.id = coalesce((SELECT v.booking_id FROM events v WHERE v.id = NEW.event_id), (native->>'id')::bigint);
-      IF b.id IS NULL OR (w.event_type_id IS NOT NULL AND b.event_type_id IS DISTINCT FROM w.event_type_id) THEN
-        RETURN NULL;
-      END IF;
-      trig := CASE NEW.event
-        WHEN 'booking.created' THEN CASE WHEN b.status = 'pending_payment' THEN 'BOOKING_PAYMENT_INITIATED'
-                                         ELSE 'BOOKING_CREATED' END
-        WHEN 'booking.confirmed' THEN 'BOOKING_CREATED'
-        WHEN 'booking.requested' THEN 'BOOKING_REQUESTED'
-        WHEN 'booking.declined' THEN 'BOOKING_REJECTED'
-        WHEN 'booking.cancelled' THEN 'BOOKING_CANCELLED'
-        WHEN 'booking.rescheduled' THEN 'BOOKING_RESCHEDULED'
-        WHEN 'booking.paid' THEN 'BOOKING_PAID'
-        WHEN 'booking.no_show' THEN 'BOOKING_NO_SHOW_UPDATED' END;
-      IF trig IS NULL OR NOT trig = ANY (w.calcom_triggers) THEN RETURN NULL; END IF;
-      data := api.calcom_booking_payload(b, trig, native);
+      r := api.calcom_delivery_body(w, 'PING', jsonb_build_object('type', 'Test', 'title', 'Test trigger event',
+                                                                    'webhookId', w.id));
+      NEW.event := 'PING';
+      NEW.payload := r.body;
+      RETURN NEW;
     END IF;
-    IF w.payload_template IS NOT NULL AND trig <> 'PING' THEN
-      is_json := api.calcom_json_truthy(w.payload_template);
-      NEW.payload := api.calcom_render(w.payload_template,
-                                       data || jsonb_build_object('triggerEvent', trig, 'createdAt', created), is_json);
-      NEW.content_type := CASE WHEN is_json THEN NULL ELSE 'application/x-www-form-urlencoded' END;
-    ELSE
-      NEW.payload := '{"triggerEvent":' || to_json(trig)::text || ',"createdAt":' || to_json(created)::text
-                     || ',"payload":' || data::text || '}';
+    native := NEW.payload::jsonb #> '{data,booking}';
+    SELECT k.* INTO b FROM bookings k
+    WHERE k.id = coalesce((SELECT v.booking_id FROM events v WHERE v.id = NEW.event_id), (native->>'id')::bigint);
+    IF b.id IS NULL OR (w.event_type_id IS NOT NULL AND b.event_type_id IS DISTINCT FROM w.event_type_id) THEN
+      RETURN NULL;
     END IF;
-    NEW.event := trig;
+    trigs := CASE NEW.event
+      WHEN 'booking.created' THEN ARRAY[CASE WHEN b.status = 'pending_payment' THEN 'BOOKING_PAYMENT_INITIATED'
+                                             ELSE 'BOOKING_CREATED' END]
+      WHEN 'booking.confirmed' THEN ARRAY['BOOKING_CREATED']
+      WHEN 'booking.requested' THEN ARRAY['BOOKING_REQUESTED']
+      WHEN 'booking.declined' THEN ARRAY['BOOKING_REJECTED']
+      WHEN 'booking.cancelled' THEN ARRAY['BOOKING_CANCELLED']
+      WHEN 'booking.rescheduled' THEN ARRAY['BOOKING_RESCHEDULED']
+      WHEN 'booking.paid' THEN CASE WHEN (SELECT e.requires_payment FROM event_types e WHERE e.id = b.event_type_id)
+                                    THEN ARRAY['BOOKING_CREATED', 'BOOKING_PAID'] ELSE ARRAY['BOOKING_PAID'] END
+      WHEN 'booking.no_show' THEN ARRAY['BOOKING_NO_SHOW_UPDATED'] END;
+    trigs := ARRAY(SELECT t FROM unnest(trigs) WITH ORDINALITY a(t, i) WHERE t = ANY (w.calcom_triggers) ORDER BY i);
+    IF cardinality(trigs) = 0 THEN RETURN NULL; END IF;
+    IF cardinality(trigs) = 2 THEN
+      r := api.calcom_delivery_body(w, trigs[1], api.calcom_booking_payload(b, trigs[1], native));
+      INSERT INTO webhook_deliveries (webhook_id, event_id, event, payload, content_type)
+      VALUES (w.id, NEW.event_id, trigs[1], r.body, r.content_type);
+      NEW.id := nextval(pg_get_serial_sequence('webhook_deliveries', 'id'));  -- after the first, in the log too
+    END IF;
+    r := api.calcom_delivery_body(w, trigs[cardinality(trigs)],
+                                    api.calcom_booking_payload(b, trigs[cardinality(trigs)], native));
+    NEW.event := trigs[cardinality(trigs)];
+    NEW.payload := r.body;
+    NEW.content_type := r.content_type;
     RETURN NEW;
   EXCEPTION WHEN OTHERS THEN
     RAISE WARNING 'calcom webhook %: delivery of % dropped: %', w.id, NEW.event, SQLERRM;

@@ -142,7 +142,7 @@ def test_user_webhooks_crud(env):
     assert env.db.sql(f"SELECT events::text, is_active::text FROM webhooks WHERE id = {wid}") == [["{booking.paid}", "false"]]
     d3 = ok(h.v2.patch(f"/v2/webhooks/{wid}", {"payloadTemplate": None, "triggers": ["BOOKING_CREATED"]}))
     assert d3["payloadTemplate"] is None
-    assert env.db.sql(f"SELECT events::text FROM webhooks WHERE id = {wid}") == [["{booking.confirmed,booking.created}"]]
+    assert env.db.sql(f"SELECT events::text FROM webhooks WHERE id = {wid}") == [["{booking.confirmed,booking.created,booking.paid}"]]
 
     gone = ok(h.v2.delete(f"/v2/webhooks/{wid}"))
     assert gone == d3
@@ -336,14 +336,18 @@ def test_every_trigger_delivered_signed(env, rcv):
     assert (p["uid"], p["price"], p["currency"]) == (bp["uid"], 4999, "eur")
     r = h.call("POST", f"/api/bookings/{bp['id']}/payments", {"amount": "49.99", "currency": "EUR"})
     assert r.status == 201, r
-    p = last("BOOKING_PAID", 11)
+    # the payment confirms it: Cal.com sends BOOKING_CREATED, then BOOKING_PAID
+    p = last("BOOKING_CREATED", 11)
+    assert p["uid"] == bp["uid"] and p["status"] == "ACCEPTED"
+    p = last("BOOKING_PAID", 12)
     assert p["uid"] == bp["uid"] and p["status"] == "ACCEPTED" and p["paymentId"] == r.json()["payment"]["id"]
-    quiet(rcv, 11, "/all")
+    assert p["paymentData"]["amount"] == 49.99
+    quiet(rcv, 12, "/all")
     # the delivery log says Cal.com's trigger names
     events = [e for (e,) in env.db.sql(f"SELECT event FROM webhook_deliveries WHERE webhook_id = {hook['id']} ORDER BY id")]
     assert events == ["BOOKING_CREATED", "BOOKING_RESCHEDULED", "BOOKING_RESCHEDULED", "BOOKING_CANCELLED",
                       "BOOKING_REQUESTED", "BOOKING_CREATED", "BOOKING_REQUESTED", "BOOKING_REJECTED",
-                      "BOOKING_NO_SHOW_UPDATED", "BOOKING_PAYMENT_INITIATED", "BOOKING_PAID"]
+                      "BOOKING_NO_SHOW_UPDATED", "BOOKING_PAYMENT_INITIATED", "BOOKING_CREATED", "BOOKING_PAID"]
 
 
 def test_triggers_filter_and_inactive(env, rcv):
@@ -495,7 +499,7 @@ def test_team_event_type_webhooks(env, rcv):
     assert ok(owner.get(base)) == [d]
     assert ok(owner.get(f"{base}/{d['id']}")) == d
     assert ok(owner.patch(f"{base}/{d['id']}", {"secret": "tm2"}))["secret"] == "tm2"
-    assert env.db.sql(f"SELECT events::text FROM webhooks WHERE id = {d['id']}") == [["{booking.confirmed,booking.created}"]]
+    assert env.db.sql(f"SELECT events::text FROM webhooks WHERE id = {d['id']}") == [["{booking.confirmed,booking.created,booking.paid}"]]
     # the org's API key acts as an admin of it
     _kid, kh = org_key(env.s, org.id, org.owner.session)
     okey = V2(env.s, kh["X-API-Key"])
