@@ -146,6 +146,12 @@ END $$;
 -- p: validated userId, role (lower case), accepted, disableImpersonation. The native
 -- api.org_member_add attaches the account (owners and admins; owners only make owners); the
 -- member then hosts every event type of the org that assigns all its members.
+--
+-- By id, only an account the caller already shares a team with (or the caller): user ids are
+-- sequential, and attaching any id would hand out every account's e-mail (the answer carries
+-- it) and make anyone a host of a stranger's event types. A new colleague is added by e-mail
+-- (POST /api/orgs/:id/members), which needs the address to be known already. An unknown id and
+-- a stranger's are the same 400, so neither existence leaks.
 CREATE FUNCTION api.calcom_membership_add(p_org bigint, p_user bigint, p_key_org bigint, p jsonb)
 RETURNS TABLE (body jsonb, host_ids bigint[], stale boolean) LANGUAGE plpgsql AS $$
 DECLARE
@@ -153,8 +159,15 @@ DECLARE
   m org_members;
 BEGIN
   PERFORM api.org_require(p_org, p_user, p_key_org, 'admin');
-  SELECT * INTO u FROM users x WHERE x.id = (p->>'userId')::bigint;
-  IF u.id IS NULL THEN PERFORM api.fail(400, 'userId does not name a user', 'userId'); END IF;
+  SELECT * INTO u FROM users x WHERE x.id = (p->>'userId')::bigint
+    AND (CASE WHEN p_key_org IS NOT NULL
+              THEN EXISTS (SELECT 1 FROM org_members b WHERE b.org_id = p_key_org AND b.user_id = x.id)
+              ELSE x.id = p_user OR EXISTS (SELECT 1 FROM org_members a JOIN org_members b ON b.org_id = a.org_id
+                                            WHERE a.user_id = p_user AND b.user_id = x.id) END);
+  IF u.id IS NULL THEN
+    PERFORM api.fail(400, 'userId must name an account you already share a team with; add a new member by e-mail '
+                          '(POST /api/orgs/' || p_org || '/members)', 'userId');
+  END IF;
   PERFORM api.org_member_add(p_org, p_user, p_key_org,
                              jsonb_strip_nulls(jsonb_build_object('email', u.email::text, 'role', p->>'role')));
   UPDATE org_members x SET calcom_accepted = coalesce((p->>'accepted')::boolean, false),

@@ -6,6 +6,7 @@ offering slots and taking bookings through the native public paths."""
 
 import copy
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 import calcom_util
 from accounts_util import NO_LIMITS, call, new_user
 from calcom_util import V2, err, ok
-from org_util import ok as nok, org_key, org_snapshot
+from org_util import add_member, make_org, ok as nok, org_key, org_snapshot
 from team_util import next_monday
 from test_calcom_event_types import EVENT_TYPE
 
@@ -51,15 +52,23 @@ def s(slotd_factory):
 
 class Team:
     """A team made through POST /v2/teams by its owner, with the owner's and two other users'
-    V2 clients."""
+    V2 clients. The three also share a company organisation (made natively, members added by
+    e-mail), which is what lets the owner add Alice and Bob to the team by user id."""
 
     def __init__(self, s, n=1, **body):
         self.owner = new_user(s, f"owner{n}@calteam.example", name=f"Owner {n}", key=True, timezone="UTC")
         self.alice = new_user(s, f"alice{n}@calteam.example", name=f"Alice {n}", key=True, timezone="UTC")
         self.bob = new_user(s, f"bob{n}@calteam.example", name=f"Bob {n}", key=True, timezone="America/New_York")
+        self.company = make_org(s, self.owner.session, name=f"Company {n}", slug=f"company{n}")["id"]
+        for u in (self.alice, self.bob):
+            add_member(s, self.company, self.owner.session, u.email)
         self.v = V2(s, self.owner.key)
         self.team = ok(self.v.post("/v2/teams", {"name": f"Cal Team {n}", **body}), 201)
         self.id = self.team["id"]
+
+    def teams_of(self, v):
+        """The ids of the caller's teams but the company."""
+        return [t["id"] for t in ok(v.get("/v2/teams")) if t["id"] != self.company]
 
     def add(self, user, **body):
         return ok(self.v.post(f"/v2/teams/{self.id}/memberships", {"userId": user.id, **body}), 201)
@@ -151,7 +160,7 @@ def test_team_access(s, db):
     err(stranger.get(f"/v2/teams/{tm.id}/memberships"), 404)
     err(stranger.post(f"/v2/teams/{tm.id}/memberships", {"userId": tm.bob.id}), 404)
     err(stranger.get(f"/v2/teams/{tm.id}/memberships/{tm.owner.id}"), 404)
-    assert ok(stranger.get("/v2/teams")) == []
+    assert tm.teams_of(stranger) == []
     assert snap(db) == before
 
     # a member reads, but changes nothing
@@ -159,7 +168,7 @@ def test_team_access(s, db):
     before = snap(db)
     member = V2(s, tm.alice.key)
     assert ok(member.get(f"/v2/teams/{tm.id}"))["id"] == tm.id
-    assert [t["id"] for t in ok(member.get("/v2/teams"))] == [tm.id]
+    assert tm.teams_of(member) == [tm.id]
     err(member.patch(f"/v2/teams/{tm.id}", {"name": "Mine"}), 403)
     err(member.delete(f"/v2/teams/{tm.id}"), 403)
     err(member.post(f"/v2/teams/{tm.id}/memberships", {"userId": tm.bob.id}), 403)
@@ -181,8 +190,12 @@ def test_org_api_key(s, db):
     kv = V2(s, key)
     assert [t["id"] for t in ok(kv.get("/v2/teams"))] == [tm.id]
     assert ok(kv.get(f"/v2/teams/{tm.id}"))["id"] == tm.id
-    m = ok(kv.post(f"/v2/teams/{tm.id}/memberships", {"userId": tm.alice.id}), 201)
-    assert m["userId"] == tm.alice.id
+    tm.add(tm.alice)
+    m = ok(kv.patch(f"/v2/teams/{tm.id}/memberships/{tm.alice.id}", {"role": "ADMIN"}))
+    assert (m["userId"], m["role"]) == (tm.alice.id, "ADMIN")
+    # by id a key reaches only its own org's members, who are members already
+    e = err(kv.post(f"/v2/teams/{tm.id}/memberships", {"userId": tm.bob.id}), 400, "share a team")
+    assert e["details"]["field"] == "userId"
     # a key acts as an admin of its own org: no team of its own making, no deleting, nothing else
     err(kv.post("/v2/teams", {"name": "Keyed"}), 403)
     err(kv.delete(f"/v2/teams/{tm.id}"), 403)
@@ -234,6 +247,7 @@ def test_membership_crud(s, db):
 def test_membership_rules_and_bad_input(s, db):
     tm = Team(s)
     tm.add(tm.alice)
+    carol = new_user(s, "carol@elsewhere.example", name="Carol")
     before = snap(db)
     base = f"/v2/teams/{tm.id}/memberships"
     err(tm.v.post(base, {}), 400, "userId")
@@ -241,7 +255,13 @@ def test_membership_rules_and_bad_input(s, db):
     err(tm.v.post(base, {"userId": 1.5}), 400)
     err(tm.v.post(base, {"userId": tm.bob.id, "role": "KING"}), 400, "role")
     err(tm.v.post(base, {"userId": tm.bob.id, "accepted": "yes"}), 400)
-    err(tm.v.post(base, {"userId": 99999999}), 400, "userId")
+    err(tm.v.post(base, {"userId": 99999999}), 400, "share a team")
+    # a stranger's account is refused exactly like an id nobody has: neither its e-mail nor its
+    # existence leaks, and nobody is made a host of a stranger's team
+    e1 = err(tm.v.post(base, {"userId": carol.id}), 400)
+    e2 = err(tm.v.post(base, {"userId": 99999999}), 400)
+    assert e1["message"] == e2["message"] and e1["details"]["field"] == "userId"
+    assert "carol" not in json.dumps(e1)
     err(tm.v.post(base, {"userId": tm.alice.id}), 409)  # already a member
     err(tm.v.patch(f"{base}/{tm.alice.id}", {"role": "member"}), 400, "role")
     err(tm.v.patch(f"{base}/99999999", {"role": "ADMIN"}), 404)
