@@ -357,13 +357,14 @@ LANGUAGE sql IMMUTABLE AS $$
      AND CASE WHEN p_org IS NULL THEN w.user_id = p_user AND w.org_id IS NULL ELSE w.org_id = p_org END
 $$;
 
--- Cal.com keeps one webhook per subscriber URL in a scope (409 otherwise).
+-- Cal.com keeps one webhook per subscriber URL in a scope (409, in its words, otherwise).
 CREATE FUNCTION api.calcom_webhook_unique(p_user bigint, p_org bigint, p_et bigint, p_url text, p_except bigint)
 RETURNS void LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF EXISTS (SELECT 1 FROM webhooks x WHERE api.calcom_webhook_in(x, p_user, p_org, p_et) AND x.url = p_url
              AND x.id IS DISTINCT FROM p_except) THEN
-    PERFORM api.fail(409, 'a webhook with this subscriberUrl already exists here', 'subscriberUrl');
+    PERFORM api.fail(409, 'Webhook with this subscriber url already exists for this '
+                          || CASE WHEN p_et IS NULL THEN 'user' ELSE 'event type' END, 'subscriberUrl');
   END IF;
 END $$;
 

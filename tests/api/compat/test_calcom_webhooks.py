@@ -208,7 +208,7 @@ def test_webhook_refusals_change_nothing(env):
         err(h.v2.patch(f"/v2/webhooks/{wid}", body), 400, msg)
     assert env.db.sql(f"SELECT url, events::text, calcom_triggers::text, is_active::text FROM webhooks WHERE id = {wid}") == before
     # one webhook per subscriber URL (Cal.com: 409)
-    err(h.v2.post("/v2/webhooks", hook_body(url)), 409, "subscriberUrl")
+    err(h.v2.post("/v2/webhooks", hook_body(url)), 409, "subscriber url already exists for this user")
     other = ok(h.v2.post("/v2/webhooks", hook_body(url + "2")), 201)["id"]
     err(h.v2.patch(f"/v2/webhooks/{other}", {"subscriberUrl": url}), 409)
     # the group has no cal-api-version: any value is ignored, as Cal.com's unversioned controllers do
@@ -466,7 +466,7 @@ def test_event_type_webhooks_crud_and_scope(env, rcv):
     assert ok(h.v2.get("/v2/webhooks")) == []  # event-type webhooks are not user webhooks
     # the same webhook id under another event type of the same user: 404
     err(h.v2.get(f"/v2/event-types/{et2['id']}/webhooks/{d['id']}"), 404)
-    err(h.v2.post(base, hook_body(rcv.url("/et1"))), 409)
+    err(h.v2.post(base, hook_body(rcv.url("/et1"))), 409, "already exists for this event type")
     err(h.v2.post(base, hook_body(rcv.url("/x"), ["INSTANT_MEETING"])), 400, "INSTANT_MEETING")
 
     # only bookings of et1 are heard
