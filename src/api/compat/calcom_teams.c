@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../app.h"
+#include "../../http/router.h"
 #include "../../sched/tzif.h"
 #include "../authn.h"
 #include "../ctx.h"
@@ -238,34 +239,57 @@ static int query_int(http_req_t *req, const char *name, long long min, long long
   return 0;
 }
 
+/* The emails filter: every `emails=` of the query (Cal.com's comma-separated list, or the
+ * parameter repeated as Nest reads arrays), each folded as accounts store them, at most 20, as a
+ * JSON array text; NULL without the parameter. 0, or -1 after a 400. */
+static int emails_filter(http_req_t *req, char **out) {
+  *out = NULL;
+  json_t *arr = NULL;
+  for (const char *q = req->query; q && *q;) {
+    const char *amp = strchr(q, '&');
+    size_t len = amp ? (size_t)(amp - q) : strlen(q);
+    if (len >= 7 && strncmp(q, "emails=", 7) == 0) {
+      char *raw = arena_strndup(req->arena, q + 7, len - 7);
+      for (char *c = raw; *c; c++)
+        if (*c == '+') *c = ' ';
+      char *list = router_decode(req->arena, raw, strlen(raw)), *save = NULL;
+      if (!arr) arr = json_array();
+      for (char *e = list ? strtok_r(list, ",", &save) : NULL; e; e = strtok_r(NULL, ",", &save)) {
+        while (*e == ' ') e++;
+        if (!*e) continue;
+        if (json_array_size(arr) == EMAILS_MAX || !api_valid_email(e)) {
+          json_decref(arr);
+          calcom_fail(req, 400, "emails must be at most 20 comma-separated e-mail addresses", "emails");
+          return -1;
+        }
+        api_email_fold(e);
+        json_array_append_new(arr, json_string(e));
+      }
+    }
+    q = amp ? amp + 1 : NULL;
+  }
+  if (arr && json_array_size(arr) == 0) { /* emails= with nothing in it filters nothing */
+    json_decref(arr);
+    arr = NULL;
+  }
+  if (arr) {
+    char *text = json_dumps(arr, JSON_COMPACT);
+    *out = arena_strdup(req->arena, text);
+    free(text);
+    json_decref(arr);
+  }
+  return 0;
+}
+
 static int memberships_list(http_req_t *req) {
   org_params_t op;
   if (team_params(req, &op)) return 0;
-  char take[24], skip[24];
-  if (query_int(req, "take", 1, 250, 250, take) || query_int(req, "skip", 0, 1000000000, 0, skip)) return 0;
-  const char *emails = api_query_param(req, "emails");
-  char *filter = NULL;
-  if (emails) {
-    /* a comma-separated list (Cal.com's example), each folded as accounts store them */
-    json_t *arr = json_array();
-    char *copy = arena_strdup(req->arena, emails), *save = NULL;
-    for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
-      while (*e == ' ') e++;
-      if (!*e) continue;
-      if (json_array_size(arr) == EMAILS_MAX || !api_valid_email(e)) {
-        json_decref(arr);
-        calcom_fail(req, 400, "emails must be at most 20 comma-separated e-mail addresses", "emails");
-        return 0;
-      }
-      api_email_fold(e);
-      json_array_append_new(arr, json_string(e));
-    }
-    filter = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
-  }
+  char take[24], skip[24], *filter;
+  if (query_int(req, "take", 1, 250, 250, take) || query_int(req, "skip", 0, 1000000000, 0, skip) ||
+      emails_filter(req, &filter))
+    return 0;
   const char *rest[3] = {take, skip, filter};
   org_query(req, "calcom_memberships_list", &op, 3, rest, on_ok);
-  free(filter);
   return 0;
 }
 

@@ -231,6 +231,8 @@ def test_membership_crud(s, db):
     assert ok(tm.v.get(f"/v2/teams/{tm.id}/memberships", take=1, skip=1)) == [a]
     assert ok(tm.v.get(f"/v2/teams/{tm.id}/memberships", emails=f"{tm.bob.email.upper()},{tm.alice.email}")) == [a, b]
     assert ok(tm.v.get(f"/v2/teams/{tm.id}/memberships", emails="nobody@example.com")) == []
+    assert ok(tm.v.get(f"/v2/teams/{tm.id}/memberships", emails="")) == all3
+    assert ok(tm.v.get(f"/v2/teams/{tm.id}/memberships", emails=[tm.bob.email, tm.owner.email])) == [all3[0], b]
 
     up = ok(tm.v.patch(f"/v2/teams/{tm.id}/memberships/{tm.alice.id}", {"role": "ADMIN", "accepted": True}))
     assert (up["role"], up["accepted"], up["disableImpersonation"]) == ("ADMIN", True, False)
