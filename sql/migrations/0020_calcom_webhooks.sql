@@ -279,6 +279,12 @@ BEGIN
     IF b.id IS NULL OR (w.event_type_id IS NOT NULL AND b.event_type_id IS DISTINCT FROM w.event_type_id) THEN
       RETURN NULL;
     END IF;
+    -- A user's own webhook does not hear the bookings of a team's event types it hosts: Cal.com
+    -- asks for the organizer's webhooks only outside teams (handleNewBooking's triggerForUser).
+    IF w.event_type_id IS NULL AND w.org_id IS NULL
+       AND (SELECT e.org_id FROM event_types e WHERE e.id = b.event_type_id) IS NOT NULL THEN
+      RETURN NULL;
+    END IF;
     trigs := CASE NEW.event
       WHEN 'booking.created' THEN ARRAY[CASE WHEN b.status = 'pending_payment' THEN 'BOOKING_PAYMENT_INITIATED'
                                              ELSE 'BOOKING_CREATED' END]

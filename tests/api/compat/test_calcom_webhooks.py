@@ -518,12 +518,18 @@ def test_team_event_type_webhooks(env, rcv):
     # the org key cannot reach personal routes
     err(okey.get("/v2/webhooks"), 403)
 
+    # the hosts' own Cal.com webhooks do not hear a team's bookings (Cal.com's triggerForUser)
+    for uid in org.ids:
+        env.db.sql("INSERT INTO webhooks (user_id, url, events, secret, format, calcom_triggers) VALUES "
+                   f"({uid}, '{rcv.url('/host')}', api.calcom_trigger_events('{{BOOKING_CREATED}}'), '', 'calcom', "
+                   "'{BOOKING_CREATED}')")
     day = next_monday()
     r = org.book(other_et, at(day, "10:00"))
     assert r.status == 201, r
     r = org.book(et, at(day, "12:00"))
     assert r.status == 201, r
     (got,) = quiet(rcv, 1, "/team")
+    assert [x.path for x in rcv.snapshot()] == ["/team"]
     sig_ok(got, "tm2")
     p = got.json()["payload"]
     assert p["eventTypeId"] == et["id"] and p["schedulingType"] == "ROUND_ROBIN"
