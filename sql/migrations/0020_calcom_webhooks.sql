@@ -263,8 +263,17 @@ DECLARE
   r record;
 BEGIN
   SELECT * INTO w FROM webhooks x WHERE x.id = NEW.webhook_id;
-  -- Native subscriptions, and a redelivery (already in Cal.com's words), pass unchanged.
-  IF w.format IS DISTINCT FROM 'calcom' OR NEW.event !~ '^(booking\.|ping$)' THEN RETURN NEW; END IF;
+  IF w.format IS DISTINCT FROM 'calcom' THEN RETURN NEW; END IF;  -- native: unchanged
+  IF NEW.event !~ '^(booking\.|ping$)' THEN
+    -- Already in Cal.com's words: a redelivery (api.delivery_redeliver copies event and payload),
+    -- or the first of two deliveries inserted below. A redelivery keeps its original's content type.
+    IF NEW.content_type IS NULL AND NEW.event_id IS NOT NULL THEN
+      NEW.content_type := (SELECT d.content_type FROM webhook_deliveries d
+                           WHERE d.webhook_id = NEW.webhook_id AND d.event_id = NEW.event_id AND d.event = NEW.event
+                             AND d.payload = NEW.payload ORDER BY d.id DESC LIMIT 1);
+    END IF;
+    RETURN NEW;
+  END IF;
   BEGIN
     IF NEW.event = 'ping' THEN  -- the native API's test delivery (POST /api/webhooks/:id/ping)
       r := api.calcom_delivery_body(w, 'PING', jsonb_build_object('type', 'Test', 'title', 'Test trigger event',

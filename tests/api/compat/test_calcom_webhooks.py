@@ -448,6 +448,13 @@ def test_payload_template(env, rcv):
     assert f.header("Content-Type") == "application/x-www-form-urlencoded"
     assert f.body.decode() == f"title={et['name']} between {h.user.name} and Bob Johnson&uid={b['uid']}" \
                               f"&who=bob@example.com"
+    # a redelivery through the native API sends the same bytes the same way
+    hid = int(env.db.sql(f"SELECT id FROM webhooks WHERE url = '{rcv.url('/form')}'")[0][0])
+    did = int(env.db.sql(f"SELECT max(id) FROM webhook_deliveries WHERE webhook_id = {hid}")[0][0])
+    assert h.call("POST", f"/api/webhooks/{hid}/deliveries/{did}/redeliver").status == 202
+    again = received(rcv, 2, "/form")[1]
+    assert again.body == f.body and again.header("Content-Type") == "application/x-www-form-urlencoded"
+    sig_ok(again, "t")
 
 
 # ----------------------------------------------------------------------------- event-type webhooks
