@@ -23,7 +23,9 @@
 #include "../webhooks.h"
 #include "calcom.h"
 
+/* clang-format off */
 #define CALCOM_ORG(fn) api_dispatch, 0, &(const api_handler_t){fn, API_AUTH | API_ORG, &calcom_dialect}
+/* clang-format on */
 
 /* ------------------------------------------------------------------ answers */
 
@@ -70,9 +72,9 @@ static void scoped(http_req_t *req, const scope_t *sc, const char *stmt, int n, 
 /* Cal.com's WebhookTriggerEvents: the booking triggers slotd emits, then the ones about things
  * slotd does not have (video meetings and recordings, routing forms, out-of-office entries,
  * delegation credentials), refused by name. */
-static const char *const supported[] = {"BOOKING_CREATED",   "BOOKING_PAYMENT_INITIATED", "BOOKING_PAID",
-                                        "BOOKING_RESCHEDULED", "BOOKING_REQUESTED",       "BOOKING_CANCELLED",
-                                        "BOOKING_REJECTED",  "BOOKING_NO_SHOW_UPDATED",   NULL};
+static const char *const supported[] = {"BOOKING_CREATED",     "BOOKING_PAYMENT_INITIATED", "BOOKING_PAID",
+                                        "BOOKING_RESCHEDULED", "BOOKING_REQUESTED",         "BOOKING_CANCELLED",
+                                        "BOOKING_REJECTED",    "BOOKING_NO_SHOW_UPDATED",   NULL};
 static const char *const unsupported[] = {"FORM_SUBMITTED",
                                           "MEETING_ENDED",
                                           "MEETING_STARTED",
@@ -122,7 +124,8 @@ static char *check_triggers(api_v_t *v, json_t *arr, arena_t *arena, json_t **js
       goto fail;
     }
     int seen = 0;
-    for (size_t j = 0; j < json_array_size(out); j++) seen |= strcmp(json_string_value(json_array_get(out, j)), name) == 0;
+    for (size_t j = 0; j < json_array_size(out); j++)
+      seen |= strcmp(json_string_value(json_array_get(out, j)), name) == 0;
     if (seen) continue;
     buf_printf(&lit, "%s%s", json_array_size(out) ? "," : "", name); /* known names need no quoting */
     json_array_append_new(out, json_string(name));
@@ -295,7 +298,7 @@ static int update(http_req_t *req, int kind) {
   return 0;
 }
 
-static int delete(http_req_t *req, int kind) {
+static int drop(http_req_t *req, int kind) {
   scope_t sc;
   if (scope_of(req, kind, &sc)) return 0;
   const char *id = api_id_param(req, "webhookId", "webhook not found");
@@ -311,15 +314,15 @@ static int delete_all(http_req_t *req, int kind) {
   return 0;
 }
 
-#define EACH_SCOPE(op)                                                          \
-  static int user_##op(http_req_t *req) { return op(req, SCOPE_USER); }         \
-  static int et_##op(http_req_t *req) { return op(req, SCOPE_EVENT_TYPE); }     \
+#define EACH_SCOPE(op)                                                      \
+  static int user_##op(http_req_t *req) { return op(req, SCOPE_USER); }     \
+  static int et_##op(http_req_t *req) { return op(req, SCOPE_EVENT_TYPE); } \
   static int team_##op(http_req_t *req) { return op(req, SCOPE_TEAM); }
 EACH_SCOPE(list)
 EACH_SCOPE(create)
 EACH_SCOPE(get)
 EACH_SCOPE(update)
-EACH_SCOPE(delete)
+EACH_SCOPE(drop)
 static int et_delete_all(http_req_t *req) { return delete_all(req, SCOPE_EVENT_TYPE); }
 static int team_delete_all(http_req_t *req) { return delete_all(req, SCOPE_TEAM); }
 
@@ -331,12 +334,12 @@ static int me_get(http_req_t *req) {
   return 0;
 }
 
-static const char *const week_days[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
-                                        "Friday", "Saturday", "Sunday",   NULL};
-static const char *const locales[] = {"ar", "ca", "de", "es", "eu", "he",    "id", "ja", "lv", "pl", "ro",
-                                      "sr", "th", "vi", "az", "cs", "el",    "es-419", "fi", "hr", "it", "km",
-                                      "nl", "pt", "ru", "sv", "tr", "zh-CN", "bg", "da", "en", "et", "fr",
-                                      "hu", "iw", "ko", "no", "pt-BR", "sk", "ta", "uk", "zh-TW", "bn", NULL};
+static const char *const week_days[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                        "Friday", "Saturday", "Sunday",    NULL};
+static const char *const locales[] = {"ar", "ca", "de", "es", "eu",    "he",    "id",     "ja", "lv",    "pl", "ro",
+                                      "sr", "th", "vi", "az", "cs",    "el",    "es-419", "fi", "hr",    "it", "km",
+                                      "nl", "pt", "ru", "sv", "tr",    "zh-CN", "bg",     "da", "en",    "et", "fr",
+                                      "hu", "iw", "ko", "no", "pt-BR", "sk",    "ta",     "uk", "zh-TW", "bn", NULL};
 
 /* metadata: at most 50 keys of up to 40 characters, values up to 500 (Cal.com's limits). */
 static void check_metadata(api_v_t *v, json_t *m) {
@@ -362,8 +365,8 @@ static int me_update(http_req_t *req) {
   json_t *body = api_ctx(req)->body, *p = json_object();
   api_v_t v;
   api_v_init(&v, req, body);
-  static const char *const not_null[] = {"email", "name", "timeFormat", "defaultScheduleId", "weekStart",
-                                         "timeZone", "locale", "metadata", NULL};
+  static const char *const not_null[] = {
+      "email", "name", "timeFormat", "defaultScheduleId", "weekStart", "timeZone", "locale", "metadata", NULL};
   for (int i = 0; not_null[i]; i++) api_v_not_null(&v, not_null[i]);
   const char *email = api_v_str(&v, "email", 0, 3, 254);
   if (email && !api_valid_email(email)) api_v_fail(&v, "email", "email must be an email");
@@ -379,8 +382,9 @@ static int me_update(http_req_t *req) {
     json_object_set_new(p, "defaultScheduleId", json_integer(n));
   const char *week = api_v_str(&v, "weekStart", 0, 1, 16);
   if (week && !in_list(week_days, week))
-    api_v_fail(&v, "weekStart", "weekStart must be one of the following values: Monday, Tuesday, Wednesday, "
-                                "Thursday, Friday, Saturday, Sunday");
+    api_v_fail(&v, "weekStart",
+               "weekStart must be one of the following values: Monday, Tuesday, Wednesday, "
+               "Thursday, Friday, Saturday, Sunday");
   else if (week) json_object_set_new(p, "weekStart", json_string(week));
   const char *tz = api_v_str(&v, "timeZone", 0, 1, 64);
   if (tz && !tz_get(tz)) api_v_fail(&v, "timeZone", "timeZone must be a valid IANA time zone");
@@ -463,19 +467,19 @@ static const http_route_t routes[] = {
     {M(HTTP_POST), "/v2/webhooks", CALCOM_AUTH(user_create)},
     {M(HTTP_GET), "/v2/webhooks/:webhookId", CALCOM_AUTH(user_get)},
     {M(HTTP_PATCH), "/v2/webhooks/:webhookId", CALCOM_AUTH(user_update)},
-    {M(HTTP_DELETE), "/v2/webhooks/:webhookId", CALCOM_AUTH(user_delete)},
+    {M(HTTP_DELETE), "/v2/webhooks/:webhookId", CALCOM_AUTH(user_drop)},
     {M(HTTP_GET), ET, CALCOM_AUTH(et_list)},
     {M(HTTP_POST), ET, CALCOM_AUTH(et_create)},
     {M(HTTP_DELETE), ET, CALCOM_AUTH(et_delete_all)},
     {M(HTTP_GET), ET "/:webhookId", CALCOM_AUTH(et_get)},
     {M(HTTP_PATCH), ET "/:webhookId", CALCOM_AUTH(et_update)},
-    {M(HTTP_DELETE), ET "/:webhookId", CALCOM_AUTH(et_delete)},
+    {M(HTTP_DELETE), ET "/:webhookId", CALCOM_AUTH(et_drop)},
     {M(HTTP_GET), TEAM_ET, CALCOM_ORG(team_list)},
     {M(HTTP_POST), TEAM_ET, CALCOM_ORG(team_create)},
     {M(HTTP_DELETE), TEAM_ET, CALCOM_ORG(team_delete_all)},
     {M(HTTP_GET), TEAM_ET "/:webhookId", CALCOM_ORG(team_get)},
     {M(HTTP_PATCH), TEAM_ET "/:webhookId", CALCOM_ORG(team_update)},
-    {M(HTTP_DELETE), TEAM_ET "/:webhookId", CALCOM_ORG(team_delete)},
+    {M(HTTP_DELETE), TEAM_ET "/:webhookId", CALCOM_ORG(team_drop)},
     {M(HTTP_GET), "/v2/me", CALCOM_AUTH(me_get)},
     {M(HTTP_PATCH), "/v2/me", CALCOM_AUTH(me_update)},
     {M(HTTP_POST), "/v2/api-keys/refresh", CALCOM_AUTH(key_refresh)},
