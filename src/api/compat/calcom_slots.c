@@ -443,6 +443,12 @@ static void reserve(http_req_t *req, const char *uid) {
   const char *start = api_v_str(&v, "slotStart", 1, 1, 40);
   if (start && calcom_parse_time(start, 1, 0, &r->h.start) != 0)
     api_v_fail(&v, "slotStart", "slotStart must be an ISO 8601 date-time in UTC");
+  /* The seed's own example sends slotDuration as a string of digits ("30"; the document's example
+   * too, while it types it a number): both are read as the number. */
+  json_t *sd = json_object_get(api_ctx(req)->body, "slotDuration");
+  const char *sds = json_string_value(sd);
+  if (sds && *sds && strlen(sds) <= 4 && strspn(sds, "0123456789") == strlen(sds))
+    json_object_set_new(api_ctx(req)->body, "slotDuration", json_integer(atoi(sds)));
   api_v_int(&v, "slotDuration", 1, MAX_LENGTH_MINUTES, 0, NULL, &r->slot_len);
   api_v_int(&v, "reservationDuration", 1, MAX_RESERVATION_MINUTES, 0, NULL, &r->minutes);
   if (v.failed) {

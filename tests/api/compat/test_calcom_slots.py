@@ -302,7 +302,7 @@ def test_reservation_bad_input_changes_nothing(env, rome):
                         ({"eventTypeId": str(et["id"]), "slotStart": js(slot)}, "eventTypeId"),
                         ({"eventTypeId": et["id"], "slotStart": 12}, "slotStart"),
                         ({"eventTypeId": et["id"], "slotStart": "tomorrow"}, "slotStart"),
-                        ({"eventTypeId": et["id"], "slotStart": js(slot), "slotDuration": "60"}, "slotDuration"),
+                        ({"eventTypeId": et["id"], "slotStart": js(slot), "slotDuration": "6o"}, "slotDuration"),
                         ({"eventTypeId": et["id"], "slotStart": js(slot), "slotDuration": 30}, "slotDuration"),
                         ({"eventTypeId": 1.5, "slotStart": js(slot)}, "eventTypeId")]:
         e = err(v2.post(path, body), 400)
@@ -479,3 +479,23 @@ def test_patch_to_another_hosts_event_type(env, rome):
     assert js(at) not in [x["start"] for x in ok(v2.get("/v2/slots", eventTypeId=et2["id"], start=d, end=d))[d]]
     assert count_rows(env.db, "reservations", f"host_id = {h.id} AND start_at = '{js(at)}'") == 0
     assert count_rows(env.db, "reservations", f"host_id = {other.id}") == 1
+
+
+def test_the_seeds_reservation_example(env, rome):
+    """Seed 003's request as written -- slotDuration the string "30", reservationDuration 5, the
+    version header -- on a 30-minute event type of ours (the seed's id and its 2024 date are the
+    only substitutions), with the owner's key since it names a reservationDuration."""
+    h, _ = rome
+    et = h.et(duration_minutes=30, max_future_days=3650)
+    mon = monday()
+    start = rome_day(mon)[0]
+    v2 = V2(env.s, key=h.user.key)
+    body = {"eventTypeId": et["id"], "slotStart": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "slotDuration": "30",
+            "reservationDuration": 5}
+    r = v2.post("/v2/slots/reservations", body)
+    data = ok(r, 201)
+    assert data["eventTypeId"] == et["id"] and data["slotDuration"] == 30 and data["reservationDuration"] == 5
+    assert data["slotStart"] == js(start) and data["slotEnd"] == js(start + dt.timedelta(minutes=30))
+    assert UUID_RE.fullmatch(data["reservationUid"])
+    for bad in ("30.5", "", "abc", "-30"):
+        err(v2.post("/v2/slots/reservations", {**body, "slotDuration": bad}), 400, "slotDuration")
