@@ -372,6 +372,18 @@ def test_no_secret_is_no_secret_provided(env, rcv):
     assert got.header("X-Slotd-Signature") is None and got.header("webhook-signature") is None
 
 
+def test_non_ascii_payload_signed_over_its_utf8_bytes(env, rcv):
+    h = CHost(env.s, env.db)
+    secret = "sécret-ключ"
+    ok(h.v2.post("/v2/webhooks", hook_body(rcv.url("/utf8"), ["BOOKING_CREATED"], secret=secret)), 201)
+    b = h.book(h.et(), day_at(14, 10), name="Zoë Ünal 日本", email="zoe@example.com", notes="naïve ☃")
+    (got,) = received(rcv, 1)
+    sig_ok(got, secret)
+    p = got.json()["payload"]
+    assert (p["uid"], p["attendees"][0]["name"], p["attendees"][0]["firstName"], p["attendees"][0]["lastName"],
+            p["additionalNotes"]) == (b["uid"], "Zoë Ünal 日本", "Zoë", "Ünal 日本", "naïve ☃")
+
+
 def test_failed_delivery_is_retried_with_same_bytes(env):
     rcv = Receiver(statuses=[500])
     try:
@@ -628,6 +640,12 @@ def test_api_key_refresh(env):
     ok(k.post("/v2/api-keys/refresh"))  # no body at all: the defaults
     err(k.get("/v2/me"), 401)
     err(V2(env.s).post("/v2/api-keys/refresh", {}), 401)
+    # an organisation's API key is refused on this personal route
+    org = Org(env.s, zones=("UTC",))
+    _kid, kh = org_key(env.s, org.id, org.owner.session)
+    err(V2(env.s, kh["X-API-Key"]).post("/v2/api-keys/refresh", {}), 403)
+    assert ok(V2(env.s, kh["X-API-Key"]).get(f"/v2/teams/{org.id}/event-types/"
+                                                f"{org.event_type(name='K')['id']}/webhooks")) == []
     # a session is not an API key to refresh
     r = call(env.s, "POST", "/v2/api-keys/refresh", {}, auth=h.session)
     assert r.status == 401 and r.json()["status"] == "error", r
