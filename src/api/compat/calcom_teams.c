@@ -6,7 +6,15 @@
  * 0021_calcom_teams.sql, so strangers get 404 and members 403 exactly as on /api/orgs.
  *
  * These routes take org API keys too (API_ORG: a key acts as an admin of its own org), except
- * POST /v2/teams, which makes its caller the new team's owner and so needs a person. */
+ * POST /v2/teams, which makes its caller the new team's owner and so needs a person.
+ *
+ * A team event type's body is translated into the native org event-type patch, which the native
+ * event_type_fields validates (a refusal names the Cal.com field) and api.org_event_type_create/
+ * update apply with their host checks; its answer is the event types area's
+ * api.calcom_event_type_json plus the team fields. schedulingType roundRobin|collective =
+ * round_robin|collective (managed: 400), host priority lowest..highest = the native 0-4,
+ * assignAllTeamMembers = every member (and members added later) hosts it. Settings that have no
+ * native field are refused by name rather than accepted and ignored. */
 #include <llhttp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,13 +44,74 @@
 
 /* ------------------------------------------------------------------ shared */
 
-static void on_write(http_req_t *req, const db_result_t *r, int status) {
+/* Native field names and the Cal.com names they stand for: the field a refusal of the native
+ * SQL names is the one the client sent. */
+typedef struct {
+  const char *native, *calcom;
+} field_map_t;
+
+/* Teams and memberships. */
+static const field_map_t TEAM_FIELDS[] = {
+    {"email", "userId"}, /* a membership is made by user id, natively by e-mail */
+    {"timezone", "timeZone"},
+    {NULL, NULL},
+};
+
+/* Team event types. */
+static const field_map_t ET_FIELDS[] = {
+    {"name", "title"},
+    {"slug", "slug"},
+    {"duration_minutes", "lengthInMinutes"},
+    {"durations", "lengthInMinutesOptions"},
+    {"description", "description"},
+    {"slot_interval_minutes", "slotInterval"},
+    {"min_notice_hours", "minimumBookingNotice"},
+    {"buffer_before", "beforeEventBuffer"},
+    {"buffer_after", "afterEventBuffer"},
+    {"is_secret", "hidden"},
+    {"seats", "seats"},
+    {"limit_per_day", "bookingLimitsCount"},
+    {"limit_per_week", "bookingLimitsCount"},
+    {"requires_confirmation", "confirmationPolicy"},
+    {"max_future_days", "bookingWindow"},
+    {"color", "color"},
+    {"location_type", "locations"},
+    {"location_value", "locations"},
+    {"schedule_id", "scheduleId"},
+    {"scheduling", "schedulingType"},
+    {NULL, NULL},
+};
+
+static const char *calcom_name(const field_map_t *map, const char *native) {
+  if (!native) return NULL;
+  for (const field_map_t *m = map; m->native; m++)
+    if (strcmp(m->native, native) == 0) return m->calcom;
+  return native;
+}
+
+/* A failed statement: the native field its refusal names, in Cal.com's words. */
+static int failed(http_req_t *req, const db_result_t *r, const field_map_t *map) {
+  if (r->ok) return 0;
+  const char *st = r->sqlstate ? r->sqlstate : "";
+  if (!(st[0] == 'S' && st[1] == 'L')) return api_db_failed(req, r);
+  api_failure_t f;
+  char msg[400];
+  api_db_failure(r, &f, msg, sizeof msg);
+  f.field = calcom_name(map, f.field);
+  api_fail(req, &f);
+  return 1;
+}
+
+static void on_write(http_req_t *req, const db_result_t *r, int status, const field_map_t *map) {
+  if (failed(req, r, map)) return;
   api_write_t w;
   if (api_db_write(req, r, &w) != 0) return;
   calcom_ok_text(req, status, w.body, w.len);
 }
-static void on_ok(void *data, const db_result_t *r) { on_write(data, r, 200); }
-static void on_created(void *data, const db_result_t *r) { on_write(data, r, 201); }
+static void on_ok(void *data, const db_result_t *r) { on_write(data, r, 200, TEAM_FIELDS); }
+static void on_created(void *data, const db_result_t *r) { on_write(data, r, 201, TEAM_FIELDS); }
+static void et_on_ok(void *data, const db_result_t *r) { on_write(data, r, 200, ET_FIELDS); }
+static void et_on_created(void *data, const db_result_t *r) { on_write(data, r, 201, ET_FIELDS); }
 
 /* The route's :team_id as the org statements' leading parameters; -1 after a 404. */
 static int team_params(http_req_t *req, org_params_t *op) {
@@ -348,42 +417,6 @@ static int memberships_delete(http_req_t *req) {
 
 /* ------------------------------------------------------------------ team event types */
 
-/* A Cal.com name and the native field it becomes (for a refusal's field). */
-typedef struct {
-  const char *native, *calcom;
-} field_map_t;
-
-static const field_map_t ET_FIELDS[] = {
-    {"name", "title"},
-    {"slug", "slug"},
-    {"duration_minutes", "lengthInMinutes"},
-    {"durations", "lengthInMinutesOptions"},
-    {"description", "description"},
-    {"slot_interval_minutes", "slotInterval"},
-    {"min_notice_hours", "minimumBookingNotice"},
-    {"buffer_before", "beforeEventBuffer"},
-    {"buffer_after", "afterEventBuffer"},
-    {"is_secret", "hidden"},
-    {"seats", "seats"},
-    {"limit_per_day", "bookingLimitsCount"},
-    {"limit_per_week", "bookingLimitsCount"},
-    {"requires_confirmation", "confirmationPolicy"},
-    {"max_future_days", "bookingWindow"},
-    {"color", "color"},
-    {"location_type", "locations"},
-    {"location_value", "locations"},
-    {"schedule_id", "scheduleId"},
-    {"scheduling", "schedulingType"},
-    {NULL, NULL},
-};
-
-static const char *calcom_name(const char *native) {
-  if (!native) return NULL;
-  for (const field_map_t *m = ET_FIELDS; m->native; m++)
-    if (strcmp(m->native, native) == 0) return m->calcom;
-  return native;
-}
-
 /* Cal.com settings of CreateTeamEventTypeInput_2024_06_14 that slotd's team event types do not
  * have: refused with 400 rather than accepted and ignored. */
 static const char *const UNSUPPORTED[] = {"bookingFields",
@@ -666,7 +699,7 @@ static int team_et_input(http_req_t *req, int create, et_input_t *out) {
     api_v_init(&nv, req, nb);
     event_type_fields(&nv, p, create);
     if (nv.failed) {
-      nv.field = calcom_name(nv.field);
+      nv.field = calcom_name(ET_FIELDS, nv.field);
       v = nv;
       v.obj = api_ctx(req)->body;
     }
@@ -707,26 +740,6 @@ static int team_et_input(http_req_t *req, int create, et_input_t *out) {
   return 0;
 }
 
-/* A failed statement: the native field its refusal names, in Cal.com's words. */
-static int et_failed(http_req_t *req, const db_result_t *r) {
-  if (r->ok) return 0;
-  const char *st = r->sqlstate ? r->sqlstate : "";
-  if (!(st[0] == 'S' && st[1] == 'L')) return api_db_failed(req, r);
-  api_failure_t f;
-  char msg[400];
-  api_db_failure(r, &f, msg, sizeof msg);
-  f.field = calcom_name(f.field);
-  api_fail(req, &f);
-  return 1;
-}
-
-static void et_on_write(http_req_t *req, const db_result_t *r, int status) {
-  if (et_failed(req, r)) return;
-  on_write(req, r, status);
-}
-static void et_on_ok(void *data, const db_result_t *r) { et_on_write(data, r, 200); }
-static void et_on_created(void *data, const db_result_t *r) { et_on_write(data, r, 201); }
-
 static const char *public_base(http_req_t *req) {
   const char *b = api_app(req)->cfg->public_url;
   return b ? b : "";
@@ -762,7 +775,7 @@ static int team_et_get(http_req_t *req) {
   const char *id = event_type_of(req, &op);
   if (!id) return 0;
   const char *rest[2] = {id, public_base(req)};
-  org_query(req, "calcom_team_event_type_get", &op, 2, rest, on_ok);
+  org_query(req, "calcom_team_event_type_get", &op, 2, rest, et_on_ok);
   return 0;
 }
 
@@ -771,7 +784,7 @@ static int team_et_delete(http_req_t *req) {
   const char *id = event_type_of(req, &op);
   if (!id) return 0;
   const char *rest[1] = {id};
-  org_query(req, "calcom_team_event_type_delete", &op, 1, rest, on_ok);
+  org_query(req, "calcom_team_event_type_delete", &op, 1, rest, et_on_ok);
   return 0;
 }
 
@@ -791,7 +804,7 @@ static void team_et_list_run(http_req_t *req) {
   }
   const char *slug = api_query_param(req, "eventSlug");
   const char *rest[4] = {slug, hl ? limit : NULL, sort, public_base(req)};
-  org_query(req, "calcom_team_event_types_list", &op, 4, rest, on_ok);
+  org_query(req, "calcom_team_event_types_list", &op, 4, rest, et_on_ok);
 }
 
 static int team_et_list(http_req_t *req) {

@@ -264,7 +264,8 @@ def test_membership_rules_and_bad_input(s, db):
     e2 = err(tm.v.post(base, {"userId": 99999999}), 400)
     assert e1["message"] == e2["message"] and e1["details"]["field"] == "userId"
     assert "carol" not in json.dumps(e1)
-    err(tm.v.post(base, {"userId": tm.alice.id}), 409)  # already a member
+    e = err(tm.v.post(base, {"userId": tm.alice.id}), 409)  # already a member
+    assert e["details"]["field"] == "userId"
     err(tm.v.patch(f"{base}/{tm.alice.id}", {"role": "member"}), 400, "role")
     err(tm.v.patch(f"{base}/99999999", {"role": "ADMIN"}), 404)
     err(tm.v.delete(f"{base}/99999999"), 404)
