@@ -338,6 +338,10 @@ def test_round_robin_event_type_books_through_native_paths(s, db):
     starts = [x["start"] for x in day]
     assert starts[0] == a0.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert starts[-1] == (b1 - dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # the same slots through Cal.com's own slots call, by team slug and by id
+    for q in ({"eventTypeSlug": "intro", "teamSlug": tm.team["slug"]}, {"eventTypeId": et["id"]}):
+        v2 = ok(V2(s).get("/v2/slots", start=mon.isoformat(), end=mon.isoformat(), **q))
+        assert [x["start"].replace(".000Z", "Z") for x in v2[mon.isoformat()]] == starts
     # a booking goes to one host: the highest priority free one
     start = f"{mon.isoformat()}T15:00:00Z"
     r = book(s, tm.team["slug"], "intro", start)
@@ -409,6 +413,7 @@ def test_team_event_type_rules_and_refusals(s, db):
     good = {"title": "T", "slug": "u", "lengthInMinutes": 30, "schedulingType": "roundRobin",
             "hosts": [{"userId": tm.alice.id}]}
     et = ok(tm.v.post(base, {**good, "slug": "t", "hidden": True}), 201)
+    personal = nok(call(s, "POST", "/api/event-types", {"name": "Mine"}, auth=tm.owner.session), 201)
     before = snap(db), db.sql("SELECT count(*) FROM event_types")
     for body, status, field in [
             ({**good, "schedulingType": "managed"}, 400, "schedulingType"),
@@ -439,6 +444,10 @@ def test_team_event_type_rules_and_refusals(s, db):
     err(tm.v.patch(f"{base}/{et['id']}", {"schedulingType": "managed"}), 400, "managed")
     err(tm.v.patch(f"{base}/{et['id']}", {"hosts": [{"userId": 99999999}]}), 400)
     err(tm.v.patch(f"{base}/999999", {"title": "x"}), 404)
+    # a personal event type is no team's
+    err(tm.v.get(f"{base}/{personal['id']}"), 404)
+    err(tm.v.patch(f"{base}/{personal['id']}", {"title": "x"}), 404)
+    err(tm.v.delete(f"{base}/{personal['id']}"), 404)
     err(tm.v.delete(f"{base}/999999"), 404)
     err(V2(s).post(base, good), 401)
     # a member cannot make or change one; a stranger's team is 404, its listing too
