@@ -17,6 +17,7 @@ import calcom_util
 from accounts_util import call, count, new_user
 from booking_util import Host, close_env, day_at, iso, make_env, unique
 from calcom_util import V2, err, ok, override
+from conftest import wait_until
 from org_util import add_member, org_key
 from team_util import Org, at, next_monday
 from webhook_util import LOCAL_ENV, Receiver
@@ -394,6 +395,34 @@ def test_failed_delivery_is_retried_with_same_bytes(env):
         assert (a.status, b.status) == (500, 200)
         assert a.body == b.body and a.header("X-Cal-Signature-256") == b.header("X-Cal-Signature-256")
         sig_ok(b, "k")
+    finally:
+        rcv.close()
+
+
+def test_kill9_with_a_pending_retry_then_restart(db, slotd_factory):
+    """The outbox's durability holds for Cal.com deliveries: a retry pending when slotd is killed
+    is made by the next process, same bytes, same signature."""
+    rcv = Receiver(statuses=[500])
+    try:
+        senv = {**LOCAL_ENV, "SLOTD_WEBHOOK_RETRY_SCHEDULE": "3,3"}
+        a = slotd_factory(env=senv, name="first")
+        h = CHost(a, db)
+        hook = ok(h.v2.post("/v2/webhooks", hook_body(rcv.url("/k"), ["BOOKING_CREATED"], secret="dur")), 201)
+        b = h.book(h.et(), day_at(3, 10))
+        received(rcv, 1)
+        wait_until(lambda: db.sql(f"SELECT status, attempts FROM webhook_deliveries WHERE webhook_id = {hook['id']}")
+                   == [["pending", "1"]], 5, what="the first attempt recorded")
+        a.kill()
+        a.checked = True
+        slotd_factory(env=senv, name="second")
+        first, second = received(rcv, 2, timeout=20)
+        assert (first.status, second.status) == (500, 200)
+        assert first.body == second.body and second.json()["payload"]["uid"] == b["uid"]
+        sig_ok(second, "dur")
+        wait_until(lambda: db.sql(f"SELECT status, attempts FROM webhook_deliveries WHERE webhook_id = {hook['id']}")
+                   == [["delivered", "2"]], 5, what="the retry recorded")
+        time.sleep(0.5)
+        assert rcv.count() == 2
     finally:
         rcv.close()
 
