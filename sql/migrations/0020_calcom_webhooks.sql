@@ -439,7 +439,7 @@ BEGIN
     url = coalesce(p->>'subscriberUrl', x.url),
     calcom_triggers = coalesce(trig, x.calcom_triggers),
     events = CASE WHEN trig IS NULL THEN x.events ELSE api.calcom_trigger_events(trig) END,
-    secret = coalesce(p->>'secret', x.secret),
+    secret = coalesce(p->>'secret', x.secret),  -- '' (null given): no secret
     payload_template = CASE WHEN p ? 'payloadTemplate' THEN p->>'payloadTemplate' ELSE x.payload_template END,
     is_active = coalesce((p->>'active')::boolean, x.is_active),
     updated_at = now()

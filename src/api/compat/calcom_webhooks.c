@@ -183,7 +183,6 @@ static json_t *webhook_input(http_req_t *req, api_v_t *v, int required) {
     api_v_not_null(v, "subscriberUrl");
     api_v_not_null(v, "triggers");
     api_v_not_null(v, "active");
-    api_v_not_null(v, "secret");
   }
   int active;
   if (api_v_bool(v, "active", &active)) json_object_set_new(p, "active", json_boolean(active));
@@ -206,9 +205,12 @@ static json_t *webhook_input(http_req_t *req, api_v_t *v, int required) {
   const char *tpl = api_v_str_or_null(v, "payloadTemplate", 10000, &present);
   if (tpl) check_template(v, tpl);
   if (present) json_object_set_new(p, "payloadTemplate", tpl ? json_string(tpl) : json_null());
-  const char *secret = api_v_str(v, "secret", 0, 1, 256);
-  if (secret) json_object_set_new(p, "secret", json_string(secret));
-  const char *version = api_v_str(v, "version", 0, 1, 32);
+  /* secret: null is no secret (class-validator's IsOptional lets null through; on an update
+   * Cal.com then stores null): deliveries say no-secret-provided. */
+  const char *secret = api_v_str_or_null(v, "secret", 256, &present);
+  if (secret && !*secret) api_v_fail(v, "secret", "secret must not be empty");
+  else if (present) json_object_set_new(p, "secret", json_string(secret ? secret : ""));
+  const char *version = api_v_str_or_null(v, "version", 32, &present);
   if (version && strcmp(version, "2021-10-20") != 0)
     api_v_fail(v, "version", "version must be one of the following values: 2021-10-20");
   return p;

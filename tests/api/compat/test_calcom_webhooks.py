@@ -145,6 +145,9 @@ def test_user_webhooks_crud(env):
     assert d3["payloadTemplate"] is None
     assert env.db.sql(f"SELECT events::text FROM webhooks WHERE id = {wid}") == [["{booking.confirmed,booking.created,booking.paid}"]]
 
+    d3 = ok(h.v2.patch(f"/v2/webhooks/{wid}", {"secret": None}))  # null clears it, as in Cal.com
+    assert "secret" not in d3
+    assert env.db.sql(f"SELECT secret = '' FROM webhooks WHERE id = {wid}") == [["t"]]
     gone = ok(h.v2.delete(f"/v2/webhooks/{wid}"))
     assert gone == d3
     err(h.v2.get(f"/v2/webhooks/{wid}"), 404, "webhook not found")
@@ -365,7 +368,8 @@ def test_triggers_filter_and_inactive(env, rcv):
 
 def test_no_secret_is_no_secret_provided(env, rcv):
     h = CHost(env.s, env.db)
-    d = ok(h.v2.post("/v2/webhooks", hook_body(rcv.url("/nosecret"), ["BOOKING_CREATED"])), 201)
+    d = ok(h.v2.post("/v2/webhooks", hook_body(rcv.url("/nosecret"), ["BOOKING_CREATED"], secret=None,
+                                               version=None, payloadTemplate=None)), 201)
     assert "secret" not in d
     h.book(h.et(), day_at(8, 10))
     (got,) = received(rcv, 1)
