@@ -22,7 +22,7 @@ typedef struct {
 } api_stmt_t;
 
 /* list ends with a {NULL} entry and must be static. At most API_MAX_MODULES lists. */
-#define API_MAX_MODULES 16
+#define API_MAX_MODULES 32
 void api_register_statements(const api_stmt_t *list);
 void api_prepare_statements(db_pool_t *db);
 /* 1 if the registered statement may write (unknown names count as writes). */
