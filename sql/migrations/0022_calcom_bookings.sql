@@ -88,7 +88,6 @@ DECLARE
   x calcom_bookings;
   h users;
   j jsonb;
-  raw jsonb;
   statuses text[];
   updated timestamptz;
   st text;
@@ -102,7 +101,6 @@ BEGIN
   SELECT * INTO x FROM calcom_bookings c WHERE c.booking_id = lead.id;
   SELECT * INTO h FROM users u WHERE u.id = lead.host_id;
   st := api.calcom_status(statuses);
-  raw := to_jsonb(lead);  -- the reschedule links, when the core has them (0018)
   j := jsonb_build_object(
     'id', lead.id, 'uid', lead.uid,
     'title', CASE WHEN lead.seated THEN e.name
@@ -115,10 +113,12 @@ BEGIN
     'cancelledByEmail', CASE WHEN st = 'cancelled' AND NOT lead.seated THEN
                           CASE lead.cancelled_by WHEN 'host' THEN h.email::text
                                                  WHEN 'invitee' THEN lead.invitee_email::text END END,
-    'reschedulingReason', raw->>'reschedule_reason',
-    'rescheduledByEmail', CASE WHEN raw->>'rescheduled_by' LIKE '%@%' THEN raw->>'rescheduled_by' END,
-    'rescheduledFromUid', (SELECT p.uid FROM bookings p WHERE p.id = (raw->>'rescheduled_from')::bigint),
-    'rescheduledToUid', (SELECT n.uid FROM bookings n WHERE n.id = (raw->>'rescheduled_to')::bigint),
+    'reschedulingReason', lead.reschedule_reason,
+    'rescheduledByEmail', CASE lead.rescheduled_by WHEN 'host' THEN h.email::text
+                                                   WHEN 'invitee' THEN lead.invitee_email::text END,
+    'rescheduledFromUid', (SELECT p.uid FROM bookings p WHERE p.id = lead.rescheduled_from),
+    'rescheduledToUid', (SELECT n.uid FROM bookings n WHERE n.id = lead.rescheduled_to),
+    'recurringBookingUid', lead.recurring_uid,
     'start', api.calcom_iso(lead.start_at), 'end', api.calcom_iso(lead.end_at),
     'duration', (extract(epoch FROM lead.end_at - lead.start_at) / 60)::int,
     'eventTypeId', e.id, 'eventType', jsonb_build_object('id', e.id, 'slug', e.slug),
@@ -180,17 +180,50 @@ LANGUAGE sql STABLE AS $$
   SELECT api.calcom_booking_json(r.id, r.can_view, NULL, p_domain) FROM api.calcom_booking_ref(p_uid, p_user) r
 $$;
 
--- After the core made booking p_id: what Cal.com's booking carries besides, and the answer.
-CREATE FUNCTION api.calcom_booking_created(p_id bigint, p_metadata jsonb, p_guests text[], p_language text,
-                                           p_location text, p_domain text)
+-- After the core made bookings p_ids (one, or a recurring series in order): what Cal.com's booking
+-- carries besides, and the answer (an array for a series).
+CREATE FUNCTION api.calcom_booking_created(p_ids bigint[], p_metadata jsonb, p_guests text[], p_language text,
+                                           p_location text, p_domain text, p_series boolean)
 RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE seated boolean;
 BEGIN
   INSERT INTO calcom_bookings (booking_id, metadata, guests, language, location)
-  VALUES (p_id, coalesce(p_metadata, '{}'), coalesce(p_guests, '{}'), p_language, p_location);
-  SELECT k.seated INTO seated FROM bookings k WHERE k.id = p_id;
-  RETURN api.calcom_booking_json(p_id, false, CASE WHEN seated THEN p_id END, p_domain);
+  SELECT i, coalesce(p_metadata, '{}'), coalesce(p_guests, '{}'), p_language, p_location FROM unnest(p_ids) i;
+  IF p_series THEN
+    RETURN (SELECT jsonb_agg(api.calcom_booking_json(k.id, false, CASE WHEN k.seated THEN k.id END, p_domain)
+                             ORDER BY k.start_at)
+            FROM bookings k WHERE k.id = ANY (p_ids));
+  END IF;
+  RETURN (SELECT api.calcom_booking_json(k.id, false, CASE WHEN k.seated THEN k.id END, p_domain)
+          FROM bookings k WHERE k.id = p_ids[1]);
 END $$;
+
+-- After the core rebooked p_old as p_new (Cal.com's reschedule): the new booking keeps what
+-- Cal.com's carried, and is the answer (a seat: the moved attendee alone, with its new seatUid).
+CREATE FUNCTION api.calcom_booking_rebooked(p_old bigint, p_new bigint, p_domain text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO calcom_bookings (booking_id, metadata, guests, language, location)
+  SELECT p_new, c.metadata, c.guests, c.language, c.location FROM calcom_bookings c WHERE c.booking_id = p_old
+  ON CONFLICT (booking_id) DO NOTHING;
+  RETURN (SELECT api.calcom_booking_json(k.id, false, CASE WHEN k.seated THEN k.id END, p_domain)
+          FROM bookings k WHERE k.id = p_new);
+END $$;
+
+-- GET /v2/bookings/{recurringBookingUid}: every occurrence of a series, in order (NULL when the
+-- uid names no series: then it is a booking's).
+CREATE FUNCTION api.calcom_series_get(p_uid uuid, p_user bigint, p_domain text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_agg(api.calcom_booking_json(k.id, r.can_view, NULL, p_domain) ORDER BY k.start_at)
+  FROM bookings k CROSS JOIN LATERAL api.calcom_booking_ref(k.uid, p_user) r
+  WHERE k.recurring_uid = p_uid AND k.parent_id IS NULL
+$$;
+
+-- The earliest live occurrence of a series (cancelling a recurringBookingUid cancels it and every
+-- later one), or NULL.
+CREATE FUNCTION api.calcom_series_first(p_uid uuid) RETURNS uuid LANGUAGE sql STABLE AS $$
+  SELECT k.uid FROM bookings k WHERE k.recurring_uid = p_uid AND k.parent_id IS NULL
+    AND k.status IN ('pending', 'confirmed') ORDER BY k.start_at LIMIT 1
+$$;
 
 -- mark-absent {host}: the host's absence, for the booking's hosts once it has started (as the
 -- core's no-show of an attendee).
@@ -222,22 +255,17 @@ BEGIN
 END $$;
 
 -- The time left on the earliest live hold of someone else overlapping [p_start, p_start + the
--- type's length) on the event type's host (for Cal.com's 409 message), or NULL.
+-- length booked (p_minutes, or the type's default)) on the event type's host (for Cal.com's 409
+-- message), or NULL.
 CREATE FUNCTION api.calcom_hold_left(p_event_type bigint, p_slug text, p_event_slug text, p_start bigint,
-                                     p_mine uuid)
+                                     p_mine uuid, p_minutes integer)
 RETURNS integer LANGUAGE sql STABLE AS $$
   SELECT ceil(extract(epoch FROM min(r.expires_at) - now()))::int
   FROM api.event_type_for(p_event_type, p_slug, p_event_slug, true) e
   JOIN reservations r ON r.host_id = e.user_id
   WHERE r.expires_at > now() AND (p_mine IS NULL OR r.uid <> p_mine)
     AND tstzrange(r.start_at, r.end_at) && tstzrange(to_timestamp(p_start),
-                                                    to_timestamp(p_start) + make_interval(mins => e.duration_minutes))
-$$;
-
--- The default length of an event type (lengthInMinutes is checked against it).
-CREATE FUNCTION api.calcom_event_length(p_event_type bigint, p_slug text, p_event_slug text) RETURNS integer
-LANGUAGE sql STABLE AS $$
-  SELECT e.duration_minutes FROM api.event_type_for(p_event_type, p_slug, p_event_slug, true) e
+                                                    to_timestamp(p_start) + make_interval(mins => coalesce(p_minutes, e.duration_minutes)))
 $$;
 
 -- GET /v2/bookings: the caller's bookings as a host (a collective booking's co-hosts included)
@@ -257,6 +285,7 @@ RETURNS TABLE (body jsonb, total bigint) LANGUAGE sql STABLE AS $$
   g AS (SELECT DISTINCT (SELECT k.id FROM api.calcom_group(v) k LIMIT 1) AS id FROM v),
   x AS (
     SELECT l AS bk, l.id, l.uid, l.event_type_id, l.start_at, l.end_at, l.created_at, t.org_id,
+           l.recurring_uid IS NOT NULL AS recurring,
            s.status AS cstatus, s.updated AS cupdated
     FROM g JOIN bookings l ON l.id = g.id JOIN event_types t ON t.id = l.event_type_id
     CROSS JOIN LATERAL (SELECT api.calcom_status(array_agg(m.status)) AS status, max(m.updated_at) AS updated
@@ -267,7 +296,8 @@ RETURNS TABLE (body jsonb, total bigint) LANGUAGE sql STABLE AS $$
            OR ('upcoming' = ANY (p_status) AND x.end_at >= now() AND x.cstatus IN ('accepted', 'pending'))
            OR ('unconfirmed' = ANY (p_status) AND x.end_at >= now() AND x.cstatus = 'pending')
            OR ('past' = ANY (p_status) AND x.end_at < now() AND x.cstatus IN ('accepted', 'pending'))
-           OR ('cancelled' = ANY (p_status) AND x.cstatus IN ('cancelled', 'rejected')))
+           OR ('cancelled' = ANY (p_status) AND x.cstatus IN ('cancelled', 'rejected'))
+           OR ('recurring' = ANY (p_status) AND x.recurring AND x.end_at >= now() AND x.cstatus IN ('accepted', 'pending')))
       AND (p_email IS NULL OR EXISTS (SELECT 1 FROM api.calcom_group(x.bk) m
                                       WHERE lower(m.invitee_email) = lower(p_email)))
       AND (p_name IS NULL OR EXISTS (SELECT 1 FROM api.calcom_group(x.bk) m

@@ -37,7 +37,8 @@
 #define MAX_GUESTS 30
 #define MAX_SEATS_LISTED 1000
 
-enum { OP_CREATE, OP_GET, OP_CANCEL, OP_CONFIRM, OP_DECLINE, OP_ABSENT, OP_REASSIGN, OP_LINKS, OP_REFERENCES };
+enum { OP_CREATE, OP_GET, OP_CANCEL, OP_RESCHEDULE, OP_CONFIRM, OP_DECLINE, OP_ABSENT, OP_REASSIGN, OP_LINKS,
+       OP_REFERENCES };
 
 /* One request's state (api_ctx(req)->flow, in the arena). */
 typedef struct {
@@ -59,6 +60,10 @@ typedef struct {
   /* changes */
   const char *reason, *seat_uid;
   char seat_id[24];
+  int subsequent;       /* cancel: cancelSubsequentBookings */
+  int series;           /* the uid named a recurring series (cancel: all of its live occurrences) */
+  int64_t new_start;    /* reschedule */
+  char rebooked_from[24]; /* reschedule: the booking that was moved */
   json_t *absent;       /* mark-absent attendees (borrowed from the body) */
   size_t absent_i;
   int host_given, host_absent;
@@ -152,6 +157,7 @@ static void on_ref(void *data, const db_result_t *r) {
   f->seated = PQgetvalue(res, 0, 2)[0] == 't';
   f->is_host = PQgetvalue(res, 0, 3)[0] == 't';
   f->can_view = PQgetvalue(res, 0, 4)[0] == 't';
+  f->series = PQnfields(res) > 6 && PQgetvalue(res, 0, 6)[0] == 't';
   const char *s = PQgetvalue(res, 0, 5); /* "{1,2,3}" */
   f->nseats = 0;
   for (const char *p = s; *p && f->nseats < sizeof f->seats / sizeof f->seats[0];) {
@@ -168,14 +174,18 @@ static void on_ref(void *data, const db_result_t *r) {
 static void resolve(http_req_t *req) {
   cb_t *f = flow(req);
   f->user = caller(req);
-  const char *params[2] = {f->uid, f->user};
-  api_query(req, "calcom_booking_ref", 2, params, on_ref);
+  const char *params[3] = {f->uid, f->user, f->domain};
+  if (f->op == OP_GET) /* a booking's uid, or a series' (recurringBookingUid: every occurrence) */
+    api_query(req, "calcom_booking_get", 3, params, on_json);
+  else /* cancel may name a series too: its first live occurrence and every later one */
+    api_query(req, f->op == OP_CANCEL ? "calcom_booking_ref_series" : "calcom_booking_ref", 2, params, on_ref);
 }
 
 /* ------------------------------------------------------------------ the core's presenter */
 
 static void changed(http_req_t *req, const book_result_t *res);
-static const book_presenter_t changed_presenter = {changed, NULL};
+static void change_failed(http_req_t *req, const api_failure_t *fl);
+static const book_presenter_t changed_presenter = {changed, change_failed};
 
 /* ------------------------------------------------------------------ POST /v2/bookings */
 
@@ -378,6 +388,32 @@ static const char *reserved_slot(http_req_t *req, api_v_t *v) {
   return NULL;
 }
 
+/* The core's field names in Cal.com's words. */
+static const char *calcom_field(http_req_t *req, const char *field) {
+  if (!field) return NULL;
+  if (strcmp(field, "start_time") == 0) return "start";
+  if (strcmp(field, "duration_minutes") == 0) return "lengthInMinutes";
+  if (strcmp(field, "recurrence_count") == 0) return "recurrenceCount";
+  if (strcmp(field, "reservation_uid") == 0) return "reservedSlotUid";
+  if (strncmp(field, "answers.", 8) == 0) return arena_printf(req->arena, "bookingFieldsResponses.%s", field + 8);
+  return field;
+}
+
+/* A message that starts with the core's field name says Cal.com's instead. */
+static const char *calcom_message(http_req_t *req, const api_failure_t *fl, const char *field) {
+  size_t n = fl->field ? strlen(fl->field) : 0;
+  if (!n || !fl->message || field == fl->field || strncmp(fl->message, fl->field, n) != 0 || fl->message[n] != ' ')
+    return fl->message;
+  return arena_printf(req->arena, "%s%s", field, fl->message + n);
+}
+
+static void change_failed(http_req_t *req, const api_failure_t *fl) {
+  api_failure_t g = *fl;
+  g.field = calcom_field(req, fl->field);
+  g.message = calcom_message(req, fl, g.field);
+  api_fail(req, &g);
+}
+
 static void create_failed(http_req_t *req, const api_failure_t *fl);
 static void created(http_req_t *req, const book_result_t *res);
 static const book_presenter_t create_presenter = {created, create_failed};
@@ -386,11 +422,25 @@ static void on_created(void *data, const db_result_t *r) { on_json(data, r); }
 
 static void created(http_req_t *req, const book_result_t *res) {
   cb_t *f = flow(req);
-  char id[24];
-  snprintf(id, sizeof id, "%" PRId64, api_jsonb_id(res->body, res->len));
+  buf_t ids = BUF_INIT; /* the booking's id, or a series' ids in order, as an array literal */
+  buf_putc(&ids, '{');
+  if (res->series) {
+    json_t *arr = json_loadb(res->body, res->len, 0, NULL);
+    size_t i;
+    json_t *b;
+    json_array_foreach(arr, i, b) buf_printf(&ids, "%s%" JSON_INTEGER_FORMAT, i ? "," : "",
+                                             json_integer_value(json_object_get(b, "id")));
+    json_decref(arr);
+  } else {
+    buf_printf(&ids, "%" PRId64, api_jsonb_id(res->body, res->len));
+  }
+  buf_putc(&ids, '}');
+  char *lit = arena_strndup(req->arena, ids.data, ids.len);
+  buf_free(&ids);
   f->result_status = 201;
-  const char *params[6] = {id, f->meta_text, f->guests_literal, f->language, f->location, f->domain};
-  api_query(req, "calcom_booking_created", 6, params, on_created);
+  const char *params[7] = {lit, f->meta_text, f->guests_literal, f->language, f->location, f->domain,
+                           res->series ? "true" : "false"};
+  api_query(req, "calcom_booking_created", 7, params, on_created);
 }
 
 /* A taken slot: Cal.com's words. Someone else's earlier live reservation of it is named with
@@ -416,16 +466,14 @@ static void on_hold_left(void *data, const db_result_t *r) {
 
 static void create_failed(http_req_t *req, const api_failure_t *fl) {
   cb_t *f = flow(req);
-  if (fl->status != 409 || fl->retry_after) {
-    api_failure_t g = *fl;
-    if (g.field && strcmp(g.field, "start_time") == 0) g.field = "start"; /* the core's name for it */
-    api_fail(req, &g);
+  if (fl->status != 409 || fl->retry_after || strstr(fl->message ? fl->message : "", "occurrence")) {
+    change_failed(req, fl); /* a series names its taken dates: the core's words are the useful ones */
     return;
   }
   failure_copy_t *c = arena_calloc(req->arena, sizeof *c);
   c->f = *fl;
   c->f.next_slots = NULL;
-  if (c->f.field && strcmp(c->f.field, "start_time") == 0) c->f.field = "start";
+  c->f.field = calcom_field(req, c->f.field);
   snprintf(c->msg, sizeof c->msg, "%s",
            strstr(fl->message ? fl->message : "", "seats")
                ? "Booking seats are full"
@@ -433,37 +481,16 @@ static void create_failed(http_req_t *req, const api_failure_t *fl) {
                       ? fl->message
                       : "User either already has booking at this time or is not available"));
   f->refusal = c;
-  char et[24] = "", st[24];
+  char et[24] = "", st[24], mins[16] = "";
   if (f->b.target.event_type_id) snprintf(et, sizeof et, "%" PRId64, f->b.target.event_type_id);
   snprintf(st, sizeof st, "%" PRId64, f->b.start);
-  const char *params[5] = {et[0] ? et : NULL, f->b.target.slug, f->b.target.event_slug, st, f->b.reservation_uid};
-  api_query(req, "calcom_hold_left", 5, params, on_hold_left);
+  if (f->b.duration) snprintf(mins, sizeof mins, "%d", f->b.duration);
+  const char *params[6] = {et[0] ? et : NULL, f->b.target.slug, f->b.target.event_slug, st, f->b.reservation_uid,
+                           mins[0] ? mins : NULL};
+  api_query(req, "calcom_hold_left", 6, params, on_hold_left);
 }
 
 static void create_go(http_req_t *req) { book_create(req, &flow(req)->b, &create_presenter); }
-
-static void on_length(void *data, const db_result_t *r) {
-  http_req_t *req = data;
-  if (api_db_failed(req, r)) return;
-  if (strtoll(PQgetvalue(r->res, 0, 0), NULL, 10) != flow(req)->length) {
-    calcom_fail(req, 400, "lengthInMinutes: booking another length than the event type's is not supported yet",
-                "lengthInMinutes");
-    return;
-  }
-  create_go(req);
-}
-
-static void create_authenticated(http_req_t *req) {
-  cb_t *f = flow(req);
-  if (!f->length) {
-    create_go(req);
-    return;
-  }
-  char et[24] = "";
-  if (f->b.target.event_type_id) snprintf(et, sizeof et, "%" PRId64, f->b.target.event_type_id);
-  const char *params[3] = {et[0] ? et : NULL, f->b.target.slug, f->b.target.event_slug};
-  api_query(req, "calcom_event_length", 3, params, on_length);
-}
 
 static int bookings_create(http_req_t *req) {
   if (calcom_version(req, CALCOM_V_BOOKINGS)) return 0;
@@ -475,8 +502,9 @@ static int bookings_create(http_req_t *req) {
   int instant = 0;
   api_v_bool(&v, "instant", &instant);
   if (instant) api_v_fail(&v, "instant", "instant bookings are not supported");
-  if (api_v_present(&v, "recurrenceCount"))
-    api_v_fail(&v, "recurrenceCount", "recurring bookings are not supported yet");
+  long long count = 0;
+  api_v_int(&v, "recurrenceCount", 1, BOOK_MAX_SERIES, 0, NULL, &count);
+  f->b.recurrence_count = (int)count;
   if (api_v_present(&v, "routing")) api_v_fail(&v, "routing", "routing forms are not supported");
   const char *start = api_v_str(&v, "start", 1, 1, 40);
   if (start && calcom_parse_time(start, 0, 0, &f->b.start) != 0)
@@ -503,12 +531,13 @@ static int bookings_create(http_req_t *req) {
   parse_location(req, &v, f);
   parse_metadata(req, &v, f);
   api_v_int(&v, "lengthInMinutes", 1, 1440, 0, NULL, &f->length);
+  f->b.duration = (int)f->length;
   f->b.reservation_uid = reserved_slot(req, &v);
   api_v_str(&v, "emailVerificationCode", 0, 1, 100); /* slotd verifies no e-mail: nothing to check */
   if (v.failed) return api_v_respond(&v);
   f->b.answers = answers;
   f->b.seats = 1;
-  maybe_authenticate(req, create_authenticated);
+  maybe_authenticate(req, create_go);
   return 0;
 }
 
@@ -672,7 +701,8 @@ static void cancel_next_seat(http_req_t *req);
 
 static void change(http_req_t *req, const char *action, const char *id, const char *by) {
   cb_t *f = flow(req);
-  book_change_t c = {.action = action, .user = f->is_host ? f->user : NULL, .reason = f->reason, .by = by};
+  book_change_t c = {.action = action, .user = f->is_host ? f->user : NULL, .reason = f->reason, .by = by,
+                     .new_start = f->new_start};
   snprintf(c.booking_id, sizeof c.booking_id, "%s", id);
   book_change(req, &c, &changed_presenter);
 }
@@ -686,14 +716,33 @@ static void on_seat(void *data, const db_result_t *r) {
     return;
   }
   snprintf(f->seat_id, sizeof f->seat_id, "%s", PQgetvalue(r->res, 0, 0));
-  change(req, "cancel", f->seat_id, f->is_host ? "host" : "invitee");
+  change(req, f->op == OP_RESCHEDULE ? "rebook" : "cancel", f->seat_id, f->is_host ? "host" : "invitee");
+}
+
+/* reschedule: Cal.com's model, a new booking at the new time and the old one cancelled (the
+ * core's rebook); a seated booking moves one seat, named by seatUid. */
+static void reschedule_resolved(http_req_t *req) {
+  cb_t *f = flow(req);
+  if (!f->seated) {
+    change(req, "rebook", f->id, f->is_host ? "host" : "invitee");
+    return;
+  }
+  if (!f->seat_uid) {
+    calcom_fail(req, 400,
+                "this is a seated booking: each attendee has a seat of their own, so give seatUid (the seat to move; "
+                "the booking's attendees list each seatUid) in the request body",
+                "seatUid");
+    return;
+  }
+  const char *params[2] = {f->lead, f->seat_uid};
+  api_query(req, "calcom_seat_id", 2, params, on_seat);
 }
 
 /* cancel: a booking, one seat (seatUid, anyone holding it), or every seat (a host, with a reason). */
 static void cancel_resolved(http_req_t *req) {
   cb_t *f = flow(req);
-  if (!f->seated) {
-    change(req, "cancel", f->id, f->is_host ? "host" : "invitee");
+  if (!f->seated) { /* a series, or cancelSubsequentBookings: the core's cancel_following */
+    change(req, f->series || f->subsequent ? "cancel_following" : "cancel", f->id, f->is_host ? "host" : "invitee");
     return;
   }
   if (f->seat_uid) {
@@ -833,6 +882,7 @@ static void ref_done(http_req_t *req) {
   switch (f->op) {
     case OP_GET: answer_booking(req, f->id, NULL); return;
     case OP_CANCEL: cancel_resolved(req); return;
+    case OP_RESCHEDULE: reschedule_resolved(req); return;
     case OP_CONFIRM:
     case OP_DECLINE:
       if (!f->is_host) break;
@@ -878,6 +928,19 @@ static void changed(http_req_t *req, const book_result_t *res) {
     absent_next(req);
     return;
   }
+  if (f->op == OP_RESCHEDULE) { /* the new booking carries what the old one had */
+    char id[24];
+    snprintf(id, sizeof id, "%" PRId64, api_jsonb_id(res->body, res->len));
+    f->result_status = 201;
+    const char *params[3] = {f->seated ? f->seat_id : f->id, id, f->domain};
+    api_query(req, "calcom_booking_rebooked", 3, params, on_json);
+    return;
+  }
+  if (f->op == OP_CANCEL && f->series) { /* every occurrence, as Cal.com answers a series */
+    const char *params[3] = {f->uid, f->user, f->domain};
+    api_query(req, "calcom_series_get", 3, params, on_json);
+    return;
+  }
   if (f->op == OP_REASSIGN) {
     char id[24];
     snprintf(id, sizeof id, "%" PRId64, api_jsonb_id(res->body, res->len));
@@ -903,10 +966,29 @@ static int bookings_cancel(http_req_t *req) {
   api_v_t v;
   api_v_init(&v, req, api_ctx(req)->body);
   f->reason = api_v_str(&v, "cancellationReason", 0, 1, 2000);
-  int subsequent = 0; /* recurrences: slotd has none, so there are no later ones to cancel */
-  api_v_bool(&v, "cancelSubsequentBookings", &subsequent);
+  api_v_bool(&v, "cancelSubsequentBookings", &f->subsequent);
   f->seat_uid = api_v_str(&v, "seatUid", 0, 36, 36);
   if (f->seat_uid && !api_valid_uuid(f->seat_uid)) api_v_fail(&v, "seatUid", "seatUid must be a seat's uid");
+  if (v.failed) return api_v_respond(&v);
+  maybe_authenticate(req, resolve);
+  return 0;
+}
+
+/* reschedule {start*, reschedulingReason, rescheduledBy, seatUid}: public with the uid, as cancel. */
+static int bookings_reschedule(http_req_t *req) {
+  cb_t *f = flow_new(req, OP_RESCHEDULE);
+  if (start_uid(req, f) || api_body_object(req)) return 0;
+  api_v_t v;
+  api_v_init(&v, req, api_ctx(req)->body);
+  const char *start = api_v_str(&v, "start", 1, 1, 40);
+  if (start && calcom_parse_time(start, 0, 0, &f->new_start) != 0)
+    api_v_fail(&v, "start", "start must be an ISO 8601 date-time in UTC, e.g. 2024-08-13T10:00:00Z");
+  f->reason = api_v_str(&v, "reschedulingReason", 0, 1, 2000);
+  const char *by = api_v_str(&v, "rescheduledBy", 0, 3, 254); /* who asked: recorded as host or attendee */
+  if (by && !api_valid_email(by)) api_v_fail(&v, "rescheduledBy", "rescheduledBy must be an email address");
+  f->seat_uid = api_v_str(&v, "seatUid", 0, 36, 36);
+  if (f->seat_uid && !api_valid_uuid(f->seat_uid)) api_v_fail(&v, "seatUid", "seatUid must be a seat's uid");
+  api_v_str(&v, "emailVerificationCode", 0, 1, 100);
   if (v.failed) return api_v_respond(&v);
   maybe_authenticate(req, resolve);
   return 0;
@@ -988,6 +1070,7 @@ static const http_route_t routes[] = {
     {M(HTTP_GET), "/v2/bookings", CALCOM_AUTH(bookings_list)},
     {M(HTTP_GET), "/v2/bookings/:uid", CALCOM_PUB(bookings_get)},
     {M(HTTP_POST), "/v2/bookings/:uid/cancel", CALCOM_PUB(bookings_cancel)},
+    {M(HTTP_POST), "/v2/bookings/:uid/reschedule", CALCOM_PUB(bookings_reschedule)},
     {M(HTTP_POST), "/v2/bookings/:uid/mark-absent", CALCOM_AUTH(bookings_mark_absent)},
     {M(HTTP_POST), "/v2/bookings/:uid/reassign", CALCOM_AUTH(bookings_reassign)},
     {M(HTTP_POST), "/v2/bookings/:uid/reassign/:userId", CALCOM_AUTH(bookings_reassign_to)},
@@ -999,8 +1082,13 @@ static const http_route_t routes[] = {
 
 static const api_stmt_t statements[] = {
     {"calcom_booking_ref", "SELECT id, lead, seated, is_host, can_view, seats FROM api.calcom_booking_ref($1, $2)", 0},
+    {"calcom_booking_ref_series", "SELECT r.id, r.lead, r.seated, r.is_host, r.can_view, r.seats, s IS NOT NULL "
+                                  "FROM api.calcom_series_first($1) s, api.calcom_booking_ref(coalesce(s, $1), $2) r", 0},
+    {"calcom_booking_get", "SELECT coalesce(api.calcom_series_get($1, $2, $3), api.calcom_booking_get($1, $2, $3))", 0},
+    {"calcom_series_get", "SELECT api.calcom_series_get($1, $2, $3)", 0},
+    {"calcom_booking_rebooked", "SELECT api.calcom_booking_rebooked($1, $2, $3)", 1},
     {"calcom_booking_json", "SELECT api.calcom_booking_json($1, $2, $3, $4)", 0},
-    {"calcom_booking_created", "SELECT api.calcom_booking_created($1, $2, $3, $4, $5, $6)", 1},
+    {"calcom_booking_created", "SELECT api.calcom_booking_created($1, $2, $3, $4, $5, $6, $7)", 1},
     {"calcom_bookings_list", "SELECT body, total FROM api.calcom_bookings_list($1, $2, $3, $4, $5, $6, $7, $8, $9, "
                              "$10, $11, $12, $13, $14, $15, $16, $17, $18)", 0},
     {"calcom_seat_id", "SELECT g.id FROM bookings l, api.calcom_group(l) g WHERE l.id = $1 AND g.uid = $2", 0},
@@ -1010,8 +1098,7 @@ static const api_stmt_t statements[] = {
      "g.id LIMIT 1", 0},
     {"calcom_host_absent", "SELECT api.calcom_host_absent($1, $2, $3)", 1},
     {"calcom_booking_reassigned", "SELECT api.calcom_booking_reassigned($1, $2, $3)", 1},
-    {"calcom_hold_left", "SELECT api.calcom_hold_left($1, $2, $3, $4, $5)", 0},
-    {"calcom_event_length", "SELECT api.calcom_event_length($1, $2, $3)", 0},
+    {"calcom_hold_left", "SELECT api.calcom_hold_left($1, $2, $3, $4, $5, $6)", 0},
     {NULL, NULL, 0},
 };
 

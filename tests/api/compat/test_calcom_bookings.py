@@ -31,6 +31,43 @@ calcom_util.override(
     calcom_util.OVERRIDES[("/v2/bookings/{bookingUid}/reassign", "post", 200)][0],
     "the same self-reference as /reassign: the booking plus reassignedTo, inline")
 
+def _recurring_discriminated(template, method, status, items=False):
+    """RecurringBookingOutput_2024_08_13 is BookingOutput_2024_08_13 plus recurringBookingUid, with no
+    additionalProperties: false on either, so one recurrence matches both and the document's oneOf
+    can never hold for it. Cal.com tells them apart by recurringBookingUid: an object with one is
+    validated against the recurring variants only, one without against the others (still oneOf)."""
+    op = calcom_util.SPEC["paths"][template][method]
+    ref = op["responses"][str(status)]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    wrapper = calcom_util.DEFINITIONS[ref]
+    data = wrapper["properties"]["data"]
+    alts = data["items"]["oneOf"] if items else data["oneOf"]
+    rec = [x for x in alts if "Recurring" in x.get("$ref", "")]
+    rest = [x for x in alts if x not in rec]
+    obj = {"if": {"type": "object", "required": ["recurringBookingUid"]}, "then": {"oneOf": rec},
+           "else": {"oneOf": rest}}
+    arrays = [x for x in alts if x.get("type") == "array"]  # a whole series: unambiguous as it is
+    if items:
+        new = dict(data, items=obj)
+    elif arrays:
+        obj["then"]["oneOf"] = [x for x in rec if x not in arrays]
+        obj["else"]["oneOf"] = [x for x in rest if x not in arrays]
+        new = {"if": {"type": "array"}, "then": {"oneOf": arrays}, "else": obj}
+    else:
+        new = obj
+    schema = dict(wrapper, properties=dict(wrapper["properties"], data=new))
+    calcom_util.override(template, method, status, schema,
+                         "one recurrence matches both BookingOutput and RecurringBookingOutput (the latter only adds "
+                         "recurringBookingUid, neither forbids other properties): oneOf decided by recurringBookingUid")
+
+
+for _t, _m, _st in (("/v2/bookings/{bookingUid}", "get", 200), ("/v2/bookings/{bookingUid}/cancel", "post", 200),
+                    ("/v2/bookings/{bookingUid}/mark-absent", "post", 200),
+                    ("/v2/bookings/{bookingUid}/reschedule", "post", 201),
+                    ("/v2/bookings/{bookingUid}/confirm", "post", 200),
+                    ("/v2/bookings/{bookingUid}/decline", "post", 200)):
+    _recurring_discriminated(_t, _m, _st)
+_recurring_discriminated("/v2/bookings", "get", 200, items=True)
+
 ATTENDEE = {"name": "Ada Lovelace", "email": "ada@example.com", "timeZone": "Europe/Rome"}
 
 
@@ -113,8 +150,10 @@ def test_create_refusals_change_nothing(env, host):
         ({**good, "eventTypeId": "x"}, 400, "eventTypeId"),
         ({k: v for k, v in good.items() if k != "eventTypeId"}, 400, "eventTypeId, or eventTypeSlug"),
         ({**good, "instant": True}, 400, "instant bookings are not supported"),
-        ({**good, "recurrenceCount": 3}, 400, "not supported yet"),
-        ({**good, "lengthInMinutes": 60}, 400, "not supported yet"),
+        ({**good, "recurrenceCount": 3}, 400, "does not recur"),
+        ({**good, "recurrenceCount": 0}, 400, "recurrenceCount"),
+        ({**good, "lengthInMinutes": 60}, 400, "lengthInMinutes is not one of the event type's lengths"),
+        ({**good, "routing": {"responseId": 1, "teamMemberIds": [1]}}, 400, "routing"),
         ({**good, "guests": ["not-an-email"]}, 400, "guests"),
         ({**good, "metadata": {"k" * 41: "v"}}, 400, "metadata"),
         ({**good, "metadata": {str(i): "v" for i in range(51)}}, 400, "metadata"),
@@ -373,3 +412,95 @@ def test_round_robin_reassign(env):
     h = Host(env.s, env.db)
     p = book(pub, h.et(), day_at(3, 15))
     err(V2(env.s, h.user.key).post(f"/v2/bookings/{p['uid']}/reassign"), 404)
+
+
+# ----------------------------------------------------------------------------- reschedule, lengths, series
+
+
+def test_reschedule_makes_a_new_booking(env, host):
+    et = host.et(duration_minutes=30)
+    pub, v = V2(env.s), V2(env.s, host.user.key)
+    other = V2(env.s, Host(env.s, env.db).user.key)
+    t, t2 = day_at(10, 9), day_at(10, 13)
+    b = book(pub, et, t, metadata={"crm": "7"}, guests=["g@example.com"])
+    before = bookings_rows(env.db)
+    err(pub.post(f"/v2/bookings/{b['uid']}/reschedule", {}), 400, "start")
+    err(pub.post(f"/v2/bookings/{b['uid']}/reschedule", {"start": "later"}), 400, "start")
+    err(pub.post(f"/v2/bookings/{b['uid']}/reschedule", {"start": iso(t2), "rescheduledBy": "x"}), 400)
+    err(pub.post(f"/v2/bookings/{b['uid']}/reschedule", {"start": iso(t2 + dt.timedelta(minutes=5))}), 400,
+        "not a bookable time")
+    err(pub.post("/v2/bookings/00000000-0000-4000-8000-000000000000/reschedule", {"start": iso(t2)}), 404)
+    err(pub.post(f"/v2/bookings/{b['uid']}/reschedule", {"start": iso(t2)}, version="2024-06-11"), 400)
+    assert bookings_rows(env.db) == before
+    n = ok(pub.post(f"/v2/bookings/{b['uid']}/reschedule", {"start": iso(t2), "reschedulingReason": "dentist",
+                                                             "rescheduledBy": "ada@example.com"}), 201)
+    assert n["uid"] != b["uid"] and n["start"] == iso_ms(t2) and n["status"] == "accepted"
+    assert n["rescheduledFromUid"] == b["uid"] and n["reschedulingReason"] == "dentist"
+    assert n["rescheduledByEmail"] == "ada@example.com"
+    assert n["metadata"] == {"crm": "7"} and n["guests"] == ["g@example.com"]
+    old = ok(pub.get(f"/v2/bookings/{b['uid']}"))
+    assert old["status"] == "cancelled" and old["rescheduledToUid"] == n["uid"]
+    # the old booking is over; the new one moves again (by its host), its old time free again
+    err(pub.post(f"/v2/bookings/{b['uid']}/reschedule", {"start": iso(t)}), 409)
+    n2 = ok(v.post(f"/v2/bookings/{n['uid']}/reschedule", {"start": iso(t)}), 201)
+    assert n2["rescheduledFromUid"] == n["uid"] and n2["rescheduledByEmail"] == host.email
+    # another host's key is no host here: it acts as anyone holding the uid
+    n3 = ok(other.post(f"/v2/bookings/{n2['uid']}/reschedule", {"start": iso(t2)}), 201)
+    assert n3["rescheduledByEmail"] == "ada@example.com"
+    # onto a taken time
+    b2 = book(pub, et, day_at(10, 15))
+    err(pub.post(f"/v2/bookings/{b2['uid']}/reschedule", {"start": iso(t2)}), 409)
+
+
+def test_reschedule_a_seat(env, host):
+    et = host.et(duration_minutes=30, seats=4)
+    pub, v = V2(env.s), V2(env.s, host.user.key)
+    t, t2 = day_at(11, 9), day_at(11, 10)
+    s1 = book(pub, et, t, attendee={**ATTENDEE, "email": "one@example.com"})
+    s2 = book(pub, et, t, attendee={**ATTENDEE, "email": "two@example.com"})
+    err(pub.post(f"/v2/bookings/{s1['uid']}/reschedule", {"start": iso(t2)}), 400, "seatUid")
+    m = ok(pub.post(f"/v2/bookings/{s1['uid']}/reschedule", {"start": iso(t2), "seatUid": s2["seatUid"]}), 201)
+    assert m["start"] == iso_ms(t2) and m["seatUid"] != s2["seatUid"]
+    assert [a["email"] for a in m["attendees"]] == ["two@example.com"]
+    assert [a["email"] for a in ok(v.get(f"/v2/bookings/{s1['uid']}"))["attendees"]] == ["one@example.com"]
+
+
+def test_lengths(env, host):
+    et = host.et(duration_minutes=30, durations=[15, 30, 60])
+    pub = V2(env.s)
+    b = book(pub, et, day_at(12, 9), lengthInMinutes=60)
+    assert b["duration"] == 60 and b["end"] == iso_ms(day_at(12, 10))
+    assert book(pub, et, day_at(12, 11))["duration"] == 30
+    err(pub.post("/v2/bookings", body(et, day_at(12, 13), lengthInMinutes=45)), 400, "lengthInMinutes")
+    # a reschedule keeps the booking's own length
+    n = ok(pub.post(f"/v2/bookings/{b['uid']}/reschedule", {"start": iso(day_at(12, 14))}), 201)
+    assert n["duration"] == 60
+
+
+def test_recurring_series(env, host):
+    et = host.et(duration_minutes=30, recurrence={"frequency": "weekly", "interval": 1, "occurrences": 4})
+    pub, v = V2(env.s), V2(env.s, host.user.key)
+    t = day_at(3, 9)
+    series = ok(pub.post("/v2/bookings", body(et, t, recurrenceCount=3)), 201)
+    assert isinstance(series, list) and len(series) == 3
+    rid = series[0]["recurringBookingUid"]
+    assert UUID_RE.fullmatch(rid) and all(x["recurringBookingUid"] == rid for x in series)
+    assert [x["start"] for x in series] == [iso_ms(t + dt.timedelta(weeks=k)) for k in range(3)]
+    # the series by its uid; one occurrence by its own
+    assert [x["uid"] for x in ok(pub.get(f"/v2/bookings/{rid}"))] == [x["uid"] for x in series]
+    assert ok(pub.get(f"/v2/bookings/{series[1]['uid']}"))["recurringBookingUid"] == rid
+    assert [x["uid"] for x in ok(v.get("/v2/bookings", status="recurring"))] == [x["uid"] for x in series]
+    err(pub.post("/v2/bookings", body(et, t, recurrenceCount=5)), 400, "recurrenceCount")
+    # a taken occurrence refuses the whole series, naming the dates
+    other = book(pub, host.et(duration_minutes=30), t + dt.timedelta(weeks=1, hours=2))
+    assert other["status"] == "accepted"
+    before = bookings_rows(env.db)
+    err(pub.post("/v2/bookings", body(et, t + dt.timedelta(hours=2), recurrenceCount=2)), 409, "occurrence")
+    assert bookings_rows(env.db) == before
+    # cancelSubsequentBookings from the second; then the whole series by its uid
+    c = ok(pub.post(f"/v2/bookings/{series[1]['uid']}/cancel", {"cancelSubsequentBookings": True}))
+    assert c["uid"] == series[1]["uid"] and c["status"] == "cancelled"
+    assert [x["status"] for x in ok(pub.get(f"/v2/bookings/{rid}"))] == ["accepted", "cancelled", "cancelled"]
+    all_ = ok(pub.post(f"/v2/bookings/{rid}/cancel", {"cancellationReason": "moving abroad"}))
+    assert [x["status"] for x in all_] == ["cancelled"] * 3 and all_[0]["cancellationReason"] == "moving abroad"
+    err(pub.post(f"/v2/bookings/{rid}/cancel", {}), 404)
