@@ -7,12 +7,16 @@
  * prints a booking as BookingOutput_2024_08_13 (api.calcom_booking_json: one place, the list uses
  * it too).
  *
- * Addressing: /v2/bookings/{uid} takes a booking's uid, a seat's uid (its seated group is meant)
- * or a collective booking's. api.calcom_booking_ref resolves it first; the core then checks access
- * itself (the caller's id as `user` for host actions: another host's booking is 404).
+ * Reschedule is the core's rebook (a new booking, the old one cancelled and linked both ways), a
+ * recurring event type's booking the core's series, cancelSubsequentBookings its cancel_following.
  *
- * Public operations, as in Cal.com: POST /v2/bookings, GET /v2/bookings/{uid} and .../cancel work
- * without credentials (the uid, 122 random bits, is the capability). A Bearer key, when present,
+ * Addressing: /v2/bookings/{uid} takes a booking's uid, a seat's uid (its seated group is meant),
+ * a collective booking's, or (GET, cancel) a series' recurringBookingUid. api.calcom_booking_ref
+ * resolves it first; the core then checks access itself (the caller's id as `user` for host
+ * actions: another host's booking is 404).
+ *
+ * Public operations, as in Cal.com: POST /v2/bookings, GET /v2/bookings/{uid}, .../cancel and
+ * .../reschedule work without credentials (the uid, 122 random bits, is the capability). A Bearer key, when present,
  * is checked (401 if bad) and makes the caller a host where it is one. Session cookies are never
  * looked at on these routes (a browser would attach them by itself). */
 #include <inttypes.h>
@@ -35,40 +39,48 @@
 #include "calcom.h"
 
 #define MAX_GUESTS 30
-#define MAX_SEATS_LISTED 1000
 
-enum { OP_CREATE, OP_GET, OP_CANCEL, OP_RESCHEDULE, OP_CONFIRM, OP_DECLINE, OP_ABSENT, OP_REASSIGN, OP_LINKS,
-       OP_REFERENCES };
+enum {
+  OP_CREATE,
+  OP_GET,
+  OP_CANCEL,
+  OP_RESCHEDULE,
+  OP_CONFIRM,
+  OP_DECLINE,
+  OP_ABSENT,
+  OP_REASSIGN,
+  OP_LINKS,
+  OP_REFERENCES
+};
 
 /* One request's state (api_ctx(req)->flow, in the arena). */
 typedef struct {
   int op;
-  char domain[256];     /* names the deployment in icsUid */
-  const char *uid;      /* the path's booking uid */
-  const char *user;     /* the caller's id as text, or NULL (public, no key) */
+  char domain[256]; /* names the deployment in icsUid */
+  const char *uid;  /* the path's booking uid */
+  const char *user; /* the caller's id as text, or NULL (public, no key) */
   /* api.calcom_booking_ref */
   char id[24], lead[24];
   int seated, is_host, can_view;
-  int64_t seats[64];    /* a seated group's live seats (a host cancels them one by one) */
+  int64_t *seats; /* a seated group's live seats (a host cancels them one by one; arena) */
   size_t nseats, next_seat;
   /* create */
   book_request_t b;
   char *meta_text, *guests_literal;
   const char *language, *location;
   long long length;
-  int result_status;    /* 200, or 201 for creations */
+  int result_status; /* 200, or 201 for creations */
   /* changes */
   const char *reason, *seat_uid;
   char seat_id[24];
-  int subsequent;       /* cancel: cancelSubsequentBookings */
-  int series;           /* the uid named a recurring series (cancel: all of its live occurrences) */
-  int64_t new_start;    /* reschedule */
-  char rebooked_from[24]; /* reschedule: the booking that was moved */
-  json_t *absent;       /* mark-absent attendees (borrowed from the body) */
+  int subsequent;    /* cancel: cancelSubsequentBookings */
+  int series;        /* the uid named a recurring series (cancel: all of its live occurrences) */
+  int64_t new_start; /* reschedule */
+  json_t *absent;    /* mark-absent attendees (borrowed from the body) */
   size_t absent_i;
   int host_given, host_absent;
   long long reassign_to;
-  long long take, skip; /* the list's page */
+  long long take, skip;           /* the list's page */
   struct failure_copy_s *refusal; /* create: the core's refusal, reworded */
 } cb_t;
 
@@ -159,8 +171,11 @@ static void on_ref(void *data, const db_result_t *r) {
   f->can_view = PQgetvalue(res, 0, 4)[0] == 't';
   f->series = PQnfields(res) > 6 && PQgetvalue(res, 0, 6)[0] == 't';
   const char *s = PQgetvalue(res, 0, 5); /* "{1,2,3}" */
+  size_t n = 1;
+  for (const char *p = s; *p; p++) n += *p == ',';
+  f->seats = arena_calloc(req->arena, n * sizeof *f->seats);
   f->nseats = 0;
-  for (const char *p = s; *p && f->nseats < sizeof f->seats / sizeof f->seats[0];) {
+  for (const char *p = s; *p && f->nseats < n;) {
     while (*p && (*p < '0' || *p > '9')) p++;
     if (!*p) break;
     char *end;
@@ -189,13 +204,14 @@ static const book_presenter_t changed_presenter = {changed, change_failed};
 
 /* ------------------------------------------------------------------ POST /v2/bookings */
 
-static const char *const LANGUAGES[] = {
-    "ar", "ca", "de", "es", "eu", "he", "id", "ja", "lv", "pl", "ro", "sr", "th", "vi", "az",
-    "cs", "el", "es-419", "fi", "hr", "it", "km", "nl", "pt", "ru", "sv", "tr", "zh-CN", "bg", "da",
-    "en", "et", "fr", "hu", "iw", "ko", "no", "pt-BR", "sk", "ta", "uk", "zh-TW", "bn", NULL};
+static const char *const LANGUAGES[] = {"ar", "ca", "de", "es", "eu",    "he",    "id",     "ja", "lv",    "pl", "ro",
+                                        "sr", "th", "vi", "az", "cs",    "el",    "es-419", "fi", "hr",    "it", "km",
+                                        "nl", "pt", "ru", "sv", "tr",    "zh-CN", "bg",     "da", "en",    "et", "fr",
+                                        "hu", "iw", "ko", "no", "pt-BR", "sk",    "ta",     "uk", "zh-TW", "bn", NULL};
 
-static const char *const LOCATION_TYPES[] = {"address", "attendeeAddress", "attendeeDefined", "attendeePhone",
-                                             "integration", "link", "phone", "organizersDefaultApp", NULL};
+static const char *const LOCATION_TYPES[] = {"address",       "attendeeAddress",      "attendeeDefined",
+                                             "attendeePhone", "integration",          "link",
+                                             "phone",         "organizersDefaultApp", NULL};
 
 static int in_list(const char *const *list, const char *s) {
   for (; *list; list++)
@@ -283,8 +299,9 @@ static void parse_location(http_req_t *req, api_v_t *v, cb_t *f) {
   }
   const char *type = json_string_value(json_object_get(l, "type"));
   if (!json_is_object(l) || !type || !in_list(LOCATION_TYPES, type)) {
-    api_v_fail(v, "location", "location must be a location object {type: address|attendeeAddress|attendeeDefined|"
-                              "attendeePhone|integration|link|phone|organizersDefaultApp, ...}");
+    api_v_fail(v, "location",
+               "location must be a location object {type: address|attendeeAddress|attendeeDefined|"
+               "attendeePhone|integration|link|phone|organizersDefaultApp, ...}");
     return;
   }
   api_v_t s;
@@ -327,7 +344,8 @@ static json_t *parse_responses(http_req_t *req, api_v_t *v, cb_t *f, json_t **gu
       continue; /* attendee.name/email and location say these; a new booking has no reschedule reason */
     } else if (strcmp(key, "notes") == 0) {
       if (!json_is_string(val) || json_string_length(val) > 5000)
-        api_v_fail(v, "bookingFieldsResponses.notes", "bookingFieldsResponses.notes must be a string of at most 5000 characters");
+        api_v_fail(v, "bookingFieldsResponses.notes",
+                   "bookingFieldsResponses.notes must be a string of at most 5000 characters");
       else if (json_string_length(val)) f->b.notes = arena_strdup(req->arena, json_string_value(val));
     } else if (strcmp(key, "attendeePhoneNumber") == 0) {
       const char *p = json_string_value(val);
@@ -428,8 +446,8 @@ static void created(http_req_t *req, const book_result_t *res) {
     json_t *arr = json_loadb(res->body, res->len, 0, NULL);
     size_t i;
     json_t *b;
-    json_array_foreach(arr, i, b) buf_printf(&ids, "%s%" JSON_INTEGER_FORMAT, i ? "," : "",
-                                             json_integer_value(json_object_get(b, "id")));
+    json_array_foreach(arr, i, b)
+        buf_printf(&ids, "%s%" JSON_INTEGER_FORMAT, i ? "," : "", json_integer_value(json_object_get(b, "id")));
     json_decref(arr);
   } else {
     buf_printf(&ids, "%" PRId64, api_jsonb_id(res->body, res->len));
@@ -438,8 +456,8 @@ static void created(http_req_t *req, const book_result_t *res) {
   char *lit = arena_strndup(req->arena, ids.data, ids.len);
   buf_free(&ids);
   f->result_status = 201;
-  const char *params[7] = {lit, f->meta_text, f->guests_literal, f->language, f->location, f->domain,
-                           res->series ? "true" : "false"};
+  const char *params[7] = {
+      lit, f->meta_text, f->guests_literal, f->language, f->location, f->domain, res->series ? "true" : "false"};
   api_query(req, "calcom_booking_created", 7, params, on_created);
 }
 
@@ -485,8 +503,8 @@ static void create_failed(http_req_t *req, const api_failure_t *fl) {
   if (f->b.target.event_type_id) snprintf(et, sizeof et, "%" PRId64, f->b.target.event_type_id);
   snprintf(st, sizeof st, "%" PRId64, f->b.start);
   if (f->b.duration) snprintf(mins, sizeof mins, "%d", f->b.duration);
-  const char *params[6] = {et[0] ? et : NULL, f->b.target.slug, f->b.target.event_slug, st, f->b.reservation_uid,
-                           mins[0] ? mins : NULL};
+  const char *params[6] = {et[0] ? et : NULL,    f->b.target.slug,     f->b.target.event_slug, st,
+                           f->b.reservation_uid, mins[0] ? mins : NULL};
   api_query(req, "calcom_hold_left", 6, params, on_hold_left);
 }
 
@@ -518,8 +536,7 @@ static int bookings_create(http_req_t *req) {
   api_v_str(&v, "organizationSlug", 0, 1, 60); /* slugs are global in slotd: it adds nothing */
   if (!v.failed && !et && !(slug && (username || team)))
     api_v_fail(&v, "eventTypeId", "eventTypeId, or eventTypeSlug with username or teamSlug, is required");
-  if (!v.failed && !et && username && team)
-    api_v_fail(&v, "teamSlug", "give username or teamSlug, not both");
+  if (!v.failed && !et && username && team) api_v_fail(&v, "teamSlug", "give username or teamSlug, not both");
   f->b.target.event_type_id = et;
   if (!et) {
     f->b.target.slug = username ? username : team;
@@ -660,8 +677,8 @@ static int bookings_list(http_req_t *req) {
   const char *after_updated = time_param(req, &v, "afterUpdatedAt", 0);
   const char *before_updated = time_param(req, &v, "beforeUpdatedAt", 1);
   /* the first sort given wins; without one, by start ascending */
-  static const char *const sorts[][2] = {{"sortStart", "start"}, {"sortEnd", "end"}, {"sortCreated", "created"},
-                                         {"sortUpdatedAt", "updated"}};
+  static const char *const sorts[][2] = {
+      {"sortStart", "start"}, {"sortEnd", "end"}, {"sortCreated", "created"}, {"sortUpdatedAt", "updated"}};
   const char *sort = "start", *desc = "false";
   int sorted = 0;
   for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++) {
@@ -688,9 +705,24 @@ static int bookings_list(http_req_t *req) {
   char take_s[24], skip_s[24];
   snprintf(take_s, sizeof take_s, "%lld", p->take);
   snprintf(skip_s, sizeof skip_s, "%lld", p->skip);
-  const char *params[18] = {api_ctx(req)->user_id_str, statuses, email, name, uid, ets, teams, after_start,
-                            before_end, after_created, before_created, after_updated, before_updated, sort, desc,
-                            take_s, skip_s, f->domain};
+  const char *params[18] = {api_ctx(req)->user_id_str,
+                            statuses,
+                            email,
+                            name,
+                            uid,
+                            ets,
+                            teams,
+                            after_start,
+                            before_end,
+                            after_created,
+                            before_created,
+                            after_updated,
+                            before_updated,
+                            sort,
+                            desc,
+                            take_s,
+                            skip_s,
+                            f->domain};
   api_query(req, "calcom_bookings_list", 18, params, on_list);
   return 0;
 }
@@ -701,8 +733,8 @@ static void cancel_next_seat(http_req_t *req);
 
 static void change(http_req_t *req, const char *action, const char *id, const char *by) {
   cb_t *f = flow(req);
-  book_change_t c = {.action = action, .user = f->is_host ? f->user : NULL, .reason = f->reason, .by = by,
-                     .new_start = f->new_start};
+  book_change_t c = {
+      .action = action, .user = f->is_host ? f->user : NULL, .reason = f->reason, .by = by, .new_start = f->new_start};
   snprintf(c.booking_id, sizeof c.booking_id, "%s", id);
   book_change(req, &c, &changed_presenter);
 }
@@ -848,15 +880,19 @@ static void on_links(void *data, const db_result_t *r) {
   snprintf(uid, sizeof uid, "%s@%s", (s = json_string_value(json_object_get(b, "uid"))) ? s : "", f->domain);
   snprintf(ics_url, sizeof ics_url, "%s/api/bookings/%s/ics", api_app(req)->cfg->public_url, s ? s : "");
   int cancelled = (s = json_string_value(json_object_get(b, "status"))) && strcmp(s, "cancelled") == 0;
-  ics_event_t ev = {.uid = uid, .sequence = (int)json_integer_value(json_object_get(b, "sequence")),
-                    .method = cancelled ? "CANCEL" : "PUBLISH", .start = json_integer_value(json_object_get(b, "start")),
-                    .end = json_integer_value(json_object_get(b, "end")), .stamp = (int64_t)time(NULL),
+  ics_event_t ev = {.uid = uid,
+                    .sequence = (int)json_integer_value(json_object_get(b, "sequence")),
+                    .method = cancelled ? "CANCEL" : "PUBLISH",
+                    .start = json_integer_value(json_object_get(b, "start")),
+                    .end = json_integer_value(json_object_get(b, "end")),
+                    .stamp = (int64_t)time(NULL),
                     .summary = json_string_value(json_object_get(b, "event_name")),
                     .location = json_string_value(json_object_get(b, "location")),
                     .organizer_name = json_string_value(json_object_get(b, "host_name")),
                     .organizer_email = json_string_value(json_object_get(b, "host_email")),
                     .attendee_name = json_string_value(json_object_get(b, "invitee_name")),
-                    .attendee_email = json_string_value(json_object_get(b, "invitee_email")), .cancelled = cancelled};
+                    .attendee_email = json_string_value(json_object_get(b, "invitee_email")),
+                    .cancelled = cancelled};
   json_t *links = json_object();
   if (!b || calendar_links(&ev, ics_url, links) != 0) {
     json_decref(links);
@@ -865,12 +901,14 @@ static void on_links(void *data, const db_result_t *r) {
     return;
   }
   /* Cal.com's labels for the native links */
-  static const char *const labels[][2] = {{"Google Calendar", "google"}, {"Microsoft Office", "office365"},
-                                          {"Microsoft Outlook", "outlook"}, {"ICS", "ics"}};
+  static const char *const labels[][2] = {{"Google Calendar", "google"},
+                                          {"Microsoft Office", "office365"},
+                                          {"Microsoft Outlook", "outlook"},
+                                          {"ICS", "ics"}};
   json_t *out = json_array();
   for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
-    json_array_append_new(out, json_pack("{s:s, s:O}", "label", labels[i][0], "link",
-                                         json_object_get(links, labels[i][1])));
+    json_array_append_new(out,
+                          json_pack("{s:s, s:O}", "label", labels[i][0], "link", json_object_get(links, labels[i][1])));
   json_decref(links);
   json_decref(b);
   calcom_ok(req, 200, out);
@@ -1026,11 +1064,13 @@ static int bookings_reassign_to(http_req_t *req) {
 static int bookings_references(http_req_t *req) {
   const char *type = api_query_param(req, "type");
   static const char *const types[] = {"google_calendar", "office365_calendar", "daily_video", "google_video",
-                                      "office365_video", "zoom_video", NULL};
+                                      "office365_video", "zoom_video",         NULL};
   if (type && !in_list(types, type)) {
     if (calcom_version(req, CALCOM_V_BOOKINGS)) return 0;
-    calcom_fail(req, 400, "type must be one of google_calendar, office365_calendar, daily_video, google_video, "
-                          "office365_video, zoom_video", "type");
+    calcom_fail(req, 400,
+                "type must be one of google_calendar, office365_calendar, daily_video, google_video, "
+                "office365_video, zoom_video",
+                "type");
     return 0;
   }
   return host_op(req, OP_REFERENCES);
@@ -1050,8 +1090,7 @@ static int bookings_mark_absent(http_req_t *req) {
   json_t *a;
   json_array_foreach(att, i, a) {
     const char *email = json_string_value(json_object_get(a, "email"));
-    if (!json_is_object(a) || !email || !api_valid_email(email) ||
-        !json_is_boolean(json_object_get(a, "absent"))) {
+    if (!json_is_object(a) || !email || !api_valid_email(email) || !json_is_boolean(json_object_get(a, "absent"))) {
       api_v_fail(&v, "attendees", "attendees[%zu] must be {email, absent: boolean}", i);
       break;
     }
@@ -1082,20 +1121,25 @@ static const http_route_t routes[] = {
 
 static const api_stmt_t statements[] = {
     {"calcom_booking_ref", "SELECT id, lead, seated, is_host, can_view, seats FROM api.calcom_booking_ref($1, $2)", 0},
-    {"calcom_booking_ref_series", "SELECT r.id, r.lead, r.seated, r.is_host, r.can_view, r.seats, s IS NOT NULL "
-                                  "FROM api.calcom_series_first($1) s, api.calcom_booking_ref(coalesce(s, $1), $2) r", 0},
+    {"calcom_booking_ref_series",
+     "SELECT r.id, r.lead, r.seated, r.is_host, r.can_view, r.seats, s IS NOT NULL "
+     "FROM api.calcom_series_first($1) s, api.calcom_booking_ref(coalesce(s, $1), $2) r",
+     0},
     {"calcom_booking_get", "SELECT coalesce(api.calcom_series_get($1, $2, $3), api.calcom_booking_get($1, $2, $3))", 0},
     {"calcom_series_get", "SELECT api.calcom_series_get($1, $2, $3)", 0},
     {"calcom_booking_rebooked", "SELECT api.calcom_booking_rebooked($1, $2, $3)", 1},
     {"calcom_booking_json", "SELECT api.calcom_booking_json($1, $2, $3, $4)", 0},
     {"calcom_booking_created", "SELECT api.calcom_booking_created($1, $2, $3, $4, $5, $6, $7)", 1},
-    {"calcom_bookings_list", "SELECT body, total FROM api.calcom_bookings_list($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                             "$10, $11, $12, $13, $14, $15, $16, $17, $18)", 0},
+    {"calcom_bookings_list",
+     "SELECT body, total FROM api.calcom_bookings_list($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+     "$10, $11, $12, $13, $14, $15, $16, $17, $18)",
+     0},
     {"calcom_seat_id", "SELECT g.id FROM bookings l, api.calcom_group(l) g WHERE l.id = $1 AND g.uid = $2", 0},
     {"calcom_attendee_seat",
      "SELECT g.id, g.no_show FROM bookings l, api.calcom_group(l) g WHERE l.id = $1 "
      "AND lower(g.invitee_email) = lower($2) ORDER BY g.status IN ('pending', 'confirmed', 'pending_payment') DESC, "
-     "g.id LIMIT 1", 0},
+     "g.id LIMIT 1",
+     0},
     {"calcom_host_absent", "SELECT api.calcom_host_absent($1, $2, $3)", 1},
     {"calcom_booking_reassigned", "SELECT api.calcom_booking_reassigned($1, $2, $3)", 1},
     {"calcom_hold_left", "SELECT api.calcom_hold_left($1, $2, $3, $4, $5, $6)", 0},
