@@ -93,6 +93,10 @@ void api_authn_free(app_t *app) {
  * (a session) or a header (an API key). */
 static const char *credential(http_req_t *req, char *buf, size_t buflen, int *cookie) {
   *cookie = 0;
+  const api_ctx_t *ctx = req->ctx;
+  const char *vendor = ctx && ctx->dialect ? ctx->dialect->key_header : NULL;
+  const char *v = vendor ? http_req_header(req, vendor) : NULL;
+  if (v && *v) return v;
   const char *k = http_req_header(req, "X-API-Key");
   if (k && *k) return k;
   const char *a = http_req_header(req, "Authorization");

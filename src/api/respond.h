@@ -45,6 +45,9 @@ struct api_dialect_s {
   void (*error)(const api_failure_t *f, buf_t *out);
   /* Optional: wraps a success body (compact JSON) into out; NULL sends it as it is. */
   void (*success)(int status, const char *body, size_t len, buf_t *out);
+  /* Optional: a vendor's own API key header (Kordless: "x-kordless-key"), read on this dialect's
+   * routes before X-API-Key and Authorization: Bearer. */
+  const char *key_header;
 };
 
 extern const api_dialect_t api_native_dialect;

@@ -20,7 +20,7 @@
 #define RBUF_POOL 64
 #define CORS_ALLOW_HEADERS \
   "Content-Type, Authorization, X-API-Key, Idempotency-Key, X-Request-Id, MCP-Protocol-Version, Mcp-Session-Id, " \
-  "cal-api-version"
+  "cal-api-version, x-kordless-key, X-Tenant"
 #define CORS_EXPOSE_HEADERS \
   "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, ETag, Link, X-Total-Count"
 
