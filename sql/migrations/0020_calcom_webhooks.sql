@@ -75,15 +75,22 @@ DECLARE
   st calcom_user_settings;
   old bookings;
   first text := split_part(btrim(b.invitee_name), ' ', 1);
+  lead bookings;
   answers jsonb;
   p jsonb;
 BEGIN
   IF p_trigger = 'BOOKING_NO_SHOW_UPDATED' THEN
-    RETURN jsonb_build_object('message', b.invitee_email || ' marked as no-show', 'bookingUid', b.uid,
-                              'bookingId', b.id,
+    IF b.seated THEN SELECT * INTO lead FROM api.calcom_group(b) LIMIT 1; END IF;
+    IF lead.id IS NULL THEN lead := b; END IF;
+    RETURN jsonb_build_object('message', b.invitee_email || ' marked as no-show', 'bookingUid', lead.uid,
+                              'bookingId', lead.id,
                               'attendees', jsonb_build_array(jsonb_build_object('email', b.invitee_email,
                                                                                 'noShow', b.no_show)));
   END IF;
+  -- A seat is one slotd booking; Cal.com's booking is the seated group, named by its first seat
+  -- (the bookings area's rule, api.calcom_group), and the seat by attendeeSeatId.
+  IF b.seated THEN SELECT * INTO lead FROM api.calcom_group(b) LIMIT 1; END IF;
+  IF lead.id IS NULL THEN lead := b; END IF;
   SELECT * INTO e FROM event_types t WHERE t.id = b.event_type_id;
   SELECT * INTO u FROM users x WHERE x.id = b.host_id;
   SELECT g.slug::text INTO slug FROM booking_pages g WHERE g.user_id = u.id;
@@ -124,8 +131,8 @@ BEGIN
     'seatsPerTimeSlot', CASE WHEN e.seats > 1 THEN e.seats END,
     'schedulingType', CASE e.scheduling WHEN 'round_robin' THEN 'ROUND_ROBIN' WHEN 'collective' THEN 'COLLECTIVE' END,
     'iCalSequence', b.ics_sequence,
-    'uid', b.uid,
-    'bookingId', b.id,
+    'uid', lead.uid,
+    'bookingId', lead.id,
     'eventTitle', e.name,
     'eventDescription', e.description,
     'price', CASE WHEN e.price IS NULL THEN 0 ELSE round(e.price * 100)::bigint END,  -- minor units, as Cal.com
@@ -134,6 +141,7 @@ BEGIN
     'status', CASE p_trigger WHEN 'BOOKING_REQUESTED' THEN 'PENDING' WHEN 'BOOKING_CANCELLED' THEN 'CANCELLED'
                              WHEN 'BOOKING_REJECTED' THEN 'REJECTED' ELSE 'ACCEPTED' END,
     'metadata', '{}'::jsonb)
+    || CASE WHEN b.seated THEN jsonb_build_object('attendeeSeatId', b.uid) ELSE '{}'::jsonb END
     || CASE WHEN e.org_id IS NULL THEN '{}'::jsonb
             ELSE jsonb_build_object('team', (SELECT jsonb_build_object('id', o.id, 'name', o.name)
                                              FROM orgs o WHERE o.id = e.org_id)) END;

@@ -354,6 +354,40 @@ def test_every_trigger_delivered_signed(env, rcv):
                       "BOOKING_NO_SHOW_UPDATED", "BOOKING_PAYMENT_INITIATED", "BOOKING_CREATED", "BOOKING_PAID"]
 
 
+def test_seated_and_v2_bookings_name_the_same_booking(env, rcv):
+    """A seat is a slotd booking of its own; Cal.com's booking is the seated group: the payload's
+    uid is what /v2/bookings answers for it, and attendeeSeatId names the seat. Bookings made and
+    changed through /v2/bookings are heard like any other."""
+    h = CHost(env.s, env.db)
+    ok(h.v2.post("/v2/webhooks", hook_body(rcv.url("/seats"), secret="s")), 201)
+    et = h.et(seats=3)
+    start = day_at(15, 10)
+    s1 = h.book(et, start, email="one@example.com")
+    s2 = h.book(et, start, email="two@example.com", name="Two Person")
+    a, b = received(rcv, 2)
+    pa, pb = a.json()["payload"], b.json()["payload"]
+    assert (pa["uid"], pa["bookingId"], pa["attendeeSeatId"]) == (s1["uid"], s1["id"], s1["uid"])
+    assert (pb["uid"], pb["bookingId"], pb["attendeeSeatId"]) == (s1["uid"], s1["id"], s2["uid"])
+    assert pb["seatsPerTimeSlot"] == 3 and pb["attendees"][0]["email"] == "two@example.com"
+    # the bookings area prints the same booking (its schemas are validated in its own module)
+    g = ok(h.v2.get(f"/v2/bookings/{s1['uid']}", check=False))
+    assert g["uid"] == s1["uid"] and {x["seatUid"] for x in g["attendees"]} == {s1["uid"], s2["uid"]}
+
+    plain = h.et()
+    made = ok(V2(env.s).post("/v2/bookings", {"start": iso(day_at(16, 10)), "eventTypeId": plain["id"],
+                                              "attendee": {"name": "Ada Lovelace", "email": "ada@example.com",
+                                                           "timeZone": "Europe/Rome"}}, check=False), 201)
+    c = received(rcv, 3)[2].json()
+    assert (c["triggerEvent"], c["payload"]["uid"], c["payload"]["attendees"][0]["timeZone"]) == \
+        ("BOOKING_CREATED", made["uid"], "Europe/Rome")
+    ok(h.v2.post(f"/v2/bookings/{made['uid']}/cancel", {"cancellationReason": "no longer"}, check=False))
+    c = received(rcv, 4)[3].json()
+    assert (c["triggerEvent"], c["payload"]["uid"], c["payload"]["cancellationReason"]) == \
+        ("BOOKING_CANCELLED", made["uid"], "no longer")
+    for x in received(rcv, 4):
+        sig_ok(x, "s")
+
+
 def test_triggers_filter_and_inactive(env, rcv):
     h = CHost(env.s, env.db)
     ok(h.v2.post("/v2/webhooks", hook_body(rcv.url("/cancel"), ["BOOKING_CANCELLED"], secret="x")), 201)
