@@ -151,8 +151,10 @@ END $$;
 --   is_host:  p_user hosts it (the native core's host check: the booking's host or a co-host)
 --   can_view: is_host, or p_user is an owner or admin of the event type's org
 --   seats:    a seated group's live seats (pending, confirmed, pending_payment), first first
+--   pending:  those of them waiting for the host's confirmation
 CREATE FUNCTION api.calcom_booking_ref(p_uid uuid, p_user bigint)
-RETURNS TABLE (id bigint, lead bigint, seated boolean, is_host boolean, can_view boolean, seats bigint[])
+RETURNS TABLE (id bigint, lead bigint, seated boolean, is_host boolean, can_view boolean, seats bigint[],
+               pending bigint[])
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
   b bookings;
@@ -170,7 +172,8 @@ BEGIN
   RETURN QUERY SELECT b.id, l.id, b.seated, host,
     host OR (org IS NOT NULL AND p_user IS NOT NULL AND api.org_role(org, p_user, NULL) IN ('owner', 'admin')),
     ARRAY(SELECT g.id FROM api.calcom_group(b) g WHERE g.status IN ('pending', 'confirmed', 'pending_payment')
-          ORDER BY g.id);
+          ORDER BY g.id),
+    ARRAY(SELECT g.id FROM api.calcom_group(b) g WHERE g.status = 'pending' ORDER BY g.id);
 END $$;
 
 -- GET /v2/bookings/{uid}: anyone holding the uid (as in Cal.com); a seated booking's attendees

@@ -170,7 +170,10 @@ static void on_ref(void *data, const db_result_t *r) {
   f->is_host = PQgetvalue(res, 0, 3)[0] == 't';
   f->can_view = PQgetvalue(res, 0, 4)[0] == 't';
   f->series = PQnfields(res) > 6 && PQgetvalue(res, 0, 6)[0] == 't';
-  const char *s = PQgetvalue(res, 0, 5); /* "{1,2,3}" */
+  /* a host's change of a whole seated group goes seat by seat: the live ones (cancel), or those
+   * waiting for confirmation (confirm, decline) */
+  int confirming = f->op == OP_CONFIRM || f->op == OP_DECLINE;
+  const char *s = PQgetvalue(res, 0, confirming && PQnfields(res) > 7 ? 7 : 5); /* "{1,2,3}" */
   size_t n = 1;
   for (const char *p = s; *p; p++) n += *p == ',';
   f->seats = arena_calloc(req->arena, n * sizeof *f->seats);
@@ -729,7 +732,7 @@ static int bookings_list(http_req_t *req) {
 
 /* ------------------------------------------------------------------ /v2/bookings/{uid} ... */
 
-static void cancel_next_seat(http_req_t *req);
+static void next_seat(http_req_t *req);
 
 static void change(http_req_t *req, const char *action, const char *id, const char *by) {
   cb_t *f = flow(req);
@@ -795,15 +798,16 @@ static void cancel_resolved(http_req_t *req) {
     return;
   }
   f->next_seat = 0;
-  cancel_next_seat(req);
+  next_seat(req);
 }
 
-/* The seats one after another, each through the core (each its own transaction and events). */
-static void cancel_next_seat(http_req_t *req) {
+/* A host's change of a seated group: its seats one after another, each through the core (each
+ * its own transaction, events and mails). */
+static void next_seat(http_req_t *req) {
   cb_t *f = flow(req);
   char id[24];
   snprintf(id, sizeof id, "%" PRId64, f->seats[f->next_seat++]);
-  change(req, "cancel", id, "host");
+  change(req, f->op == OP_CONFIRM ? "confirm" : f->op == OP_DECLINE ? "decline" : "cancel", id, "host");
 }
 
 static void absent_next(http_req_t *req);
@@ -924,8 +928,13 @@ static void ref_done(http_req_t *req) {
     case OP_CONFIRM:
     case OP_DECLINE:
       if (!f->is_host) break;
-      if (f->seated) { /* each seat waits for its own confirmation */
-        calcom_fail(req, 400, "seated bookings are confirmed seat by seat: not supported through /v2 yet", NULL);
+      if (f->seated) { /* each seat waits for its own confirmation: all of them */
+        if (f->nseats == 0) {
+          calcom_fail(req, 409, "no seat of this booking is waiting for confirmation", NULL);
+          return;
+        }
+        f->next_seat = 0;
+        next_seat(req);
         return;
       }
       change(req, f->op == OP_CONFIRM ? "confirm" : "decline", f->id, "host");
@@ -958,8 +967,9 @@ static void on_reassigned(void *data, const db_result_t *r) { on_json(data, r); 
 /* The core changed a booking: the next seat to cancel, the next attendee, or the answer. */
 static void changed(http_req_t *req, const book_result_t *res) {
   cb_t *f = flow(req);
-  if (f->op == OP_CANCEL && f->seated && !f->seat_uid && f->next_seat < f->nseats) {
-    cancel_next_seat(req);
+  if ((f->op == OP_CANCEL || f->op == OP_CONFIRM || f->op == OP_DECLINE) && f->seated && !f->seat_uid &&
+      f->next_seat < f->nseats) {
+    next_seat(req);
     return;
   }
   if (f->op == OP_ABSENT) {
@@ -1120,9 +1130,12 @@ static const http_route_t routes[] = {
 };
 
 static const api_stmt_t statements[] = {
-    {"calcom_booking_ref", "SELECT id, lead, seated, is_host, can_view, seats FROM api.calcom_booking_ref($1, $2)", 0},
+    {"calcom_booking_ref",
+     "SELECT id, lead, seated, is_host, can_view, seats, NULL AS series, pending "
+     "FROM api.calcom_booking_ref($1, $2)",
+     0},
     {"calcom_booking_ref_series",
-     "SELECT r.id, r.lead, r.seated, r.is_host, r.can_view, r.seats, s IS NOT NULL "
+     "SELECT r.id, r.lead, r.seated, r.is_host, r.can_view, r.seats, s IS NOT NULL, r.pending "
      "FROM api.calcom_series_first($1) s, api.calcom_booking_ref(coalesce(s, $1), $2) r",
      0},
     {"calcom_booking_get", "SELECT coalesce(api.calcom_series_get($1, $2, $3), api.calcom_booking_get($1, $2, $3))", 0},

@@ -504,3 +504,35 @@ def test_recurring_series(env, host):
     all_ = ok(pub.post(f"/v2/bookings/{rid}/cancel", {"cancellationReason": "moving abroad"}))
     assert [x["status"] for x in all_] == ["cancelled"] * 3 and all_[0]["cancellationReason"] == "moving abroad"
     err(pub.post(f"/v2/bookings/{rid}/cancel", {}), 404)
+
+
+def test_erasure_drops_guests_and_metadata(env, host):
+    et = host.et(duration_minutes=30)
+    pub = V2(env.s)
+    b = book(pub, et, day_at(13, 9), guests=["friend@example.com"], metadata={"note": "private"},
+             attendee={**ATTENDEE, "email": "erase-me@example.com"})
+    cid = env.db.sql(f"SELECT customer_id FROM bookings WHERE id = {b['id']}")[0][0]
+    r = host.call("DELETE", f"/api/customers/{cid}")
+    assert r.status == 200, r
+    assert count_rows(env.db, "calcom_bookings", f"booking_id = {b['id']}") == 0
+    g = ok(pub.get(f"/v2/bookings/{b['uid']}"))
+    assert g["guests"] == [] and g["metadata"] == {} and g["attendees"][0]["email"] == ""
+    assert "friend@example.com" not in str(g) and "erase-me" not in str(g)
+
+
+def test_seated_confirmation(env, host):
+    et = host.et(duration_minutes=30, seats=3, requires_confirmation=True)
+    pub, v = V2(env.s), V2(env.s, host.user.key)
+    t = day_at(14, 9)
+    s1 = book(pub, et, t, attendee={**ATTENDEE, "email": "c1@example.com"})
+    s2 = book(pub, et, t, attendee={**ATTENDEE, "email": "c2@example.com"})
+    assert s1["status"] == "pending" and s2["uid"] == s1["uid"]
+    c = ok(v.post(f"/v2/bookings/{s1['uid']}/confirm"))
+    assert c["status"] == "accepted" and [a["email"] for a in c["attendees"]] == ["c1@example.com", "c2@example.com"]
+    assert count_rows(env.db, "bookings", f"event_type_id = {et['id']} AND status = 'confirmed'") == 2
+    err(v.post(f"/v2/bookings/{s1['uid']}/confirm"), 409, "waiting")
+    # a later seat waits alone; declining the group declines it
+    book(pub, et, t, attendee={**ATTENDEE, "email": "c3@example.com"})
+    d = ok(v.post(f"/v2/bookings/{s1['uid']}/decline", {"reason": "full"}))
+    assert d["status"] == "accepted" and len(d["attendees"]) == 2
+    assert count_rows(env.db, "bookings", f"event_type_id = {et['id']} AND status = 'declined'") == 1
