@@ -13,6 +13,7 @@ import pytest
 import calcom_util
 from calcom_util import V2, err, ok
 from booking_util import UTC, UUID_RE, Host, call, concurrently, count_rows, day_at, env, iso  # noqa: F401
+from org_util import org_key
 from team_util import Org, at, next_monday
 
 calcom_util.override(
@@ -130,6 +131,11 @@ def test_create_and_get(env, host):
                      version=None), 201)
     assert b2["attendees"][0]["phoneNumber"] == "+39 06 1234567" and b2["attendees"][0]["language"] == "it"
     assert b2["bookingFieldsResponses"]["attendeePhoneNumber"] == "+39 06 1234567"
+    # a retry with the same Idempotency-Key is the same booking, replayed
+    t3 = day_at(3, 12)
+    r1 = pub.post("/v2/bookings", body(et, t3), headers={"Idempotency-Key": "calcom-retry-1"})
+    r2 = pub.post("/v2/bookings", body(et, t3), headers={"Idempotency-Key": "calcom-retry-1"})
+    assert ok(r1, 201)["uid"] == ok(r2, 201)["uid"] and r2.header("Idempotent-Replayed") == "true"
 
 
 def test_create_refusals_change_nothing(env, host):
@@ -171,6 +177,7 @@ def test_create_refusals_change_nothing(env, host):
     r = call(env.s, "POST", "/v2/bookings", raw=b"{not json", headers={"cal-api-version": "2024-08-13"})
     assert r.status == 400 and r.json()["status"] == "error", r
     err(pub.post("/v2/bookings", good, key="cal_nonsense"), 401)
+    err(pub.post("/v2/bookings", good, headers={"Authorization": "Basic eDp5"}), 401)
     assert bookings_rows(env.db) == before
     # the right length is fine
     assert book(pub, et, t, lengthInMinutes=30, bookingFieldsResponses={"company": "Acme"})["duration"] == 30
@@ -406,6 +413,10 @@ def test_round_robin_reassign(env):
         "speaks Italian"
     err(v.post(f"/v2/bookings/{b['uid']}/reassign/{target}"), 400, "already hosts")
     err(v.post(f"/v2/bookings/{b['uid']}/reassign/x"), 400)
+    # an org's API key acts for the org on its own routes only: here 403
+    _, org_headers = org_key(env.s, org.id, org.owner.session)
+    err(V2(env.s).get("/v2/bookings", headers=org_headers), 403)
+    err(V2(env.s).post(f"/v2/bookings/{b['uid']}/reassign", headers=org_headers), 403)
     # a stranger: 404; a personal booking: not round robin
     stranger = V2(env.s, Host(env.s, env.db).user.key)
     err(stranger.post(f"/v2/bookings/{b['uid']}/reassign"), 404)
