@@ -82,7 +82,7 @@ BEGIN
   IF p_trigger = 'BOOKING_NO_SHOW_UPDATED' THEN
     IF b.seated THEN SELECT * INTO lead FROM api.calcom_group(b) LIMIT 1; END IF;
     IF lead.id IS NULL THEN lead := b; END IF;
-    RETURN jsonb_build_object('message', b.invitee_email || ' marked as no-show', 'bookingUid', lead.uid,
+    RETURN jsonb_build_object('message', coalesce(b.invitee_email, 'User') || ' marked as no-show', 'bookingUid', lead.uid,
                               'bookingId', lead.id,
                               'attendees', jsonb_build_array(jsonb_build_object('email', b.invitee_email,
                                                                                 'noShow', b.no_show)));
@@ -99,7 +99,8 @@ BEGIN
   FROM jsonb_each(CASE WHEN jsonb_typeof(b.answers) = 'object' THEN b.answers ELSE '{}' END) x(k, v);
   p := jsonb_build_object(
     'type', e.slug,
-    'title', e.name || ' between ' || u.name || ' and ' || b.invitee_name,
+    'title', CASE WHEN b.invitee_name IS NULL THEN e.name  -- erased (api.customer_erase)
+                  ELSE e.name || ' between ' || u.name || ' and ' || b.invitee_name END,
     'description', coalesce(b.notes, ''),
     'additionalNotes', coalesce(b.notes, ''),
     'customInputs', '{}'::jsonb,
@@ -240,10 +241,12 @@ END $$;
 -- The body of one Cal.com delivery: {"triggerEvent","createdAt","payload"} in that order, or
 -- the webhook's payloadTemplate rendered over the payload with triggerEvent and createdAt (a
 -- template that is not JSON is sent form-encoded, as Cal.com sends it). content_type NULL: JSON.
-CREATE FUNCTION api.calcom_delivery_body(w webhooks, p_trigger text, p_data jsonb, OUT body text, OUT content_type text)
+-- p_created: createdAt (default now).
+CREATE FUNCTION api.calcom_delivery_body(w webhooks, p_trigger text, p_data jsonb, p_created text DEFAULT NULL,
+                                         OUT body text, OUT content_type text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-  created text := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+  created text := coalesce(p_created, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
   is_json boolean;
 BEGIN
   IF w.payload_template IS NOT NULL AND p_trigger <> 'PING' THEN
@@ -335,6 +338,44 @@ END $$;
 
 CREATE TRIGGER webhook_deliveries_calcom BEFORE INSERT ON webhook_deliveries
   FOR EACH ROW EXECUTE FUNCTION api.calcom_delivery();
+
+-- Erasure (api.customer_erase) overwrites the stored payload of every delivery about the
+-- customer's bookings with the erased native event. A Cal.com delivery is written again in
+-- Cal.com's words from the erased booking (same trigger, same createdAt where the body has one),
+-- so what may still be sent or redelivered keeps its format and nothing erased. Only an update
+-- of payload fires this (the channel's own updates never set it).
+CREATE FUNCTION api.calcom_delivery_rewritten() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  w webhooks;
+  b bookings;
+  native jsonb;
+  created text;
+  r record;
+BEGIN
+  IF OLD.event ~ '^(booking\.|ping$)' OR NEW.event_id IS NULL THEN RETURN NEW; END IF;  -- not a Cal.com body
+  SELECT * INTO w FROM webhooks x WHERE x.id = NEW.webhook_id;
+  IF w.format IS DISTINCT FROM 'calcom' THEN RETURN NEW; END IF;
+  BEGIN
+    native := NEW.payload::jsonb;
+    IF jsonb_typeof(native #> '{data,booking}') IS DISTINCT FROM 'object' THEN RETURN NEW; END IF;
+    SELECT k.* INTO b FROM bookings k WHERE k.id = (SELECT v.booking_id FROM events v WHERE v.id = NEW.event_id);
+    IF b.id IS NULL THEN RETURN NEW; END IF;
+    IF api.calcom_json_valid(OLD.payload) AND jsonb_typeof(OLD.payload::jsonb) = 'object' THEN
+      created := OLD.payload::jsonb->>'createdAt';
+    END IF;
+    r := api.calcom_delivery_body(w, NEW.event, api.calcom_booking_payload(b, NEW.event, native #> '{data,booking}'),
+                                  created);
+    NEW.payload := r.body;
+    NEW.content_type := r.content_type;
+    RETURN NEW;
+  EXCEPTION WHEN OTHERS THEN  -- the erased native event then stays: it holds nothing erased either
+    RAISE WARNING 'calcom webhook %: delivery % not rewritten: %', w.id, NEW.id, SQLERRM;
+    RETURN NEW;
+  END;
+END $$;
+
+CREATE TRIGGER webhook_deliveries_calcom_rewrite BEFORE UPDATE OF payload ON webhook_deliveries
+  FOR EACH ROW WHEN (OLD.payload IS DISTINCT FROM NEW.payload) EXECUTE FUNCTION api.calcom_delivery_rewritten();
 
 -- The channel's claim with what signing needs besides: the subscription's format and the
 -- body's content type. Each lookup is a statement of its own, after the claim, so it sees the

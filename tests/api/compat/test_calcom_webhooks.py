@@ -20,7 +20,7 @@ from calcom_util import V2, err, ok, override
 from conftest import wait_until
 from org_util import add_member, org_key
 from team_util import Org, at, next_monday
-from webhook_util import LOCAL_ENV, Receiver
+from webhook_util import LOCAL_ENV, Receiver, closed_port
 
 UTC = dt.timezone.utc
 SUPPORTED = ["BOOKING_CREATED", "BOOKING_PAYMENT_INITIATED", "BOOKING_PAID", "BOOKING_RESCHEDULED",
@@ -463,6 +463,41 @@ def test_kill9_with_a_pending_retry_then_restart(db, slotd_factory):
         assert rcv.count() == 2
     finally:
         rcv.close()
+
+
+def test_customer_erasure_rewrites_cal_com_deliveries(env):
+    """Erasing a customer rewrites the stored deliveries about their bookings: still Cal.com's
+    format (same trigger, same createdAt), without the erased fields."""
+    h = CHost(env.s, env.db)
+    down = f"http://127.0.0.1:{closed_port()}"
+    j = ok(h.v2.post("/v2/webhooks", hook_body(down + "/j", ["BOOKING_CREATED", "BOOKING_CANCELLED"], secret="e")),
+           201)
+    f = ok(h.v2.post("/v2/webhooks", hook_body(down + "/f", ["BOOKING_CREATED"],
+                                               payloadTemplate="who={{attendees.0.email}}&t={{title}}")), 201)
+    email = f"{unique('erase')}@example.org"
+    b = h.book(h.et(), day_at(17, 10), name="Erin Erasable", email=email, notes="private note")
+    assert h.act(b["id"], "cancel", {"reason": "private reason"}).status == 200
+
+    def rows():
+        return env.db.sql(f"SELECT webhook_id, event, payload, coalesce(content_type, '') FROM webhook_deliveries "
+                          f"WHERE webhook_id IN ({j['id']}, {f['id']}) ORDER BY id")
+    before = rows()
+    assert [(int(w), e) for w, e, _p, _c in before] == \
+        [(j["id"], "BOOKING_CREATED"), (f["id"], "BOOKING_CREATED"), (j["id"], "BOOKING_CANCELLED")]
+    assert all(email in p for _w, _e, p, _c in before)
+    cid = b["customer_id"]
+    assert h.call("DELETE", f"/api/customers/{cid}").status == 200
+    after = rows()
+    for (w, e, p, c), (_w, _e, old, oc) in zip(after, before):
+        assert email not in p and "Erin" not in p and "private" not in p, p
+        assert (e, c) == (_e, oc)
+        if int(w) == j["id"]:
+            body, prev = json.loads(p), json.loads(old)
+            assert list(body) == ["triggerEvent", "createdAt", "payload"]
+            assert (body["triggerEvent"], body["createdAt"]) == (prev["triggerEvent"], prev["createdAt"])
+            assert body["payload"]["uid"] == b["uid"] and body["payload"]["attendees"][0]["email"] is None
+        else:
+            assert p == "who=&t=" + b["event_name"]
 
 
 def test_native_ping_and_redelivery_of_a_calcom_webhook(env, rcv):
