@@ -119,7 +119,7 @@ typedef struct {
    * api.kordless_number's), copied into the request arena */
   const char *org_slug, *org_name, *service_slug, *service_tz;
   const char *team_id, *team_name, *team_slug; /* NULL: no team */
-  const char *host_id, *host_name;            /* a personal type's owner, else NULL */
+  const char *host_id, *host_name;             /* a personal type's owner, else NULL */
   int capacity, booking_minutes;
   int64_t event_type_id;
   /* availability */
@@ -255,9 +255,9 @@ static json_t *iso(int64_t t) {
 
 static json_t *slot_json(const kflow_t *k, int64_t start, int64_t end, int left, const char *host_id,
                          const char *host_name) {
-  json_t *team = k->team_id ? json_pack("{s:s, s:o, s:o}", "id", k->team_id, "name", S(k->team_name), "slug",
-                                        S(k->team_slug))
-                            : json_null();
+  json_t *team = k->team_id
+                     ? json_pack("{s:s, s:o, s:o}", "id", k->team_id, "name", S(k->team_name), "slug", S(k->team_slug))
+                     : json_null();
   json_t *host = host_id ? json_pack("{s:s, s:o}", "id", host_id, "displayName", S(host_name)) : json_null();
   return json_pack("{s:o, s:o, s:i, s:i, s:s, s:o, s:o, s:s, s:o, s:o}", "startsAt", iso(start), "endsAt", iso(end),
                    "capacity", k->capacity, "availableCapacity", left, "serviceId", k->service_slug, "hostId",
@@ -386,14 +386,15 @@ static const char *location_type(const char *t) {
  * and reschedule's), from the core's booking JSON and the organisation's names. */
 static json_t *booking_json(const kflow_t *k, json_t *b) {
   const char *lt = json_string_value(json_object_get(b, "location_type"));
-  json_t *loc = lt ? json_pack("{s:s, s:o}", "type", location_type(lt), "value", O(json_object_get(b, "location_value")))
-                   : json_null();
+  json_t *loc =
+      lt ? json_pack("{s:s, s:o}", "type", location_type(lt), "value", O(json_object_get(b, "location_value")))
+         : json_null();
   return json_pack("{s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:o, s:{s:o, s:o, s:o}, s:o, s:o}", "id",
                    O(json_object_get(b, "uid")), "confirmation_number", O(json_object_get(b, "confirmation_number")),
                    "status", status_word(json_string_value(json_object_get(b, "status"))), "organization_slug",
-                   k->org_slug, "organization_name", k->org_name, "start_at", O(json_object_get(b, "start")),
-                   "end_at", O(json_object_get(b, "end")), "service_id", k->service_slug, "service_slug",
-                   k->service_slug, "service_name", O(json_object_get(b, "event_name")), "contact", "name",
+                   k->org_slug, "organization_name", k->org_name, "start_at", O(json_object_get(b, "start")), "end_at",
+                   O(json_object_get(b, "end")), "service_id", k->service_slug, "service_slug", k->service_slug,
+                   "service_name", O(json_object_get(b, "event_name")), "contact", "name",
                    O(json_object_get(b, "invitee_name")), "email", O(json_object_get(b, "invitee_email")), "phone",
                    O(json_object_get(b, "phone")), "location", loc, "timezone", O(json_object_get(b, "timezone")));
 }
@@ -405,12 +406,11 @@ static void booking_failed(http_req_t *req, const api_failure_t *f) {
   api_failure_t g = *f;
   g.next_slots = NULL;
   char msg[400];
-  if (g.current_status &&
-      (strcmp(g.current_status, "cancelled") == 0 || strcmp(g.current_status, "declined") == 0)) {
+  if (g.current_status && (strcmp(g.current_status, "cancelled") == 0 || strcmp(g.current_status, "declined") == 0)) {
     g.status = 422;
     g.code = api_code_for_status(422);
     g.message = k->c.action && strcmp(k->c.action, "reschedule") == 0 ? "A canceled booking cannot be rescheduled"
-                                                                        : "The booking is already canceled";
+                                                                      : "The booking is already canceled";
     g.current_status = NULL;
   } else if (g.field && strcmp(g.field, "duration_minutes") == 0) {
     g.field = "ends_at";
@@ -438,8 +438,7 @@ static void created(http_req_t *req, const book_result_t *res) {
     return;
   }
   char url[512];
-  snprintf(url, sizeof url, "%s/api/bookings/%s/ics?token=%s", api_app(req)->cfg->public_url, uid,
-           token ? token : "");
+  snprintf(url, sizeof url, "%s/api/bookings/%s/ics?token=%s", api_app(req)->cfg->public_url, uid, token ? token : "");
   json_t *out = json_pack("{s:o, s:{s:s}}", "booking", booking_json(k, b), "calendar_invite", "ics_url", url);
   json_decref(all);
   api_respond_json(req, 201, out);
@@ -472,7 +471,7 @@ static void create_resolved(void *data, const db_result_t *r) {
   if (k->host_text) {
     long long h = api_parse_id(k->host_text);
     if (!h) {
-        fail(req, 400, "host_id is not a host of this service", "host_id");
+      fail(req, 400, "host_id is not a host of this service", "host_id");
       return;
     }
     k->b.preferred_host = h;
@@ -540,7 +539,8 @@ static int booking_create(http_req_t *req) {
   k->host_text = id_text(&v, req, "host_id");
   k->team_text = id_text(&v, req, "team_id");
   k->b.notes = api_v_str(&v, "notes", 0, 0, 5000);
-  if (!v.failed && (end - k->b.start) % 60 != 0) api_v_fail(&v, "ends_at", "ends_at must be starts_at plus the service's duration");
+  if (!v.failed && (end - k->b.start) % 60 != 0)
+    api_v_fail(&v, "ends_at", "ends_at must be starts_at plus the service's duration");
   else if (!v.failed && (end <= k->b.start || end - k->b.start > 1440 * 60))
     api_v_fail(&v, "ends_at", "ends_at must be after starts_at by the service's duration");
   if (v.failed) {
@@ -575,7 +575,7 @@ static void number_resolved(void *data, const db_result_t *r) {
     if (k->new_end - k->c.new_start != (int64_t)minutes * 60) { /* the booking keeps its length */
       char msg[120];
       snprintf(msg, sizeof msg, "end_at must be start_at plus the booking's duration (%d minutes)", minutes);
-        fail(req, 400, msg, "end_at");
+      fail(req, 400, msg, "end_at");
       return;
     }
   }
@@ -645,9 +645,11 @@ static int number_reschedule(http_req_t *req) {
 
 #define BASE "/api/calendar/v1/public"
 /* Key routes: an org key (API_ORG: api.kordless_scope checks its org) or a personal credential. */
-#define KEY(fn) api_dispatch, 0, &(const api_handler_t){fn, API_AUTH | API_ORG, &kordless_dialect}
+#define KEY(fn) \
+  api_dispatch, 0, &(const api_handler_t) { fn, API_AUTH | API_ORG, &kordless_dialect }
 /* Self-service: no key (confirmation number and contact), the public per-IP limit. */
-#define PUB(fn) api_dispatch, ROUTE_PUBLIC, &(const api_handler_t){fn, API_PUBLIC, &kordless_dialect}
+#define PUB(fn) \
+  api_dispatch, ROUTE_PUBLIC, &(const api_handler_t) { fn, API_PUBLIC, &kordless_dialect }
 
 static const http_route_t routes[] = {
     {M(HTTP_GET), BASE "/org/:org_slug", KEY(org_get)},

@@ -252,6 +252,12 @@ def test_auth_and_access_errors(env):
         "from": iso(day_at(3, 0)), "to": iso(day_at(3, 5))}), 403)
     err(kpost(env.s, "/bookings", booking_body(org.slug, "cut", day_at(3, 10)), okey2), 403)
     err(kpost(env.s, "/bookings", booking_body(h.slug, "haircut", day_at(3, 10)), okey), 403)
+    # slotd's own key headers are read too (after x-kordless-key)
+    for hdr in ({"X-API-Key": h.user.key}, {"Authorization": f"Bearer {h.user.key}"}):
+        ok(call(env.s, "GET", f"{BASE}/org/{h.slug}", auth=hdr), ORG_RESPONSE)
+    ok(call(env.s, "GET", f"{BASE}/org/{h.slug}", auth={"x-kordless-key": h.user.key, "X-API-Key": okey}),
+       ORG_RESPONSE)
+    assert ok(kget(env.s, f"/org/{org.slug}", okey), ORG_RESPONSE)["services"][0]["slug"] == "cut"
     err(kget(env.s, "/org/no-such-org-here", okey), 404)
     err(kget(env.s, f"/org/{h.slug}/service/nope", h.user.key), 404)
     err(kget(env.s, f"/org/{org.slug}/service/nope", okey), 404)
