@@ -122,11 +122,15 @@ static void respond_row(http_req_t *req, int status, const char *body, size_t le
 /* The seed's 201: exactly its nine fields. requires_confirmation is what the status says: a
  * booking of a type that needs the host's confirmation is made pending. */
 static void created(http_req_t *req, const book_result_t *res) {
-  if (res->series) { /* a recurring type's series: SchedKit has no word for it */
-    fail(req, 500, "internal error");
-    return;
-  }
   json_t *nb = json_loadb(res->body, res->len, 0, NULL);
+  const char *cancel = res->cancel_token, *resched = res->reschedule_token;
+  if (res->series) { /* a recurring type, booked as one occurrence (parse_booking): its only element */
+    json_t *first = json_incref(json_array_get(nb, 0));
+    json_decref(nb);
+    nb = first;
+    cancel = json_string_value(json_object_get(nb, "cancel_token"));
+    resched = json_string_value(json_object_get(nb, "reschedule_token"));
+  }
   const char *status = json_string_value(json_object_get(nb, "status"));
   json_t *o = json_object();
   json_object_set(o, "id", json_object_get(nb, "id"));
@@ -136,8 +140,8 @@ static void created(http_req_t *req, const book_result_t *res) {
   json_object_set_new(o, "attendee_email", str_or_null(json_object_get(nb, "invitee_email")));
   json_object_set_new(o, "start_time", str_or_null(json_object_get(nb, "start")));
   json_object_set_new(o, "end_time", str_or_null(json_object_get(nb, "end")));
-  json_object_set_new(o, "cancel_token", res->cancel_token ? json_string(res->cancel_token) : json_null());
-  json_object_set_new(o, "reschedule_token", res->reschedule_token ? json_string(res->reschedule_token) : json_null());
+  json_object_set_new(o, "cancel_token", cancel ? json_string(cancel) : json_null());
+  json_object_set_new(o, "reschedule_token", resched ? json_string(resched) : json_null());
   json_decref(nb);
   http_set_header(req, "Cache-Control", "no-store"); /* the tokens are shown this once */
   api_respond_json(req, 201, o);
@@ -214,6 +218,7 @@ static int parse_booking(http_req_t *req, book_request_t *b) {
     b->answers = merged;
   }
   b->seats = 1;
+  b->recurrence_count = 1; /* SchedKit books one meeting: a recurring type's first occurrence only */
   return 0;
 }
 
