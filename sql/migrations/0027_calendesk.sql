@@ -401,3 +401,86 @@ BEGIN
                                          'booking_id', b.id, 'amount', p_amount),
                       r.host_ids, false;
 END $$;
+
+-- ---------------------------------------------------------------- webhooks
+
+-- A Calendesk subscription is a native webhook of the tenant (the org's, or the booking page's
+-- user's) with format 'calendesk': its Calendesk event names are kept as given
+-- (calendesk_events) and translated into the native events it must hear (events), so the native
+-- fan-out picks it like any webhook and the outbox retries it. The body and signature of its
+-- deliveries in Calendesk's shape belong to the webhook channel (the vendor-webhooks work); until
+-- it knows the format, the channel sends the native body.
+DO $$
+DECLARE def text;
+BEGIN
+  SELECT pg_get_constraintdef(c.oid) INTO def FROM pg_constraint c
+  WHERE c.conrelid = 'webhooks'::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) LIKE '%format%'
+    AND pg_get_constraintdef(c.oid) LIKE '%native%' LIMIT 1;
+  -- the allowed formats are widened by one, whatever others the migrations before this one added
+  IF def IS NOT NULL AND def NOT LIKE '%calendesk%' AND def LIKE '%ARRAY[%' THEN
+    EXECUTE (SELECT format('ALTER TABLE webhooks DROP CONSTRAINT %I', c.conname) FROM pg_constraint c
+             WHERE c.conrelid = 'webhooks'::regclass AND pg_get_constraintdef(c.oid) = def LIMIT 1);
+    EXECUTE 'ALTER TABLE webhooks ADD CONSTRAINT webhooks_format_check '
+            || replace(def, 'ARRAY[', 'ARRAY[''calendesk''::text, ');
+  END IF;
+END $$;
+ALTER TABLE webhooks ADD COLUMN calendesk_events text[],
+  ADD CONSTRAINT webhooks_calendesk_only CHECK (format = 'calendesk' OR calendesk_events IS NULL);
+
+-- Calendesk's event names (C has checked them) -> the native events they stand for.
+CREATE FUNCTION api.calendesk_native_events(p_events text[]) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(array_agg(DISTINCT n ORDER BY n), '{}') FROM unnest(p_events) e, LATERAL unnest(CASE e
+    WHEN 'booking_created' THEN ARRAY['booking.created', 'booking.requested']
+    WHEN 'booking_updated' THEN ARRAY['booking.rescheduled', 'booking.confirmed', 'booking.declined',
+                                      'booking.reassigned', 'booking.no_show']
+    WHEN 'booking_deleted' THEN ARRAY['booking.cancelled', 'booking.expired']
+    WHEN 'booking_paid' THEN ARRAY['booking.paid']
+    WHEN 'user_created' THEN ARRAY['customer.created'] END) n
+$$;
+
+CREATE FUNCTION api.calendesk_webhook_json(w webhooks) RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object('id', w.id, 'url', w.url, 'events', to_jsonb(w.calendesk_events), 'is_active', w.is_active,
+                            'created_at', api.rfc3339(w.created_at))
+$$;
+
+CREATE FUNCTION api.calendesk_webhook_create(p_tenant text, p_user bigint, p_key_org bigint, p_url text,
+                                             p_events text[], p_secret text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  t record;
+  j jsonb;
+  w webhooks;
+BEGIN
+  SELECT * INTO t FROM api.calendesk_scope(p_tenant, p_user, p_key_org, true);
+  j := api.webhook_create(t.o_user, p_url, api.calendesk_native_events(p_events), p_secret, t.o_org);
+  UPDATE webhooks x SET format = 'calendesk', calendesk_events = p_events WHERE x.id = (j->>'id')::bigint
+  RETURNING * INTO w;
+  RETURN api.calendesk_webhook_json(w) || jsonb_build_object('secret', w.secret);  -- shown this once
+END $$;
+
+CREATE FUNCTION api.calendesk_webhooks(p_tenant text, p_user bigint, p_key_org bigint, p_page bigint, p_limit bigint,
+                                       p_url text)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE t record;
+BEGIN
+  SELECT * INTO t FROM api.calendesk_scope(p_tenant, p_user, p_key_org, true);
+  RETURN api.calendesk_page(
+    coalesce((SELECT jsonb_agg(api.calendesk_webhook_json(w) ORDER BY w.id) FROM (
+      SELECT x.* FROM webhooks x WHERE x.format = 'calendesk' AND api.webhook_owned(x, t.o_user, t.o_org)
+      ORDER BY x.id LIMIT p_limit OFFSET (p_page - 1) * p_limit) w), '[]'),
+    (SELECT count(*) FROM webhooks x WHERE x.format = 'calendesk' AND api.webhook_owned(x, t.o_user, t.o_org)),
+    p_page, p_limit, p_url);
+END $$;
+
+CREATE FUNCTION api.calendesk_webhook_delete(p_tenant text, p_user bigint, p_key_org bigint, p_id bigint)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE t record;
+BEGIN
+  SELECT * INTO t FROM api.calendesk_scope(p_tenant, p_user, p_key_org, true);
+  IF NOT EXISTS (SELECT 1 FROM webhooks x WHERE x.id = p_id AND x.format = 'calendesk'
+                 AND api.webhook_owned(x, t.o_user, t.o_org)) THEN
+    PERFORM api.fail(404, 'webhook not found');
+  END IF;
+  PERFORM api.webhook_delete(t.o_user, p_id, t.o_org);
+  RETURN '{"message": "deleted"}';
+END $$;

@@ -13,6 +13,7 @@
  *   GET    /api/admin/users/:id/bookings    the native customers (api.customer_*)
  *   GET/POST /api/admin/tags, /api/admin/groups
  *   POST   /api/admin/payments/bookings     the native payments ledger (api.payment_record)
+ *   POST/GET /api/admin/webhooks, DELETE /api/admin/webhooks/:id   native webhooks, format 'calendesk'
  *
  * Selection: the routes are served only to requests carrying X-Tenant; any other request on
  * them is answered exactly as slotd answers a path it does not route (api_unrouted), before
@@ -33,7 +34,9 @@
 #include "../../app.h"
 #include "../../core/arena.h"
 #include "../../core/json.h"
+#include "../../core/crypto.h"
 #include "../../core/timeutil.h"
+#include "../../core/util.h"
 #include "../../sched/tzif.h"
 #include "../availability.h"
 #include "../book.h"
@@ -42,6 +45,7 @@
 #include "../respond.h"
 #include "../schedules.h"
 #include "../validate.h"
+#include "../webhooks.h"
 
 #define INVALID "The given data was invalid."
 #define PAGE_DEFAULT 15 /* Laravel's paginator default */
@@ -441,6 +445,66 @@ static int payments_create(http_req_t *req) {
   return run(req, 200, "calendesk_payment", 7, params, on_write);
 }
 
+/* ------------------------------------------------------------------ webhooks */
+
+/* Calendesk's event names (the seed's four and booking_deleted for the cancellation the page
+ * mentions without naming). */
+static const char *const CD_EVENTS[] = {"booking_created", "booking_updated", "booking_deleted", "booking_paid",
+                                        "user_created", NULL};
+
+static int cd_webhooks_create(http_req_t *req) {
+  if (api_body_object(req)) return 0;
+  json_t *body = api_ctx(req)->body;
+  api_v_t v;
+  api_v_init(&v, req, body);
+  const char *url = api_v_str(&v, "url", 1, 1, 2048);
+  if (url && !v.failed) webhooks_check_url(&v, "url", url);
+  json_t *events = json_object_get(body, "events");
+  buf_t b = BUF_INIT;
+  if (!v.failed && (!json_is_array(events) || json_array_size(events) == 0 || json_array_size(events) > 10))
+    api_v_fail(&v, "events", "The events must be a non-empty list of event names.");
+  size_t i;
+  json_t *e;
+  buf_putc(&b, '{');
+  if (!v.failed) json_array_foreach(events, i, e) {
+      int known = 0;
+      for (int k = 0; CD_EVENTS[k] && json_is_string(e); k++) known |= strcmp(json_string_value(e), CD_EVENTS[k]) == 0;
+      if (!known) {
+        api_v_fail(&v, "events", "The selected events are invalid (booking_created, booking_updated, booking_deleted, "
+                                 "booking_paid, user_created).");
+        break;
+      }
+      buf_printf(&b, "%s%s", i ? "," : "", json_string_value(e));
+    }
+  buf_putc(&b, '}');
+  const char *list = arena_strndup(req->arena, b.data, b.len);
+  buf_free(&b);
+  if (v.failed) return cd_v_respond(&v);
+  /* A signing secret like the native webhooks' (Standard Webhooks form), shown this once. */
+  unsigned char raw[24];
+  char secret[64];
+  random_bytes(raw, sizeof raw);
+  memcpy(secret, "whsec_", 6);
+  crypto_base64_encode(raw, sizeof raw, secret + 6, sizeof secret - 6);
+  http_set_header(req, "Cache-Control", "no-store");
+  const char *params[6] = {TENANT_ARGS(req), url, list, secret};
+  return run(req, 201, "calendesk_webhook_create", 6, params, on_json);
+}
+
+static int cd_webhooks_list(http_req_t *req) {
+  cd_page_t p;
+  if (page_parse(req, ID_ORDER, &p)) return 0;
+  const char *params[6] = {TENANT_ARGS(req), p.page, p.limit, page_url(req)};
+  return run(req, 200, "calendesk_webhooks", 6, params, on_json);
+}
+
+static int cd_webhooks_delete(http_req_t *req) {
+  const char *id = path_id(req, "webhook not found");
+  if (!id) return 0;
+  const char *params[4] = {TENANT_ARGS(req), id};
+  return run(req, 200, "calendesk_webhook_delete", 4, params, on_json);
+}
+
 /* ------------------------------------------------------------------ available slots */
 
 static void slots_next(http_req_t *req);
@@ -805,6 +869,9 @@ static const http_route_t routes[] = {
     {M(HTTP_GET), "/api/admin/groups", ADMIN(groups_list)},
     {M(HTTP_POST), "/api/admin/groups", ADMIN(groups_create)},
     {M(HTTP_POST), "/api/admin/payments/bookings", ADMIN(payments_create)},
+    {M(HTTP_POST), "/api/admin/webhooks", ADMIN(cd_webhooks_create)},
+    {M(HTTP_GET), "/api/admin/webhooks", ADMIN(cd_webhooks_list)},
+    {M(HTTP_DELETE), "/api/admin/webhooks/:id", ADMIN(cd_webhooks_delete)},
 };
 
 /* Every statement starts with (tenant, user, key org): api.calendesk_scope resolves them. */
@@ -828,6 +895,9 @@ static const api_stmt_t statements[] = {
     {"calendesk_booking_actor", "SELECT api.calendesk_booking_actor($1, $2, $3, $4)", 0},
     {"calendesk_bookings_list",
      "SELECT api.calendesk_bookings_list($1, $2, $3, $4, $5, $6, $7, $8::date, $9::date, $10, $11, $12, $13, $14)", 0},
+    {"calendesk_webhook_create", "SELECT api.calendesk_webhook_create($1, $2, $3, $4, $5, $6)", 1},
+    {"calendesk_webhooks", "SELECT api.calendesk_webhooks($1, $2, $3, $4, $5, $6)", 0},
+    {"calendesk_webhook_delete", "SELECT api.calendesk_webhook_delete($1, $2, $3, $4)", 1},
     {NULL, NULL, 0},
 };
 
