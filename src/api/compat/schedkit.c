@@ -51,8 +51,10 @@ static void schedkit_error(const api_failure_t *f, buf_t *out) {
 
 static const api_dialect_t schedkit_dialect = {"schedkit", schedkit_error, NULL, NULL};
 
+/* clang-format off */
 #define PUB(fn) api_dispatch, ROUTE_PUBLIC, &(const api_handler_t){fn, API_PUBLIC, &schedkit_dialect}
 #define AUTH(fn) api_dispatch, 0, &(const api_handler_t){fn, API_AUTH, &schedkit_dialect}
+/* clang-format on */
 
 static void fail(http_req_t *req, int status, const char *message) {
   api_error(req, status, api_code_for_status(status), message);
@@ -261,8 +263,8 @@ static int book_team(http_req_t *req) {
 
 /* ------------------------------------------------------------------ the host's bookings */
 
-static const char *const STATUSES[] = {"confirmed", "pending", "cancelled", "declined", "pending_payment", "expired",
-                                       NULL};
+static const char *const STATUSES[] = {"confirmed",       "pending", "cancelled", "declined",
+                                       "pending_payment", "expired", NULL};
 
 static void on_list(void *data, const db_result_t *r) {
   http_req_t *req = data;
@@ -273,8 +275,8 @@ static void on_list(void *data, const db_result_t *r) {
   json_t *nb;
   json_array_foreach(arr, i, nb) json_array_append_new(rows, booking_row(nb));
   json_decref(arr);
-  json_t *o = json_pack("{s:o, s:I}", "bookings", rows, "total",
-                        (json_int_t)strtoll(PQgetvalue(r->res, 0, 1), NULL, 10));
+  json_t *o =
+      json_pack("{s:o, s:I}", "bookings", rows, "total", (json_int_t)strtoll(PQgetvalue(r->res, 0, 1), NULL, 10));
   api_respond_json(req, 200, o);
 }
 
@@ -381,14 +383,15 @@ static void link_done(http_req_t *req, const book_result_t *res) {
     json_object_set_new(o, "start_time", str_or_null(json_object_get(nb, "start")));
     json_object_set_new(o, "end_time", str_or_null(json_object_get(nb, "end")));
     json_object_set_new(o, "cancel_token", res->cancel_token ? json_string(res->cancel_token) : json_null());
-    json_object_set_new(o, "reschedule_token", res->reschedule_token ? json_string(res->reschedule_token) : json_null());
-    json_object_set_new(o, "cancel_url",
-                        res->cancel_token ? json_string(arena_printf(req->arena, "/v1/cancel/%s", res->cancel_token))
-                                          : json_null());
-    json_object_set_new(o, "reschedule_url", res->reschedule_token ? json_string(arena_printf(
-                                                                         req->arena, "/v1/reschedule/%s",
-                                                                         res->reschedule_token))
-                                                                   : json_null());
+    json_object_set_new(o, "reschedule_token",
+                        res->reschedule_token ? json_string(res->reschedule_token) : json_null());
+    json_object_set_new(
+        o, "cancel_url",
+        res->cancel_token ? json_string(arena_printf(req->arena, "/v1/cancel/%s", res->cancel_token)) : json_null());
+    json_object_set_new(o, "reschedule_url",
+                        res->reschedule_token
+                            ? json_string(arena_printf(req->arena, "/v1/reschedule/%s", res->reschedule_token))
+                            : json_null());
     json_decref(nb);
     http_set_header(req, "Cache-Control", "no-store");
     api_respond_json(req, 200, o);
@@ -523,8 +526,8 @@ static void on_slot_type(void *data, const db_result_t *r) {
     time_format_utc(s->v[i].end, b, sizeof b);
     local_iso(s->tz, s->v[i].start, la);
     local_iso(s->tz, s->v[i].end, lb);
-    json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "start", a, "end", b, "start_local", la,
-                                         "end_local", lb));
+    json_array_append_new(arr,
+                          json_pack("{s:s, s:s, s:s, s:s}", "start", a, "end", b, "start_local", la, "end_local", lb));
   }
   json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "date", s->date, "timezone", tz_name(s->tz), "event_type",
                         et ? et : json_object(), "slots", arr);
@@ -654,8 +657,12 @@ static json_t *event_type_out(json_t *n) {
 
 /* Native field -> SchedKit's, for a refusal's message. */
 static const char *const FIELD_NAMES[][2] = {
-    {"name", "title"},           {"min_notice_hours", "min_notice_minutes"}, {"questions", "custom_fields"},
-    {"location_value", "location"}, {"limit_per_day", "max_bookings_per_day"}, {NULL, NULL},
+    {"name", "title"},
+    {"min_notice_hours", "min_notice_minutes"},
+    {"questions", "custom_fields"},
+    {"location_value", "location"},
+    {"limit_per_day", "max_bookings_per_day"},
+    {NULL, NULL},
 };
 
 static void respond_native_failure(api_v_t *nv) {
@@ -676,8 +683,8 @@ static void respond_native_failure(api_v_t *nv) {
 /* SchedKit's event-type body -> the native one (fields given only). Fields the vendor has that
  * slotd would not act on are refused, never stored and ignored. */
 static void translate(api_v_t *v, json_t *b, int create, json_t *n) {
-  static const char *const same[] = {"slug", "duration_minutes", "description", "buffer_before", "buffer_after",
-                                     "requires_confirmation", NULL};
+  static const char *const same[] = {"slug",         "duration_minutes",      "description", "buffer_before",
+                                     "buffer_after", "requires_confirmation", NULL};
   static const char *const refused[] = {"webhook_url", "appointment_label", NULL};
   for (const char *const *f = refused; *f; f++)
     if (json_object_get(b, *f)) {
@@ -729,7 +736,8 @@ static void translate(api_v_t *v, json_t *b, int create, json_t *n) {
     json_t *arr = json_is_string(cf) ? json_loads(json_string_value(cf), 0, NULL) : json_incref(cf);
     if (!arr || !(json_is_array(arr) || json_is_null(arr))) {
       json_decref(arr);
-      api_v_fail(v, "custom_fields", "custom_fields must be an array of {id, label, type, required} (or its JSON text)");
+      api_v_fail(v, "custom_fields",
+                 "custom_fields must be an array of {id, label, type, required} (or its JSON text)");
       return;
     }
     json_object_set_new(n, "questions", arr);
