@@ -136,6 +136,7 @@ typedef struct {
   json_t *customer;
   int64_t booking_id;
   int wants_pending;
+  int about_customer; /* the answer describes a customer: its idempotency record names them */
 } cd_t;
 
 static void out_free(void *p) { json_decref(p); }
@@ -246,6 +247,10 @@ static void on_json(void *data, const db_result_t *r) {
     cd_fail(req, 404, NULL, "Not found.");
     return;
   }
+  /* A stored replay of an answer about a person goes when they are erased (idempotency.h). */
+  if (cd(req)->about_customer)
+    api_ctx(req)->customer_id = api_jsonb_id(PQgetvalue(r->res, 0, 0), (size_t)PQgetlength(r->res, 0, 0));
+  if (cd(req)->booking_id) api_ctx(req)->booking_id = cd(req)->booking_id;
   api_respond_pg(req, cd(req)->status, PQgetvalue(r->res, 0, 0), (size_t)PQgetlength(r->res, 0, 0));
 }
 
@@ -360,8 +365,10 @@ static int user_body(http_req_t *req, int creating, const char **patch) {
 static int users_create(http_req_t *req) {
   const char *patch;
   if (user_body(req, 1, &patch)) return 0;
+  cd_new(req, 201)->about_customer = 1;
   const char *params[5] = {TENANT_ARGS(req), NULL, patch};
-  return run(req, 201, "calendesk_user_save", 5, params, on_json);
+  api_query(req, "calendesk_user_save", 5, params, on_json);
+  return 0;
 }
 
 static int users_update(http_req_t *req) {
@@ -369,8 +376,10 @@ static int users_update(http_req_t *req) {
   if (!id) return 0;
   const char *patch;
   if (user_body(req, 0, &patch)) return 0;
+  cd_new(req, 200)->about_customer = 1;
   const char *params[5] = {TENANT_ARGS(req), id, patch};
-  return run(req, 200, "calendesk_user_save", 5, params, on_json);
+  api_query(req, "calendesk_user_save", 5, params, on_json);
+  return 0;
 }
 
 static int users_get(http_req_t *req) {
@@ -629,6 +638,7 @@ static int wall_time(http_req_t *req, const char *zone, const char *date, const 
 }
 
 static void answer_booking(http_req_t *req, int64_t id) {
+  cd(req)->booking_id = id;
   char b[24];
   snprintf(b, sizeof b, "%" PRId64, id);
   const char *params[2] = {b, cd(req)->tenant_tz};

@@ -14,7 +14,7 @@ import urllib.parse
 import pytest
 
 from accounts_util import NO_LIMITS, call, new_user, xkey
-from booking_util import concurrently
+from booking_util import OPEN_ALL_WEEK, Host, concurrently
 from calendesk_schemas import (BOOKING, DELETED, EMPLOYEE, LABEL, LABELS, PAYMENT, SERVICE, SLOTS, USER, err, ok,
                                page_of)
 from org_util import add_member, make_org, org_key
@@ -547,3 +547,74 @@ def test_webhook_subscriptions(s, db):
     ok(t.send("DELETE", f"/api/admin/webhooks/{w['id']}"), DELETED)
     err(t.send("DELETE", f"/api/admin/webhooks/{w['id']}"), 404)
     assert db.sql(f"SELECT count(*) FROM webhooks WHERE id = {w['id']}")[0][0] == "0"
+
+
+# ----------------------------------------------------------------------------- a booking page as tenant
+
+
+def test_booking_page_tenant(s, db):
+    host = Host(s, db)  # open all week, UTC
+    host.set_rules(OPEN_ALL_WEEK, tz="Europe/Warsaw")
+    et = host.et(name="Consultation", duration_minutes=30, price=50, currency="EUR")
+    h = {"X-Tenant": host.slug, **host.auth}
+    day = monday()
+    slots = ok(call(s, "GET", f"/api/available-slots?service_id={et['id']}&start_date={day}&number_of_days=1",
+                    headers={"X-Tenant": host.slug}), SLOTS)
+    # one employee, the page's user; the tenant's zone is their schedule's (Warsaw): midnight first
+    assert list(slots) == [str(host.id)] and slots[str(host.id)][str(day)][:2] == ["00:00", "00:30"]
+    svc = ok(call(s, "GET", "/api/admin/services", headers={"X-Tenant": host.slug}), page_of(SERVICE))
+    assert [(x["id"], x["price"], x["duration"]) for x in svc["data"]] == [(et["id"], 5000, 30)]
+    cust = ok(call(s, "POST", "/api/admin/users", {"name": "Pat", "email": "pat@example.com"}, headers=h), USER, 201)
+    assert db.sql(f"SELECT user_id, org_id IS NULL FROM customers WHERE id = {cust['id']}")[0] == [str(host.id), "t"]
+    body = {"employee_id": host.id, "user_id": cust["id"], "service_id": et["id"], "start_date": str(day),
+            "start_time": "10:30", "status": "approved", "send_notifications": False}
+    b = ok(call(s, "POST", "/api/bookings", body, headers=h), BOOKING, 201)
+    assert (b["start_time"], b["end_time"], b["service"]["price"]) == ("10:30", "11:00", 5000)
+    assert db.sql(f"SELECT to_char(start_at AT TIME ZONE 'Europe/Warsaw', 'HH24:MI') FROM bookings WHERE id = {b['id']}"
+                  )[0][0] == "10:30"
+    assert [x["id"] for x in ok(call(s, "GET", "/api/admin/bookings", headers=h), page_of(BOOKING))["data"]] == [b["id"]]
+    paid = ok(call(s, "POST", "/api/admin/payments/bookings", {"booking_id": b["id"], "amount": 5000}, headers=h),
+              PAYMENT)
+    assert paid["status"] == "paid"
+    assert db.sql(f"SELECT count(*) FROM events WHERE type = 'booking.paid' AND booking_id = {b['id']}")[0][0] == "1"
+    # another user's key is not this tenant's
+    stranger = new_user(s, "stranger@example.com", key=True)
+    err(call(s, "POST", "/api/bookings", {**body, "start_time": "12:00"}, headers={"X-Tenant": host.slug,
+                                                                                   **stranger.api_key}), 403)
+    err(call(s, "GET", f"/api/admin/bookings/{b['id']}", headers={"X-Tenant": stranger.slug, **stranger.api_key}), 404)
+    ok(call(s, "DELETE", f"/api/admin/bookings/{b['id']}", headers=h), BOOKING)
+    assert db.sql(f"SELECT status FROM bookings WHERE id = {b['id']}")[0][0] == "cancelled"
+
+
+def test_idempotency_key_replays_and_erasure_forgets(s, db):
+    t = Tenant(s)
+    h = {**t.h(), "Idempotency-Key": "cd-create-1"}
+    c1 = call(s, "POST", "/api/admin/users", {"name": "Ida", "email": "ida@example.com"}, headers=h)
+    c2 = call(s, "POST", "/api/admin/users", {"name": "Ida", "email": "ida@example.com"}, headers=h)
+    u = ok(c1, USER, 201)
+    assert ok(c2, USER, 201) == u
+    assert db.sql("SELECT count(*) FROM customers WHERE email = 'ida@example.com'")[0][0] == "1"
+    body = {"employee_id": t.emp[0], "user_id": u["id"], "service_id": t.service["id"], "start_date": str(monday()),
+            "start_time": "09:00", "status": "approved"}
+    hb = {**t.h(), "Idempotency-Key": "cd-book-1"}
+    b1 = ok(call(s, "POST", "/api/bookings", body, headers=hb), BOOKING, 201)
+    assert ok(call(s, "POST", "/api/bookings", body, headers=hb), BOOKING, 201) == b1
+    assert db.sql("SELECT count(*) FROM bookings")[0][0] == "1"
+    # the stored answers name whom they describe; erasing the customer drops them
+    assert db.sql(f"SELECT count(*) FROM idempotency_keys WHERE customer_id = {u['id']}")[0][0] == "1"
+    assert db.sql(f"SELECT count(*) FROM idempotency_keys WHERE booking_id = {b1['id']}")[0][0] == "1"
+    ok(t.send("DELETE", f"/api/admin/users/{u['id']}"), DELETED)
+    assert db.sql(f"SELECT count(*) FROM idempotency_keys WHERE customer_id = {u['id']} OR booking_id = {b1['id']}"
+                  )[0][0] == "0"
+
+
+def test_preflight_and_head(s):
+    t = Tenant(s)
+    r = call(s, "OPTIONS", "/api/available-slots", headers={"Origin": "https://widget.example",
+                                                              "Access-Control-Request-Method": "GET"})
+    assert r.status == 204 and "GET" in r.header("Allow")
+    r = call(s, "HEAD", f"/api/available-slots?service_id={t.service['id']}&start_date={monday()}")
+    assert r.status == 404  # no X-Tenant: unrouted
+    r = call(s, "HEAD", f"/api/available-slots?service_id={t.service['id']}&start_date={monday()}",
+             headers={"X-Tenant": t.slug})
+    assert r.status == 200
