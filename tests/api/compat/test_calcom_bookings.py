@@ -547,3 +547,16 @@ def test_seated_confirmation(env, host):
     d = ok(v.post(f"/v2/bookings/{s1['uid']}/decline", {"reason": "full"}))
     assert d["status"] == "accepted" and len(d["attendees"]) == 2
     assert count_rows(env.db, "bookings", f"event_type_id = {et['id']} AND status = 'declined'") == 1
+
+
+def test_collective_hosts(env):
+    org = Org(env.s)
+    et = org.event_type(name="Panel", scheduling="collective", duration_minutes=30)
+    pub = V2(env.s)
+    b = ok(pub.post("/v2/bookings", {"start": at(next_monday(), "11:00"), "eventTypeId": et["id"],
+                                     "attendee": dict(ATTENDEE)}), 201)
+    assert sorted(h["id"] for h in b["hosts"]) == sorted(org.ids)
+    # the org's owner lists it once (its primary: the hosts' shadow rows are never shown)
+    owner = V2(env.s, org.owner.make_key()["key"])
+    assert [x["uid"] for x in ok(owner.get("/v2/bookings"))] == [b["uid"]]
+    assert ok(pub.post(f"/v2/bookings/{b['uid']}/cancel", {}))["status"] == "cancelled"
