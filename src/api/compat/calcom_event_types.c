@@ -40,7 +40,7 @@
 #include "calcom.h"
 #include "calcom_schedules.h"
 
-static const calcom_field_map_t FIELDS[] = {
+const calcom_field_map_t calcom_event_type_fields[] = {
     {"name", "title"},
     {"duration_minutes", "lengthInMinutes"},
     {"slug", "slug"},
@@ -64,6 +64,7 @@ static const calcom_field_map_t FIELDS[] = {
     {"limit_per_week", "bookingLimitsCount"},
     {"durations", "lengthInMinutesOptions"},
     {"recurrence", "recurrence"},
+    {"scheduling", "schedulingType"}, /* team event types */
     {NULL, NULL},
 };
 
@@ -387,8 +388,7 @@ static void extras_of(api_v_t *v, json_t *b, json_t *c) {
   else json_object_set_new(c, "extras", extras);
 }
 
-/* Cal.com's body -> n (the native body) and c (the Cal.com part). Failures in v. */
-static void translate(api_v_t *v, json_t *b, int create, json_t *n, json_t *c) {
+void calcom_event_type_translate(api_v_t *v, json_t *b, int create, json_t *n, json_t *c) {
   const char *s;
   long long x;
   int null, flag;
@@ -549,7 +549,7 @@ static void translate(api_v_t *v, json_t *b, int create, json_t *n, json_t *c) {
 
 /* The native validation's failure, in Cal.com's field names. */
 static void respond_native(api_v_t *nv) {
-  const char *cal = calcom_field_name(FIELDS, nv->field);
+  const char *cal = calcom_field_name(calcom_event_type_fields, nv->field);
   if (cal && nv->field && strcmp(cal, nv->field) != 0) {
     size_t fl = strlen(nv->field);
     char msg[sizeof nv->message + 64];
@@ -563,12 +563,12 @@ static void respond_native(api_v_t *nv) {
   api_v_respond(nv);
 }
 
-static void on_created(void *data, const db_result_t *r) { calcom_respond_write(data, r, 201, FIELDS); }
-static void on_saved(void *data, const db_result_t *r) { calcom_respond_write(data, r, 200, FIELDS); }
+static void on_created(void *data, const db_result_t *r) { calcom_respond_write(data, r, 201, calcom_event_type_fields); }
+static void on_saved(void *data, const db_result_t *r) { calcom_respond_write(data, r, 200, calcom_event_type_fields); }
 
 static void on_read(void *data, const db_result_t *r) {
   http_req_t *req = data;
-  if (calcom_db_failed(req, r, FIELDS)) return;
+  if (calcom_db_failed(req, r, calcom_event_type_fields)) return;
   if (PQntuples(r->res) < 1 || PQgetisnull(r->res, 0, 0)) {
     calcom_fail(req, 404, "not found", NULL);
     return;
@@ -588,7 +588,7 @@ static int save(http_req_t *req, const char *id) {
   api_v_t v;
   api_v_init(&v, req, api_ctx(req)->body);
   json_t *n = json_object(), *c = json_object();
-  translate(&v, api_ctx(req)->body, create, n, c);
+  calcom_event_type_translate(&v, api_ctx(req)->body, create, n, c);
   if (v.failed) {
     json_decref(n);
     json_decref(c);
@@ -631,7 +631,7 @@ static int et_get(http_req_t *req) {
   return 0;
 }
 
-static void on_deleted(void *data, const db_result_t *r) { calcom_respond_write(data, r, 200, FIELDS); }
+static void on_deleted(void *data, const db_result_t *r) { calcom_respond_write(data, r, 200, calcom_event_type_fields); }
 
 static int et_delete(http_req_t *req) {
   if (calcom_version(req, CALCOM_V_EVENT_TYPES)) return 0;

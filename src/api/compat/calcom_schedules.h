@@ -4,9 +4,12 @@
 #ifndef SLOTD_API_COMPAT_CALCOM_SCHEDULES_H
 #define SLOTD_API_COMPAT_CALCOM_SCHEDULES_H
 
+#include <jansson.h>
+
 #include "../../db/pool.h"
 #include "../../http/server.h"
 #include "../query.h"
+#include "../validate.h"
 
 int calcom_schedules_list(http_req_t *req);
 int calcom_schedules_create(http_req_t *req);
@@ -22,6 +25,16 @@ typedef struct {
   const char *native, *calcom;
 } calcom_field_map_t;
 const char *calcom_field_name(const calcom_field_map_t *map, const char *native);
+
+/* The event types' native field names -> Cal.com's (team event types' schedulingType too). */
+extern const calcom_field_map_t calcom_event_type_fields[];
+
+/* Cal.com's event-type body b (EventType/TeamEventType create or update input) -> n, the native
+ * body the native event_type_fields then validates (one set of rules), and c, the Cal.com part
+ * kept in event_types.calcom (locations, booking-field details, display settings, window and
+ * seat flags: see 0019_calcom_event_types.sql). Cal.com's defaults on create: 120 minutes'
+ * notice, no booking window. Failures in v, naming Cal.com's fields. */
+void calcom_event_type_translate(api_v_t *v, json_t *b, int create, json_t *n, json_t *c);
 
 /* A failed statement answered in Cal.com's words with its field renamed (500s and outages as
  * api_db_failed does). 1 when r failed (answered), else 0. */

@@ -31,6 +31,7 @@
 #include "../respond.h"
 #include "../validate.h"
 #include "calcom.h"
+#include "calcom_schedules.h"
 
 #define CALCOM_ORG(fn) \
   api_dispatch, 0, &(const api_handler_t) { fn, API_AUTH | API_ORG, &calcom_dialect }
@@ -44,74 +45,20 @@
 
 /* ------------------------------------------------------------------ shared */
 
-/* Native field names and the Cal.com names they stand for: the field a refusal of the native
- * SQL names is the one the client sent. */
-typedef struct {
-  const char *native, *calcom;
-} field_map_t;
-
-/* Teams and memberships. */
-static const field_map_t TEAM_FIELDS[] = {
+/* Teams and memberships: the native field a refusal names, as the client sent it (team event
+ * types use the event types' map, calcom_event_type_fields). */
+static const calcom_field_map_t TEAM_FIELDS[] = {
     {"email", "userId"}, /* a membership is made by user id, natively by e-mail */
     {"timezone", "timeZone"},
     {NULL, NULL},
 };
 
-/* Team event types. */
-static const field_map_t ET_FIELDS[] = {
-    {"name", "title"},
-    {"slug", "slug"},
-    {"duration_minutes", "lengthInMinutes"},
-    {"durations", "lengthInMinutesOptions"},
-    {"description", "description"},
-    {"slot_interval_minutes", "slotInterval"},
-    {"min_notice_hours", "minimumBookingNotice"},
-    {"buffer_before", "beforeEventBuffer"},
-    {"buffer_after", "afterEventBuffer"},
-    {"is_secret", "hidden"},
-    {"seats", "seats"},
-    {"limit_per_day", "bookingLimitsCount"},
-    {"limit_per_week", "bookingLimitsCount"},
-    {"requires_confirmation", "confirmationPolicy"},
-    {"max_future_days", "bookingWindow"},
-    {"color", "color"},
-    {"location_type", "locations"},
-    {"location_value", "locations"},
-    {"schedule_id", "scheduleId"},
-    {"scheduling", "schedulingType"},
-    {NULL, NULL},
-};
-
-static const char *calcom_name(const field_map_t *map, const char *native) {
-  if (!native) return NULL;
-  for (const field_map_t *m = map; m->native; m++)
-    if (strcmp(m->native, native) == 0) return m->calcom;
-  return native;
+static void on_ok(void *data, const db_result_t *r) { calcom_respond_write(data, r, 200, TEAM_FIELDS); }
+static void on_created(void *data, const db_result_t *r) { calcom_respond_write(data, r, 201, TEAM_FIELDS); }
+static void et_on_ok(void *data, const db_result_t *r) { calcom_respond_write(data, r, 200, calcom_event_type_fields); }
+static void et_on_created(void *data, const db_result_t *r) {
+  calcom_respond_write(data, r, 201, calcom_event_type_fields);
 }
-
-/* A failed statement: the native field its refusal names, in Cal.com's words. */
-static int failed(http_req_t *req, const db_result_t *r, const field_map_t *map) {
-  if (r->ok) return 0;
-  const char *st = r->sqlstate ? r->sqlstate : "";
-  if (!(st[0] == 'S' && st[1] == 'L')) return api_db_failed(req, r);
-  api_failure_t f;
-  char msg[400];
-  api_db_failure(r, &f, msg, sizeof msg);
-  f.field = calcom_name(map, f.field);
-  api_fail(req, &f);
-  return 1;
-}
-
-static void on_write(http_req_t *req, const db_result_t *r, int status, const field_map_t *map) {
-  if (failed(req, r, map)) return;
-  api_write_t w;
-  if (api_db_write(req, r, &w) != 0) return;
-  calcom_ok_text(req, status, w.body, w.len);
-}
-static void on_ok(void *data, const db_result_t *r) { on_write(data, r, 200, TEAM_FIELDS); }
-static void on_created(void *data, const db_result_t *r) { on_write(data, r, 201, TEAM_FIELDS); }
-static void et_on_ok(void *data, const db_result_t *r) { on_write(data, r, 200, ET_FIELDS); }
-static void et_on_created(void *data, const db_result_t *r) { on_write(data, r, 201, ET_FIELDS); }
 
 /* The route's :team_id as the org statements' leading parameters; -1 after a 404. */
 static int team_params(http_req_t *req, org_params_t *op) {
@@ -417,224 +364,23 @@ static int memberships_delete(http_req_t *req) {
 
 /* ------------------------------------------------------------------ team event types */
 
-/* Cal.com settings of CreateTeamEventTypeInput_2024_06_14 that slotd's team event types do not
- * have: refused with 400 rather than accepted and ignored. */
-static const char *const UNSUPPORTED[] = {"bookingFields",
-                                          "bookerActiveBookingsLimit",
-                                          "onlyShowFirstAvailableSlot",
-                                          "bookingLimitsDuration",
-                                          "offsetStart",
-                                          "bookerLayouts",
-                                          "recurrence",
-                                          "requiresBookerEmailVerification",
-                                          "hideCalendarNotes",
-                                          "lockTimeZoneToggleOnBookingPage",
-                                          "customName",
-                                          "destinationCalendar",
-                                          "useDestinationCalendarEmail",
-                                          "hideCalendarEventDetails",
-                                          "successRedirectUrl",
-                                          "hideOrganizerEmail",
-                                          "calVideoSettings",
-                                          "bookingRequiresAuthentication",
-                                          "disableCancelling",
-                                          "disableRescheduling",
-                                          "interfaceLanguage",
-                                          "allowReschedulingPastBookings",
-                                          "allowReschedulingCancelledBookings",
-                                          "showOptimizedSlots",
-                                          "emailSettings",
-                                          NULL};
+/* Cal.com settings of team event types that slotd's organisation event types do not have:
+ * refused with 400 rather than accepted and ignored (the rest is the event types' translation). */
+static const char *const UNSUPPORTED[] = {"recurrence", "emailSettings", NULL};
 
-/* {"disabled": true}: Cal.com's reset of an object-valued setting. */
-static int disabled(json_t *x) { return json_is_object(x) && json_is_true(json_object_get(x, "disabled")); }
-
-/* A whole number of minutes (JSON integer, or for lengthInMinutesOptions, whose team input the
- * document types as strings, digits); -1 if not one. */
-static long long minutes_of(json_t *x, int strings) {
-  if (json_is_integer(x)) return json_integer_value(x) < 0 ? -1 : json_integer_value(x);
-  if (strings && json_is_string(x)) {
-    const char *s = json_string_value(x);
-    char *end;
-    long long n = strtoll(s, &end, 10);
-    if (*s >= '0' && *s <= '9' && !*end && strlen(s) <= 6) return n;
-  }
-  return -1;
-}
-
-/* Cal.com's first location -> the native location_type/value (slotd has one location per type). */
-static void translate_locations(api_v_t *v, json_t *locs, json_t *nb) {
-  if (!json_is_array(locs) || json_array_size(locs) > 1) {
-    api_v_fail(v, "locations", "locations must be an array of at most one location (slotd keeps one per event type)");
-    return;
-  }
-  if (json_array_size(locs) == 0) {
-    json_object_set_new(nb, "location_type", json_null());
-    json_object_set_new(nb, "location_value", json_null());
-    return;
-  }
-  json_t *l = json_array_get(locs, 0);
-  const char *type = json_string_value(json_object_get(l, "type"));
-  const char *nt = NULL, *key = NULL;
-  if (!type) {
-    api_v_fail(v, "locations", "locations[0].type is required");
-    return;
-  }
-  if (strcmp(type, "integration") == 0) {
-    const char *in = json_string_value(json_object_get(l, "integration"));
-    if (in && strcmp(in, "google-meet") == 0) nt = "google_meet";
-    else if (in && strcmp(in, "zoom") == 0) nt = "zoom";
-    else {
-      api_v_fail(v, "locations", "the only integrations slotd has are google-meet and zoom");
-      return;
-    }
-  } else if (strcmp(type, "address") == 0) nt = "in_person", key = "address";
-  else if (strcmp(type, "attendeeAddress") == 0) nt = "in_person";
-  else if (strcmp(type, "phone") == 0) nt = "phone", key = "phone";
-  else if (strcmp(type, "attendeePhone") == 0) nt = "phone";
-  else if (strcmp(type, "link") == 0) nt = "custom", key = "link";
-  else if (strcmp(type, "attendeeDefined") == 0) nt = "custom";
-  else {
-    api_v_fail(v, "locations", "location type %s is not supported", type);
-    return;
-  }
-  json_object_set_new(nb, "location_type", json_string(nt));
-  if (key) {
-    json_t *val = json_object_get(l, key);
-    if (!json_is_string(val)) {
-      api_v_fail(v, "locations", "locations[0].%s is required", key);
-      return;
-    }
-    json_object_set(nb, "location_value", val);
-  } else {
-    json_object_set_new(nb, "location_value", json_null());
-  }
-}
-
-/* The Cal.com settings that map onto native event-type fields -> a native body nb, which the
- * native event_type_fields then validates (one set of rules), and the Cal.com part c the event
- * types area keeps in event_types.calcom (windowDisabled, seatsMeta, extras.colorDark: see
- * 0019_calcom_event_types.sql), so a team event type reads like a personal one. Cal.com's
- * defaults on create: 120 minutes' notice, no booking window. */
+/* The team event type's body -> the native body nb and the Cal.com part c, through the one
+ * translation personal event types use; what only team types refuse first. */
 static void translate(api_v_t *v, json_t *nb, json_t *c, int create) {
-  json_t *in = v->obj, *x;
-  static const char *const same[][2] = {{"title", "name"},
-                                        {"slug", "slug"},
-                                        {"lengthInMinutes", "duration_minutes"},
-                                        {"description", "description"},
-                                        {"slotInterval", "slot_interval_minutes"},
-                                        {"beforeEventBuffer", "buffer_before"},
-                                        {"afterEventBuffer", "buffer_after"},
-                                        {"hidden", "is_secret"},
-                                        {NULL, NULL}};
-  for (int i = 0; same[i][0]; i++)
-    if ((x = json_object_get(in, same[i][0]))) json_object_set(nb, same[i][1], x);
   for (const char *const *f = UNSUPPORTED; *f; f++)
-    if (json_object_get(in, *f)) {
+    if (json_object_get(v->obj, *f)) {
       api_v_fail(v, *f, "%s is not supported for team event types", *f);
       return;
     }
-  if (json_object_get(in, "scheduleId")) {
+  if (json_object_get(v->obj, "scheduleId")) {
     api_v_fail(v, "scheduleId", "a team event type uses each host's default schedule; scheduleId is not supported");
     return;
   }
-  if ((x = json_object_get(in, "lengthInMinutesOptions"))) {
-    json_t *d = json_array();
-    size_t i;
-    json_t *o;
-    if (!json_is_array(x)) json_array_append_new(d, json_string("bad"));
-    json_array_foreach(x, i, o) {
-      long long n = minutes_of(o, 1);
-      json_array_append_new(d, n < 0 ? json_string("bad") : json_integer(n));
-    }
-    json_object_set_new(nb, "durations", d); /* the native check refuses what is not a length */
-  }
-  if ((x = json_object_get(in, "minimumBookingNotice"))) {
-    long long n = minutes_of(x, 0);
-    if (n < 0 || n % 60 != 0) {
-      api_v_fail(
-          v, "minimumBookingNotice",
-          "minimumBookingNotice must be whole hours in minutes (a multiple of 60): slotd counts notice in hours");
-      return;
-    }
-    json_object_set_new(nb, "min_notice_hours", json_integer(n / 60));
-  } else if (create) {
-    json_object_set_new(nb, "min_notice_hours", json_integer(2));
-  }
-  if ((x = json_object_get(in, "disableGuests")) && !json_is_true(x)) {
-    api_v_fail(v, "disableGuests", "slotd's bookings have no guests: disableGuests can only be true");
-    return;
-  }
-  if ((x = json_object_get(in, "seats"))) {
-    json_t *per = json_object_get(x, "seatsPerTimeSlot");
-    json_t *info = json_object_get(x, "showAttendeeInfo"), *count = json_object_get(x, "showAvailabilityCount");
-    if (disabled(x)) {
-      json_object_set_new(nb, "seats", json_integer(1));
-      json_object_set_new(c, "seatsMeta", json_null());
-    } else if (!json_is_object(x) || !per || (info && !json_is_boolean(info)) || (count && !json_is_boolean(count))) {
-      api_v_fail(v, "seats",
-                 "seats must be {seatsPerTimeSlot, showAttendeeInfo, showAvailabilityCount} or {disabled: true}");
-      return;
-    } else {
-      json_object_set(nb, "seats", per);
-      json_object_set_new(c, "seatsMeta",
-                          json_pack("{s:b, s:b}", "showAttendeeInfo", json_is_true(info), "showAvailabilityCount",
-                                    count ? json_is_true(count) : 1));
-    }
-  }
-  if ((x = json_object_get(in, "bookingLimitsCount"))) {
-    if (disabled(x)) {
-      json_object_set_new(nb, "limit_per_day", json_null());
-      json_object_set_new(nb, "limit_per_week", json_null());
-    } else if (!json_is_object(x) || json_object_get(x, "month") || json_object_get(x, "year")) {
-      api_v_fail(v, "bookingLimitsCount",
-                 "bookingLimitsCount takes day and week (slotd has no monthly or yearly limit)");
-      return;
-    } else {
-      json_t *d = json_object_get(x, "day"), *w = json_object_get(x, "week");
-      json_object_set(nb, "limit_per_day", d ? d : json_null());
-      json_object_set(nb, "limit_per_week", w ? w : json_null());
-    }
-  }
-  if ((x = json_object_get(in, "confirmationPolicy"))) {
-    const char *t = json_string_value(json_object_get(x, "type"));
-    if (disabled(x)) json_object_set_new(nb, "requires_confirmation", json_false());
-    else if (t && strcmp(t, "always") == 0 && !json_is_false(json_object_get(x, "blockUnconfirmedBookingsInBooker")))
-      json_object_set_new(nb, "requires_confirmation", json_true());
-    else {
-      api_v_fail(v, "confirmationPolicy",
-                 "confirmationPolicy must be {type: always} (unconfirmed bookings block their "
-                 "time) or {disabled: true}");
-      return;
-    }
-  }
-  if ((x = json_object_get(in, "bookingWindow"))) {
-    const char *t = json_string_value(json_object_get(x, "type"));
-    if (disabled(x)) {
-      json_object_set_new(nb, "max_future_days", json_integer(3650));
-      json_object_set_new(c, "windowDisabled", json_true());
-    } else if (t && strcmp(t, "calendarDays") == 0 && !json_is_true(json_object_get(x, "rolling"))) {
-      json_object_set(nb, "max_future_days", json_object_get(x, "value") ? json_object_get(x, "value") : json_null());
-      json_object_set_new(c, "windowDisabled", json_false());
-    } else {
-      api_v_fail(v, "bookingWindow",
-                 "bookingWindow must be {type: calendarDays, value} (not rolling) or {disabled: true}");
-      return;
-    }
-  } else if (create) { /* Cal.com's default: no window (3650 days, the native maximum, stands for it) */
-    json_object_set_new(nb, "max_future_days", json_integer(3650));
-    json_object_set_new(c, "windowDisabled", json_true());
-  }
-  if ((x = json_object_get(in, "color"))) {
-    json_t *l = json_object_get(x, "lightThemeHex"), *d = json_object_get(x, "darkThemeHex");
-    if (!json_is_string(l) || !json_is_string(d) || !api_valid_color(json_string_value(d))) {
-      api_v_fail(v, "color", "color must be {lightThemeHex, darkThemeHex} as #RRGGBB");
-      return;
-    }
-    json_object_set(nb, "color", l);
-    json_object_set_new(c, "extras", json_pack("{s:O}", "colorDark", d));
-  }
-  if ((x = json_object_get(in, "locations"))) translate_locations(v, x, nb);
+  calcom_event_type_translate(v, v->obj, create, nb, c);
 }
 
 /* Host [{userId*, mandatory, priority}] -> the native hosts [{user_id, priority 0-4}]. */
@@ -699,7 +445,7 @@ static int team_et_input(http_req_t *req, int create, et_input_t *out) {
     api_v_init(&nv, req, nb);
     event_type_fields(&nv, p, create);
     if (nv.failed) {
-      nv.field = calcom_name(ET_FIELDS, nv.field);
+      nv.field = calcom_field_name(calcom_event_type_fields, nv.field);
       v = nv;
       v.obj = api_ctx(req)->body;
     }

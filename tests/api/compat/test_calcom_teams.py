@@ -435,8 +435,6 @@ def test_team_event_type_rules_and_refusals(s, db):
             ({**good, "minimumBookingNotice": 90}, 400, "minimumBookingNotice"),
             ({**good, "scheduleId": 1}, 400, "scheduleId"),
             ({**good, "recurrence": {"interval": 1, "occurrences": 3, "frequency": "weekly"}}, 400, "recurrence"),
-            ({**good, "bookingFields": []}, 400, "bookingFields"),
-            ({**good, "locations": [{"type": "integration", "integration": "cal-video"}]}, 400, "locations"),
             ({**good, "title": None}, 400, "title"),
             ({**good, "slug": "t"}, 409, "slug")]:
         e = err(tm.v.post(base, body), status)
@@ -551,3 +549,25 @@ def test_version_header_and_org_key_on_event_types(s, db):
     assert e["details"]["field"] == "schedulingType"
     err(V2(s).get(base, hostsLimit="x"), 400, "hostsLimit")
     assert ok(kv.delete(f"{base}/{et['id']}"))["slug"] == "keyed"
+
+
+def test_team_event_types_take_what_personal_ones_take(s, db):
+    """One translation for personal and team event types: booking fields, locations and the
+    display settings a team type is given are stored and returned as for a personal one."""
+    tm = Team(s)
+    tm.add(tm.alice)
+    base = f"/v2/teams/{tm.id}/event-types"
+    body = {"title": "Support", "slug": "support", "lengthInMinutes": 30, "schedulingType": "collective",
+            "hosts": [{"userId": tm.alice.id}],
+            "bookingFields": [{"type": "text", "slug": "company", "label": "Company", "required": True}],
+            "locations": [{"type": "link", "link": "https://meet.example.com/support"}],
+            "hideCalendarNotes": True}
+    et = ok(tm.v.post(base, body), 201)
+    custom = [f for f in et["bookingFields"] if not f.get("isDefault")]
+    assert [(f["slug"], f["type"], f["required"]) for f in custom] == [("company", "text", True)], et
+    assert [(x["type"], x["link"]) for x in et["locations"]] == [("link", "https://meet.example.com/support")], et
+    assert et.get("hideCalendarNotes") is True, et
+    got = ok(tm.v.get(f"{base}/{et['id']}"))
+    assert got["bookingFields"] == et["bookingFields"] and got["locations"] == et["locations"]
+    q = db.sql(f"SELECT questions->0->>'label' FROM event_types WHERE id = {et['id']}")
+    assert q == [["Company"]], q
