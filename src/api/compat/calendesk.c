@@ -124,7 +124,8 @@ typedef struct {
   int status; /* of the success answer */
   /* available slots */
   const tz_t *tz;
-  int64_t from, to, service;
+  int64_t day, ndays;     /* start_date (days since 1970) and number_of_days */
+  int64_t from, to, service; /* the window of slot starts, [from, to) */
   int64_t *employees;
   size_t nemployees, next;
   json_t *out;
@@ -575,9 +576,8 @@ static void on_slots_info(void *data, const db_result_t *r) {
   for (size_t i = 0; i < f->nemployees; i++) f->employees[i] = json_integer_value(json_array_get(emps, i));
   json_decref(info);
   /* The window: the days from start_date on the customer's wall clock. */
-  int64_t day = f->from, days = f->to;
-  f->from = tz_local_to_utc(f->tz, day * 86400);
-  f->to = tz_local_to_utc(f->tz, (day + days) * 86400);
+  f->from = tz_local_to_utc(f->tz, f->day * 86400);
+  f->to = tz_local_to_utc(f->tz, (f->day + f->ndays) * 86400);
   slots_next(req);
 }
 
@@ -602,8 +602,8 @@ static int available_slots(http_req_t *req) {
     return cd_fail(req, 400, "customer_time_zone", "The customer time zone must be a valid zone."), 0;
   const char *ids = NULL;
   if (emps && *emps && !(ids = id_array(req, emps, "employee_ids"))) return 0;
-  f->from = day;
-  f->to = n;
+  f->day = day;
+  f->ndays = n;
   const char *params[3] = {http_req_header(req, "X-Tenant"), sid, ids};
   api_query(req, "calendesk_slots_info", 3, params, on_slots_info);
   return 0;
