@@ -33,8 +33,8 @@
 
 #include "../../app.h"
 #include "../../core/arena.h"
-#include "../../core/json.h"
 #include "../../core/crypto.h"
+#include "../../core/json.h"
 #include "../../core/timeutil.h"
 #include "../../core/util.h"
 #include "../../sched/tzif.h"
@@ -80,8 +80,8 @@ static void cd_failure(http_req_t *req, api_failure_t f) {
 }
 
 static void cd_fail(http_req_t *req, int status, const char *field, const char *message) {
-  cd_failure(req, (api_failure_t){.status = status, .code = api_code_for_status(status), .message = message,
-                                  .field = field});
+  cd_failure(
+      req, (api_failure_t){.status = status, .code = api_code_for_status(status), .message = message, .field = field});
 }
 
 static int cd_db_failed(http_req_t *req, const db_result_t *r) {
@@ -114,8 +114,10 @@ static int cd_route(http_req_t *req) {
   return 0;
 }
 
+/* clang-format off */
 #define PUB(fn) cd_route, ROUTE_PUBLIC, &(const api_handler_t){fn, API_PUBLIC, &calendesk_dialect}
 #define ADMIN(fn) cd_route, 0, &(const api_handler_t){fn, API_AUTH | API_ORG, &calendesk_dialect}
+/* clang-format on */
 
 /* ------------------------------------------------------------------ request state */
 
@@ -124,7 +126,7 @@ typedef struct {
   int status; /* of the success answer */
   /* available slots */
   const tz_t *tz;
-  int64_t day, ndays;     /* start_date (days since 1970) and number_of_days */
+  int64_t day, ndays;        /* start_date (days since 1970) and number_of_days */
   int64_t from, to, service; /* the window of slot starts, [from, to) */
   int64_t *employees;
   size_t nemployees, next;
@@ -328,7 +330,8 @@ static int user_body(http_req_t *req, int creating, const char **patch) {
   api_v_line(&v, "name", 0, 1, 200);
   api_v_line(&v, "surname", 0, 1, 200);
   const char *email = api_v_str(&v, "email", creating, 3, 254);
-  if (!v.failed && email && !api_valid_email(email)) api_v_fail(&v, "email", "The email must be a valid email address.");
+  if (!v.failed && email && !api_valid_email(email))
+    api_v_fail(&v, "email", "The email must be a valid email address.");
   const char *tz = api_v_str(&v, "time_zone", 0, 1, 64);
   if (!v.failed && tz && !tz_get(tz)) api_v_fail(&v, "time_zone", "The time zone must be a valid zone.");
   const char *status = api_v_str(&v, "status", 0, 1, 20);
@@ -459,8 +462,8 @@ static int payments_create(http_req_t *req) {
 
 /* Calendesk's event names (the seed's four and booking_deleted for the cancellation the page
  * mentions without naming). */
-static const char *const CD_EVENTS[] = {"booking_created", "booking_updated", "booking_deleted", "booking_paid",
-                                        "user_created", NULL};
+static const char *const CD_EVENTS[] = {"booking_created", "booking_updated", "booking_deleted",
+                                        "booking_paid",    "user_created",    NULL};
 
 static int cd_webhooks_create(http_req_t *req) {
   if (api_body_object(req)) return 0;
@@ -480,8 +483,9 @@ static int cd_webhooks_create(http_req_t *req) {
       int known = 0;
       for (int k = 0; CD_EVENTS[k] && json_is_string(e); k++) known |= strcmp(json_string_value(e), CD_EVENTS[k]) == 0;
       if (!known) {
-        api_v_fail(&v, "events", "The selected events are invalid (booking_created, booking_updated, booking_deleted, "
-                                 "booking_paid, user_created).");
+        api_v_fail(&v, "events",
+                   "The selected events are invalid (booking_created, booking_updated, booking_deleted, "
+                   "booking_paid, user_created).");
         break;
       }
       buf_printf(&b, "%s%s", i ? "," : "", json_string_value(e));
@@ -627,7 +631,8 @@ static int wall_time(http_req_t *req, const char *zone, const char *date, const 
   if (!tz) tz = tz_get("UTC");
   int64_t day;
   int hm = parse_hm(time);
-  if (parse_date(date, &day) != 0) return cd_fail(req, 400, "start_date", "The start date does not match the format Y-m-d."), -1;
+  if (parse_date(date, &day) != 0)
+    return cd_fail(req, 400, "start_date", "The start date does not match the format Y-m-d."), -1;
   if (hm < 0) return cd_fail(req, 400, "start_time", "The start time does not match the format H:i."), -1;
   int64_t local = day * 86400 + hm * 60;
   int64_t t = tz_local_to_utc(tz, local);
@@ -731,13 +736,18 @@ static int bookings_create(http_req_t *req) {
       const char *surname = api_v_line(&cv, "surname", 0, 1, 100);
       const char *email = api_v_str(&cv, "email", 1, 3, 254);
       const char *phone = api_v_str(&cv, "phone", 0, 1, 32);
-      if (!cv.failed && !api_valid_email(email)) api_v_fail(&cv, "email", "The customer email must be a valid email address.");
-      if (!cv.failed && phone && !api_valid_phone(phone)) api_v_fail(&cv, "phone", "The customer phone must be a phone number.");
+      if (!cv.failed && !api_valid_email(email))
+        api_v_fail(&cv, "email", "The customer email must be a valid email address.");
+      if (!cv.failed && phone && !api_valid_phone(phone))
+        api_v_fail(&cv, "phone", "The customer phone must be a phone number.");
       if (cv.failed) api_v_fail(&v, arena_printf(req->arena, "customer.%s", cv.field), "%s", cv.message);
       f->customer = c;
       f->b.email = email;
       f->b.phone = phone;
-      f->b.name = name && surname ? arena_printf(req->arena, "%s %s", name, surname) : name ? name : surname ? surname : email;
+      f->b.name = name && surname ? arena_printf(req->arena, "%s %s", name, surname)
+                  : name          ? name
+                  : surname       ? surname
+                                  : email;
     }
   } else if (!v.failed && !customer) {
     api_v_fail(&v, "user_id", "The user id field is required when customer is not present.");
@@ -774,10 +784,21 @@ static int bookings_list(http_req_t *req) {
     if (!ok) return cd_fail(req, 400, "status", "The selected status is invalid."), 0;
   }
   int64_t day;
-  if (from && parse_date(from, &day) != 0) return cd_fail(req, 400, "from", "The from does not match the format Y-m-d."), 0;
+  if (from && parse_date(from, &day) != 0)
+    return cd_fail(req, 400, "from", "The from does not match the format Y-m-d."), 0;
   if (to && parse_date(to, &day) != 0) return cd_fail(req, 400, "to", "The to does not match the format Y-m-d."), 0;
-  const char *params[14] = {TENANT_ARGS(req), e && *e ? e : NULL, s && *s ? s : NULL, u, st, from, to,
-                            strcmp(p.order, "id") == 0 ? "id" : "start", p.asc, p.page, p.limit, page_url(req)};
+  const char *params[14] = {TENANT_ARGS(req),
+                            e && *e ? e : NULL,
+                            s && *s ? s : NULL,
+                            u,
+                            st,
+                            from,
+                            to,
+                            strcmp(p.order, "id") == 0 ? "id" : "start",
+                            p.asc,
+                            p.page,
+                            p.limit,
+                            page_url(req)};
   return run(req, 200, "calendesk_bookings_list", 14, params, on_json);
 }
 
@@ -802,7 +823,8 @@ static void on_actor(void *data, const db_result_t *r) {
   f->c.user = arena_printf(req->arena, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(a, "host")));
   json_decref(a);
   f->c.by = "host";
-  if (strcmp(f->c.action, "reschedule") == 0 && wall_time(req, f->tenant_tz, f->start_date, f->start_time, &f->c.new_start))
+  if (strcmp(f->c.action, "reschedule") == 0 &&
+      wall_time(req, f->tenant_tz, f->start_date, f->start_time, &f->c.new_start))
     return;
   if (strcmp(f->c.action, "get") == 0) {
     answer_booking(req, f->booking_id);
@@ -833,7 +855,8 @@ static int bookings_update(http_req_t *req) {
   const char *status = api_v_str(&v, "status", 0, 1, 20);
   f->c.reason = api_v_str(&v, "reason", 0, 0, 500);
   if (!v.failed && (f->start_date || f->start_time) && (!f->start_date || !f->start_time))
-    api_v_fail(&v, f->start_date ? "start_time" : "start_date", "Both start_date and start_time are needed to move a booking.");
+    api_v_fail(&v, f->start_date ? "start_time" : "start_date",
+               "Both start_date and start_time are needed to move a booking.");
   if (!v.failed && f->start_date && status)
     api_v_fail(&v, "status", "A booking is moved or its status changed, one at a time.");
   const char *action = f->start_date ? "reschedule" : NULL;
@@ -843,7 +866,8 @@ static int bookings_update(http_req_t *req) {
     else if (strcmp(status, "cancelled") == 0) action = "cancel";
     else api_v_fail(&v, "status", "The selected status is invalid.");
   }
-  if (!v.failed && !action) api_v_fail(&v, "start_date", "Nothing to change: give start_date and start_time, or status.");
+  if (!v.failed && !action)
+    api_v_fail(&v, "start_date", "Nothing to change: give start_date and start_time, or status.");
   if (v.failed) return cd_v_respond(&v);
   return change(req, id, action);
 }
