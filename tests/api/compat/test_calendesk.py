@@ -618,3 +618,13 @@ def test_preflight_and_head(s):
     r = call(s, "HEAD", f"/api/available-slots?service_id={t.service['id']}&start_date={monday()}",
              headers={"X-Tenant": t.slug})
     assert r.status == 200
+
+
+def test_rate_limit_shape(slotd_factory):
+    s = slotd_factory(env={**NO_LIMITS, "SLOTD_RATE_LIMIT_PUBLIC": "3"})
+    path = "/api/available-slots?service_id=1&start_date=2030-01-07"
+    seen = [call(s, "GET", path, headers={"X-Tenant": "nobody"}) for _ in range(4)]
+    assert [r.status for r in seen] == [404, 404, 404, 429]
+    err(seen[0], 404)
+    assert err(seen[3], 429) == {"message": "Too Many Attempts."}
+    assert int(seen[3].header("Retry-After")) > 0
