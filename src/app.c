@@ -21,6 +21,7 @@ extern const app_module_t api_calcom_teams_module;
 extern const app_module_t api_schedkit_module;
 extern const app_module_t api_kordless_module;
 extern const app_module_t api_calendesk_module;
+extern const app_module_t api_vendor_webhooks_module;
 
 /* Matching order: the router prefers static segments and then the first pattern added, so
  * dialect modules (whose paths start with their own prefixes) may come in any order. */
@@ -28,7 +29,7 @@ const app_module_t *const app_modules[] = {&api_native_module, &api_orgs_module,
                                            &api_customers_module, &api_ai_module,
                                            &api_calcom_slots_module, &api_calcom_bookings_module, &api_calcom_event_types_module, &api_calcom_webhooks_module, &api_calcom_teams_module,
                                            &api_schedkit_module, &api_kordless_module,
-                                           &api_calendesk_module, NULL};
+                                           &api_calendesk_module, &api_vendor_webhooks_module, NULL};
 
 const http_route_t *app_routes(int *n) {
   int total = 0;
