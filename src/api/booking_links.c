@@ -23,6 +23,7 @@
 typedef struct {
   book_change_t c;
   const book_presenter_t *p;
+  const char *invalid; /* a dialect's words for a token that names nothing (links_change_by_token) */
   const char *title; /* a page's heading on success */
   int html;          /* answer a browser with a small page */
   char *form_action; /* the page's button (the invitee's cancel page) */
@@ -164,13 +165,13 @@ static void invalid_link(http_req_t *req) {
   link_t *l = api_ctx(req)->flow;
   api_failure_t f = {.status = 404, .code = E_NOT_FOUND, .message = "This link is invalid or no longer valid."};
   if (l->p == &link_presenter) link_failed(req, &f);
-  else api_error(req, 404, E_NOT_FOUND, "link is invalid or no longer valid");
+  else api_error(req, 404, E_NOT_FOUND, l->invalid ? l->invalid : "link is invalid or no longer valid");
 }
 
 static void on_resolved(void *data, const db_result_t *r) {
   http_req_t *req = data;
   link_t *l = api_ctx(req)->flow;
-  if (!r->ok && !r->unavailable && l->p == &link_presenter) { /* 404 for a page too */
+  if (!r->ok && !r->unavailable && (l->p == &link_presenter || l->invalid)) { /* one 404 for every bad token */
     invalid_link(req);
     return;
   }
@@ -190,8 +191,7 @@ static link_t *new_link(http_req_t *req, const char *action, const char *title) 
 }
 
 /* Resolves a token of a kind, then runs l's change. */
-static int by_token(http_req_t *req, const char *kind) {
-  const char *token = http_req_param(req, "token");
+static int resolve_token(http_req_t *req, const char *kind, const char *token) {
   if (!token || strlen(token) != 64) {
     invalid_link(req);
     return 0;
@@ -201,6 +201,18 @@ static int by_token(http_req_t *req, const char *kind) {
   const char *params[2] = {kind, hash};
   api_query(req, "booking_id_for_token", 2, params, on_resolved);
   return 0;
+}
+
+static int by_token(http_req_t *req, const char *kind) { return resolve_token(req, kind, http_req_param(req, "token")); }
+
+void links_change_by_token(http_req_t *req, const char *kind, const char *token, const book_change_t *c,
+                           const book_presenter_t *p, const char *invalid) {
+  link_t *l = arena_calloc(req->arena, sizeof *l);
+  l->c = *c;
+  l->p = p;
+  l->invalid = invalid;
+  api_ctx(req)->flow = l;
+  resolve_token(req, kind, token);
 }
 
 static int host_link(http_req_t *req, const char *action, const char *title) {

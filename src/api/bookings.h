@@ -5,6 +5,7 @@
 #define SLOTD_API_BOOKINGS_H
 
 #include "../http/server.h"
+#include "book.h"
 
 int bookings_create(http_req_t *req);       /* POST /api/book/:slug/:event_slug */
 int bookings_create_by_id(http_req_t *req); /* POST /api/event-types/:id/book */
@@ -36,6 +37,12 @@ int reservations_create(http_req_t *req);
 int reservations_list(http_req_t *req); /* the host's live holds */
 int reservations_get(http_req_t *req);
 int reservations_delete(http_req_t *req);
+
+/* The booking a token of a kind ("cancel", "reschedule", "confirm") names, then c on it through p:
+ * the token links' resolution for a dialect's own presenter (SchedKit's JSON). A token that names
+ * nothing answers 404 with `invalid` (NULL: the native words) through the request's dialect. */
+void links_change_by_token(http_req_t *req, const char *kind, const char *token, const book_change_t *c,
+                           const book_presenter_t *p, const char *invalid);
 
 /* Look-ups by confirmation number plus contact, whichever door they come through (the native
  * routes, MCP): per client IP and minute, one budget (key "conf:<ip>") against guessing. */

@@ -402,31 +402,10 @@ static void link_done(http_req_t *req, const book_result_t *res) {
 
 static const book_presenter_t link_presenter = {link_done, NULL};
 
-static void on_token(void *data, const db_result_t *r) {
-  http_req_t *req = data;
-  link_t *l = api_ctx(req)->flow;
-  if (!r->ok && !r->unavailable) { /* an unknown, spent or dead token: one answer for all */
-    fail(req, 404, "Invalid token");
-    return;
-  }
-  if (api_db_failed(req, r)) return;
-  snprintf(l->c.booking_id, sizeof l->c.booking_id, "%s", PQgetvalue(r->res, 0, 0));
-  book_change(req, &l->c, &link_presenter);
-}
-
-/* Resolves the path's token of a kind (the database holds their SHA-256 only) through the
- * native statement, then makes l's change. */
+/* Resolves the path's token of a kind through the native token links (the database holds their
+ * SHA-256 only), then makes l's change with this dialect's presenter. */
 static int by_token(http_req_t *req, link_t *l, const char *kind) {
-  const char *token = http_req_param(req, "token");
-  if (!token || strlen(token) != 64) {
-    fail(req, 404, "Invalid token");
-    return 0;
-  }
-  char *hash = arena_alloc(req->arena, 65);
-  crypto_sha256_hex(token, 64, hash);
-  api_ctx(req)->flow = l;
-  const char *params[2] = {kind, hash};
-  api_query(req, "booking_id_for_token", 2, params, on_token);
+  links_change_by_token(req, kind, http_req_param(req, "token"), &l->c, &link_presenter, "Invalid token");
   return 0;
 }
 
