@@ -227,6 +227,26 @@ def test_org_service_and_team_availability(env):
             for i in s["hosts"]}
     got = ok(kget(env.s, "/availability", key, service_slug=rr["slug"], **q), SLOTS_RESPONSE)["slots"]
     assert {(x["startsAt"], x["hostId"]) for x in got} == want and len(got) == len(want)
+    # a collective booking occupies every host; the core does not move one (409, as natively):
+    # its customer cancels it and books again
+    start = dt.datetime.fromisoformat(at(monday, "11:00").replace("Z", "+00:00"))
+    c = ok(kpost(env.s, "/bookings", booking_body(org.slug, co["slug"], start), key), CREATE_RESPONSE, 201)["booking"]
+    assert count_rows(env.db, "bookings", f"event_type_id = {co['id']}") == len(org.ids)
+    later = start + dt.timedelta(hours=3)
+    before = bookings_state(env.db)
+    err(selfservice(env.s, "POST", c["confirmation_number"], "jane@example.com", action="/reschedule",
+                    body={"start_at": iso(later), "end_at": iso(later + dt.timedelta(hours=1))}), 409)
+    assert bookings_state(env.db) == before
+    gone = ok(selfservice(env.s, "POST", c["confirmation_number"], "jane@example.com", action="/cancel"),
+              BOOKING_RESPONSE)["booking"]
+    assert gone["status"] == "canceled" and gone["organization_slug"] == org.slug
+    assert gone["service_slug"] == co["slug"] and gone["organization_name"] == org.org["name"]
+    assert count_rows(env.db, "bookings", f"event_type_id = {co['id']} AND status = 'cancelled'") == len(org.ids)
+    # a service that requires confirmation books as pending
+    held = org.event_type(name="Review", duration_minutes=60, requires_confirmation=True)
+    p = ok(kpost(env.s, "/bookings", booking_body(org.slug, held["slug"], start + dt.timedelta(hours=4)), key),
+           CREATE_RESPONSE, 201)["booking"]
+    assert p["status"] == "pending"
 
 
 # ----------------------------------------------------------------------------- errors
