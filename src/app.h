@@ -37,6 +37,10 @@ typedef struct {
   const http_route_t *routes;
   int nroutes;
   void (*register_statements)(void);
+  /* Optional: the path prefix a dialect owns ("/v2/") and its dialect (an api_dialect_t): a
+   * request under it that matches no route is answered in that dialect's words. */
+  const char *prefix;
+  const void *dialect;
 } app_module_t;
 
 /* The modules, in matching order (api/modules.c). */

@@ -90,7 +90,26 @@ static char *put_lit(char *p, const char *s) {
   return p + n;
 }
 
+/* Drops the X-RateLimit-* lines set so far (API_RL_REPLACE). */
+static void drop_rate_headers(http_req_t *req) {
+  buf_t *h = &req->resp_headers;
+  size_t r = 0, w = 0;
+  while (r < h->len) {
+    const char *line = h->data + r;
+    const char *nl = memchr(line, '\n', h->len - r);
+    size_t n = nl ? (size_t)(nl - line) + 1 : h->len - r;
+    if (!(n >= 12 && strncasecmp(line, "X-RateLimit-", 12) == 0)) {
+      memmove(h->data + w, line, n);
+      w += n;
+    }
+    r += n;
+  }
+  h->len = w;
+  if (h->data) h->data[w] = '\0';
+}
+
 int api_rate_limit(http_req_t *req, const char *key, int per_minute, int headers) {
+  if (headers == API_RL_REPLACE) drop_rate_headers(req);
   rl_result_t r;
   rl_hit(api_app(req)->rl, key, per_minute, (int64_t)time(NULL), &r);
   if (!headers && r.allowed) return 1;
@@ -206,9 +225,25 @@ int api_dispatch(http_req_t *req) {
   return 0;
 }
 
+/* The dialect whose module owns the longest prefix of the path, or NULL. */
+static const api_dialect_t *dialect_for_path(const http_req_t *req) {
+  const api_dialect_t *d = NULL;
+  size_t best = 0;
+  for (const app_module_t *const *m = app_modules; *m; m++) {
+    size_t n = (*m)->prefix ? strlen((*m)->prefix) : 0;
+    if (n > best && req->path_len >= n && strncmp(req->path, (*m)->prefix, n) == 0) {
+      best = n;
+      d = (*m)->dialect;
+    }
+  }
+  return d;
+}
+
 void api_unrouted(http_req_t *req, int status, const char *allow) {
   (void)allow; /* the server already set the Allow header */
-  if (strncmp(req->path, "/api/", 5) == 0) {
+  const api_dialect_t *d = dialect_for_path(req);
+  if (d) api_ctx_ensure(req)->dialect = d; /* a vendor's path: the vendor's words */
+  if (d || strncmp(req->path, "/api/", 5) == 0) {
     api_ctx_t *ctx = api_ctx_ensure(req);
     client_ip(req, ctx->client_ip, sizeof ctx->client_ip);
     if (!api_limit_ip(req)) return;

@@ -35,7 +35,10 @@ typedef struct {
 int api_dispatch(http_req_t *req);
 
 /* Counts one request against key's per-minute limit. 1 to go on; 0 after responding 429.
- * headers: also set the X-RateLimit-* headers from this limit. */
+ * headers: API_RL_HEADERS also sets the X-RateLimit-* headers from this limit; API_RL_REPLACE
+ * sets them in place of any set before (a dialect's own per-key limit is the one its clients
+ * read, not the dispatcher's per-user one); 0 sets none unless it answers 429. */
+enum { API_RL_QUIET = 0, API_RL_HEADERS = 1, API_RL_REPLACE = 2 };
 int api_rate_limit(http_req_t *req, const char *key, int per_minute, int headers);
 /* The public per-IP limit (with headers). */
 int api_limit_ip(http_req_t *req);

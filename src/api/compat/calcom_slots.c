@@ -558,4 +558,4 @@ static const api_stmt_t statements[] = {
 static void register_statements(void) { api_register_statements(statements); }
 
 const app_module_t api_calcom_slots_module = {"calcom-slots", routes, (int)(sizeof routes / sizeof routes[0]),
-                                              register_statements};
+                                              register_statements, "/v2/", &calcom_dialect};

@@ -73,26 +73,6 @@ static void fail(http_req_t *req, int status, const char *detail, const char *fi
 
 /* ------------------------------------------------------------------ per-key limits */
 
-/* The dispatcher has already counted the request against the caller's native budget and set
- * its X-RateLimit-* lines; Kordless's per-key limit is the one its clients read, so those lines
- * are dropped before this limit writes its own (one set of headers per response). */
-static void drop_rate_headers(http_req_t *req) {
-  buf_t *h = &req->resp_headers;
-  size_t r = 0, w = 0;
-  while (r < h->len) {
-    const char *line = h->data + r;
-    const char *nl = memchr(line, '\n', h->len - r);
-    size_t n = nl ? (size_t)(nl - line) + 1 : h->len - r;
-    if (!(n >= 12 && strncasecmp(line, "X-RateLimit-", 12) == 0)) {
-      memmove(h->data + w, line, n);
-      w += n;
-    }
-    r += n;
-  }
-  h->len = w;
-  if (h->data) h->data[w] = '\0';
-}
-
 static int scaled(http_req_t *req, int base) {
   long long v = (long long)api_app(req)->cfg->rate_limit_auth * base / KORDLESS_AUTH_DEFAULT;
   return v < 1 ? 1 : v > 1000000 ? 1000000 : (int)v;
@@ -105,11 +85,12 @@ static int key_limits(http_req_t *req, int create) {
   char key[64];
   if (c->api_key_id) snprintf(key, sizeof key, "kl:k:%" PRId64, c->api_key_id);
   else snprintf(key, sizeof key, "kl:u:%" PRId64, c->user_id); /* a session: the person's budget */
-  drop_rate_headers(req);
-  if (!api_rate_limit(req, key, scaled(req, KORDLESS_PER_MINUTE), !create)) return 0;
+  /* The dispatcher counted the request against the caller's native budget and set its headers;
+   * Kordless's per-key limit is the one its clients read: its headers replace those. */
+  if (!api_rate_limit(req, key, scaled(req, KORDLESS_PER_MINUTE), create ? API_RL_QUIET : API_RL_REPLACE)) return 0;
   if (!create) return 1;
   key[1] = 'b'; /* "kb:...": the creations of that key */
-  return api_rate_limit(req, key, scaled(req, KORDLESS_CREATE_PER_MINUTE), 1);
+  return api_rate_limit(req, key, scaled(req, KORDLESS_CREATE_PER_MINUTE), API_RL_REPLACE);
 }
 
 /* ------------------------------------------------------------------ the request's state */
@@ -672,4 +653,4 @@ static const api_stmt_t statements[] = {
 static void register_statements(void) { api_register_statements(statements); }
 
 const app_module_t api_kordless_module = {"kordless", routes, (int)(sizeof routes / sizeof routes[0]),
-                                          register_statements};
+                                          register_statements, "/api/calendar/v1/", &kordless_dialect};

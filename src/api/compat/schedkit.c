@@ -868,4 +868,4 @@ static const api_stmt_t statements[] = {
 static void register_statements(void) { api_register_statements(statements); }
 
 const app_module_t api_schedkit_module = {"schedkit", routes, (int)(sizeof routes / sizeof routes[0]),
-                                          register_statements};
+                                          register_statements, "/v1/", &schedkit_dialect};

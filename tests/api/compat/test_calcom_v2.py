@@ -72,5 +72,14 @@ def test_native_paths_stay_native(env, host):
     """The dialect's routes live under /v2: the native API answers as before."""
     r = call(env.s, "GET", "/api/event-types", auth=host.auth)
     assert r.status == 200 and isinstance(r.json(), list), r
-    r = call(env.s, "GET", "/v2/nowhere")
-    assert r.status == 404
+    r = call(env.s, "GET", "/v2/nowhere")  # unrouted under /v2: Cal.com's envelope
+    assert r.status == 404 and r.json()["status"] == "error" and r.json()["path"] == "/v2/nowhere", r
+    assert r.json()["error"]["code"] == "NotFoundException"
+    r = call(env.s, "PUT", "/v2/bookings")  # a route without that method: 405, Cal.com's words
+    assert r.status == 405 and r.json()["error"]["code"] == "MethodNotAllowedException", r
+    r = call(env.s, "GET", "/v1/nowhere")  # SchedKit's {"error": ...}
+    assert r.status == 404 and set(r.json()) == {"error"}, r
+    r = call(env.s, "GET", "/api/calendar/v1/public/nowhere")  # Kordless's {detail, status, type}
+    assert r.status == 404 and r.json()["type"] == "not_found" and r.json()["status"] == 404, r
+    r = call(env.s, "GET", "/api/nowhere")  # native
+    assert r.status == 404 and r.json()["code"] == "NOT_FOUND", r
