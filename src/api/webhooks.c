@@ -100,6 +100,20 @@ static char *check_events(api_v_t *v, json_t *arr, arena_t *arena) {
  * UTF-8 bytes). */
 static const char *check_secret(api_v_t *v) { return api_v_str(v, "secret", 0, 16, 256); }
 
+/* "format" (optional): how deliveries are shaped and signed. "schedkit" and "kordless" are those
+ * vendors' shapes (the events they carry are checked in SQL, api.vendor_webhooks_check);
+ * "calcom" and "calendesk" belong to subscriptions made through their dialects' routes. NULL
+ * when absent: the request is then the native one, unchanged. */
+static const char *check_format(api_v_t *v) {
+  const char *f = api_v_str(v, "format", 0, 1, 32);
+  if (!f || strcmp(f, "native") == 0 || strcmp(f, "schedkit") == 0 || strcmp(f, "kordless") == 0) return f;
+  if (strcmp(f, "calcom") == 0 || strcmp(f, "calendesk") == 0)
+    api_v_fail(v, "format", "format %s is set by subscriptions made through that dialect's own routes", f);
+  else
+    api_v_fail(v, "format", "format must be native, schedkit or kordless");
+  return NULL;
+}
+
 static void on_json(void *data, const db_result_t *r) { api_respond_db(data, r, 200); }
 static void on_created(void *data, const db_result_t *r) { api_respond_db(data, r, 201); }
 static void on_accepted(void *data, const db_result_t *r) { api_respond_db(data, r, 202); }
@@ -150,6 +164,8 @@ static int create(http_req_t *req, int org) {
   if (url) webhooks_check_url(&v, "url", url);
   char *events = v.failed ? NULL : check_events(&v, json_object_get(body, "events"), req->arena);
   const char *secret = check_secret(&v);
+  api_v_not_null(&v, "format");
+  const char *format = check_format(&v);
   if (v.failed) return api_v_respond(&v);
   char gen[64];
   if (!secret) { /* Standard Webhooks form: whsec_ + base64 of 24 random bytes */
@@ -160,6 +176,11 @@ static int create(http_req_t *req, int org) {
     secret = gen;
   }
   http_set_header(req, "Cache-Control", "no-store");
+  if (format) {
+    const char *rest[4] = {url, events, secret, format};
+    scoped_query(req, &sc, "vendor_webhook_create", 4, rest, on_created);
+    return 0;
+  }
   const char *rest[3] = {url, events, secret};
   scoped_query(req, &sc, "webhook_create", 3, rest, on_created);
   return 0;
@@ -188,11 +209,18 @@ static int update(http_req_t *req, int org) {
   if (secret) json_object_set_new(p, "secret", json_string(secret));
   int active;
   if (api_v_bool(&v, "is_active", &active)) json_object_set_new(p, "is_active", json_boolean(active));
+  api_v_not_null(&v, "format");
+  const char *format = check_format(&v);
+  if (format) json_object_set_new(p, "format", json_string(format));
+  /* A format, or events (which a vendor format must carry), goes through the statement that
+   * knows formats; anything else is the native update as it always was. */
+  int formatted = format || events;
   if (org) {
     const char *rest[1] = {id};
-    return org_save_patch(req, &v, p, "org_webhook_update", &sc.op, 1, rest, on_json);
+    return org_save_patch(req, &v, p, formatted ? "org_vendor_webhook_update" : "org_webhook_update", &sc.op, 1,
+                          rest, on_json);
   }
-  return api_save_patch(req, &v, p, "webhook_update", 1, id, on_json);
+  return api_save_patch(req, &v, p, formatted ? "vendor_webhook_update" : "webhook_update", 1, id, on_json);
 }
 
 static int delete(http_req_t *req, int org) {

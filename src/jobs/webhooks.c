@@ -82,7 +82,12 @@ static void on_delivered(void *data, const http_client_result_t *res) {
  * subscription (format 'calcom', issue 16) gets Cal.com's headers instead of slotd's: its body's
  * content type and X-Cal-Signature-256, the hex HMAC-SHA256 of the body under the secret as it
  * is -- the same digest as X-Slotd-Signature -- or "no-secret-provided" when it has none, as
- * Cal.com sends it. */
+ * Cal.com sends it. SchedKit's (issue 17): x-schedkit-signature, that same digest, as its docs
+ * define it. Kordless's: X-Kordless-Timestamp (Unix seconds at sending), X-Kordless-Signature,
+ * the hex HMAC-SHA256 under the secret as it is of "<timestamp>.<body>" (slotd's choice: the
+ * signed string is not in Kordless's published docs), and X-Kordless-Webhook-Id, the body's
+ * webhookId ("whk_" and the delivery's id, 0026_vendor_webhooks.sql). Calendesk's bodies are
+ * signed like native deliveries. */
 static void deliver(outbox_job_t *j, const PGresult *res, int row, void *ctx) {
   disp_t *d = ctx;
   hook_t *hk = xcalloc(1, sizeof *hk);
@@ -92,14 +97,33 @@ static void deliver(outbox_job_t *j, const PGresult *res, int row, void *ctx) {
   const char *event = PQgetvalue(res, row, 3);
   size_t len = (size_t)PQgetlength(res, row, 4);
   hk->payload = xstrndup(PQgetvalue(res, row, 4), len);
-  int calcom = strcmp(PQgetvalue(res, row, 6), "calcom") == 0;
+  const char *format = PQgetvalue(res, row, 6);
+  int calcom = strcmp(format, "calcom") == 0;
   char msg_id[40], hex[65], v1[64];
   snprintf(msg_id, sizeof msg_id, "msg_%s", j->id);
   long long ts = (long long)time(NULL);
   webhook_sign(secret, msg_id, ts, hk->payload, len, hex, v1);
   char h[6][160];
   int nh = 6;
-  if (calcom) {
+  if (strcmp(format, "schedkit") == 0) {
+    snprintf(h[0], sizeof h[0], "Content-Type: application/json");
+    snprintf(h[1], sizeof h[1], "x-schedkit-signature: %s", hex);
+    nh = 2;
+  } else if (strcmp(format, "kordless") == 0) {
+    unsigned char mac[32];
+    char khex[65];
+    buf_t m = BUF_INIT;
+    buf_printf(&m, "%lld.", ts);
+    buf_append(&m, hk->payload, len);
+    crypto_hmac_sha256(secret, strlen(secret), m.data, m.len, mac);
+    buf_free(&m);
+    hex_encode(mac, sizeof mac, khex);
+    snprintf(h[0], sizeof h[0], "Content-Type: application/json");
+    snprintf(h[1], sizeof h[1], "X-Kordless-Signature: %s", khex);
+    snprintf(h[2], sizeof h[2], "X-Kordless-Timestamp: %lld", ts);
+    snprintf(h[3], sizeof h[3], "X-Kordless-Webhook-Id: whk_%s", j->id);
+    nh = 4;
+  } else if (calcom) {
     const char *ct = PQgetisnull(res, row, 7) ? "application/json" : PQgetvalue(res, row, 7);
     snprintf(h[0], sizeof h[0], "Content-Type: %s", ct);
     snprintf(h[1], sizeof h[1], "X-Cal-Signature-256: %s", *secret ? hex : "no-secret-provided");
