@@ -18,7 +18,7 @@ import zoneinfo
 import jsonschema
 import pytest
 
-from accounts_util import count
+from accounts_util import call, count
 from booking_util import OPEN_ALL_WEEK, Host, close_env, day_at, iso, make_env, unique
 from conftest import wait_until
 from org_util import make_org, org_key
@@ -506,3 +506,58 @@ def test_customer_erasure_keeps_the_vendor_shape(env):
             jsonschema.validate(body, KORDLESS)
             assert body["webhookId"] == prev["webhookId"]
             assert body["data"]["booking"]["contact"] == {"name": None, "email": None, "phone": None}
+
+
+def test_ping_in_each_vendor_envelope(env, rcv):
+    h = Host(env.s, env.db)
+    sk = hook(h, rcv.url("/psk"), "schedkit", ["booking.cancelled"], "ping-sk-0123456789")
+    assert h.call("POST", f"/api/webhooks/{sk['id']}/ping").status == 202
+    j = schedkit_ok(received(rcv, 1, "/psk")[0], "ping-sk-0123456789")
+    assert (j["event"], j["payload"]) == ("ping", {"webhook_id": sk["id"]})
+    hdr = {"X-Tenant": h.slug, **h.auth}
+    r = h.call("POST", "/api/admin/webhooks", {"url": rcv.url("/pcd"), "events": ["user_created"]}, headers=hdr)
+    assert r.status == 201, r
+    cd = r.json()
+    assert h.call("POST", f"/api/webhooks/{cd['id']}/ping").status == 202
+    got = received(rcv, 1, "/pcd")[0]
+    native_sig_ok(got, cd["secret"])
+    assert got.json() == {"event": "ping", "data": {"webhook_id": cd["id"]}}
+    jsonschema.validate(got.json(), CALENDESK)
+
+
+def test_bookings_through_the_dialects_name_the_same_booking(env, rcv):
+    """A booking made through the Kordless or SchedKit dialect is announced with the ids that
+    dialect answered with."""
+    h = Host(env.s, env.db)
+    kd = hook(h, rcv.url("/kdial"), "kordless", ["booking.created", "booking.cancelled"], "dial-k-0123456789")
+    sk = hook(h, rcv.url("/sdial"), "schedkit", ["booking.created"], "dial-s-0123456789")
+    h.et(slug="haircut", name="Haircut", duration_minutes=60)
+    start = day_at(6, 10)
+    body = {"org_slug": h.slug, "service_slug": "haircut", "starts_at": iso(start),
+            "ends_at": iso(start + dt.timedelta(hours=1)), "timezone": "America/New_York",
+            "contact": {"name": "Jane Doe", "email": "jane@example.com", "phone": "+1234567890"}}
+    r = call(env.s, "POST", "/api/calendar/v1/public/bookings", body, headers={"x-kordless-key": h.user.key})
+    assert r.status == 201, r
+    kb = r.json()["booking"]
+    j = kordless_ok(received(rcv, 1, "/kdial")[0], "dial-k-0123456789")
+    assert j["event"] == "booking.created"
+    assert (j["data"]["booking"]["id"], j["data"]["booking"]["confirmation_number"], j["data"]["booking"]["status"]) \
+        == (kb["id"], kb["confirmation_number"], kb["status"])
+    r = call(env.s, "POST", f"/api/calendar/v1/public/bookings/confirmation/{kb['confirmation_number']}/cancel"
+                            "?contact=jane%40example.com")
+    assert r.status == 200, r
+    j = kordless_ok(received(rcv, 2, "/kdial")[1], "dial-k-0123456789")
+    assert (j["event"], j["data"]["booking"]["id"], j["data"]["booking"]["status"]) == \
+        ("booking.cancelled", kb["id"], r.json()["booking"]["status"])
+    s1 = schedkit_ok(received(rcv, 1, "/sdial")[0], "dial-s-0123456789")
+    r = call(env.s, "POST", f"/v1/book/{h.slug}/haircut",
+             {"attendee_name": "Jason Johnson", "attendee_email": "jason@example.com",
+              "start_time": iso(day_at(7, 10)), "timezone": "America/Chicago"})
+    assert r.status == 201, r
+    s2 = schedkit_ok(received(rcv, 2, "/sdial")[1], "dial-s-0123456789")
+    assert (s2["event"], s2["payload"]["id"], s2["payload"]["start_time"], s2["payload"]["end_time"]) == \
+        ("booking.confirmed", r.json()["id"], r.json()["start_time"], r.json()["end_time"])
+    assert s1["payload"]["attendee_email"] == "jane@example.com"
+    third = kordless_ok(quiet(rcv, 3, "/kdial")[2], "dial-k-0123456789")  # the SchedKit booking, to Kordless
+    assert third["event"] == "booking.created" and third["webhookId"] == f"whk_{delivery_ids(env.db, kd['id'])[-1]}"
+    assert sk["id"] != kd["id"]
