@@ -1,5 +1,8 @@
 /* webhooks.h — webhook subscriptions (a user's or an org's), test pings, the delivery log and
- * redelivery. Delivery itself is jobs/webhooks.c. */
+ * redelivery. Delivery itself is jobs/webhooks.c. Create and update take an optional "format":
+ * "schedkit" or "kordless" shape and sign deliveries the vendor's way (0026_vendor_webhooks.sql;
+ * their statements are registered by api/compat/vendor_webhooks.c); absent, the request is the
+ * native one, unchanged. */
 #ifndef SLOTD_API_WEBHOOKS_H
 #define SLOTD_API_WEBHOOKS_H
 
