@@ -407,9 +407,9 @@ END $$;
 -- A Calendesk subscription is a native webhook of the tenant (the org's, or the booking page's
 -- user's) with format 'calendesk': its Calendesk event names are kept as given
 -- (calendesk_events) and translated into the native events it must hear (events), so the native
--- fan-out picks it like any webhook and the outbox retries it. The body and signature of its
--- deliveries in Calendesk's shape belong to the webhook channel (the vendor-webhooks work); until
--- it knows the format, the channel sends the native body.
+-- fan-out picks it like any webhook and the outbox retries it. Its deliveries are rewritten into
+-- Calendesk's {event, data} by 0026's trigger on webhook_deliveries (api.vendor_webhooks_*, which
+-- uses this file's api.calendesk_booking_json) and signed like native deliveries by the channel.
 DO $$
 DECLARE def text;
 BEGIN
