@@ -182,6 +182,20 @@ BEGIN
   RETURN api.calcom_event_type_json(e, p_base);
 END $$;
 
+-- An event type as anyone but its owner sees it: a location marked "public": false keeps its
+-- shape with its address, link or phone blanked (Cal.com shows those only after booking).
+CREATE FUNCTION api.calcom_hide_private(j jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN jsonb_typeof(j->'locations') <> 'array' THEN j
+    ELSE j || jsonb_build_object('locations', (
+      SELECT coalesce(jsonb_agg(CASE WHEN l->'public' = 'false'::jsonb
+                                     THEN (SELECT jsonb_object_agg(k, CASE WHEN k IN ('address', 'link', 'phone')
+                                                                          THEN '""'::jsonb ELSE v END)
+                                           FROM jsonb_each(l) y(k, v))
+                                     ELSE l END
+                                ORDER BY n), '[]')
+      FROM jsonb_array_elements(j->'locations') WITH ORDINALITY x(l, n))) END
+$$;
+
 -- GET /v2/event-types: a user's by booking-page slug (hidden ones only to that user), or the
 -- viewer's own (p_username NULL); optionally one slug; sorted by id or by creation.
 CREATE FUNCTION api.calcom_event_types_list(p_viewer bigint, p_username text, p_event_slug text, p_sort text,
@@ -194,7 +208,8 @@ BEGIN
     SELECT p.user_id INTO owner FROM booking_pages p WHERE p.slug = p_username::citext;
     IF owner IS NULL THEN PERFORM api.fail(404, 'User with username=' || p_username || ' not found', 'username'); END IF;
   END IF;
-  RETURN (SELECT coalesce(jsonb_agg(api.calcom_event_type_json(e, p_base)
+  RETURN (SELECT coalesce(jsonb_agg(CASE WHEN owner = p_viewer THEN api.calcom_event_type_json(e, p_base)
+                                         ELSE api.calcom_hide_private(api.calcom_event_type_json(e, p_base)) END
                                     ORDER BY CASE WHEN p_sort = 'asc' THEN e.created_at END ASC,
                                              CASE WHEN p_sort = 'desc' THEN e.created_at END DESC, e.id), '[]'::jsonb)
           FROM event_types e

@@ -82,7 +82,7 @@ BEGIN
   IF p_trigger = 'BOOKING_NO_SHOW_UPDATED' THEN
     IF b.seated THEN SELECT * INTO lead FROM api.calcom_group(b) LIMIT 1; END IF;
     IF lead.id IS NULL THEN lead := b; END IF;
-    RETURN jsonb_build_object('message', coalesce(b.invitee_email, 'User') || ' marked as no-show', 'bookingUid', lead.uid,
+    RETURN jsonb_build_object('message', coalesce(b.invitee_email, 'User') || ' marked as no-show', 'bookingUid', api.calcom_public_uid(lead),
                               'bookingId', lead.id,
                               'attendees', jsonb_build_array(jsonb_build_object('email', b.invitee_email,
                                                                                 'noShow', b.no_show)));
@@ -132,7 +132,7 @@ BEGIN
     'seatsPerTimeSlot', CASE WHEN e.seats > 1 THEN e.seats END,
     'schedulingType', CASE e.scheduling WHEN 'round_robin' THEN 'ROUND_ROBIN' WHEN 'collective' THEN 'COLLECTIVE' END,
     'iCalSequence', b.ics_sequence,
-    'uid', lead.uid,
+    'uid', api.calcom_public_uid(lead),
     'bookingId', lead.id,
     'eventTitle', e.name,
     'eventDescription', e.description,

@@ -162,10 +162,13 @@ BEGIN
   SELECT * INTO u FROM users x WHERE x.id = (p->>'userId')::bigint
     AND (CASE WHEN p_key_org IS NOT NULL
               THEN EXISTS (SELECT 1 FROM org_members b WHERE b.org_id = p_key_org AND b.user_id = x.id)
+              -- someone the caller administers elsewhere: a plain member of a shared org cannot pull
+              -- a co-worker into a team of their own (and so see their schedules, make them host)
               ELSE x.id = p_user OR EXISTS (SELECT 1 FROM org_members a JOIN org_members b ON b.org_id = a.org_id
-                                            WHERE a.user_id = p_user AND b.user_id = x.id) END);
+                                            WHERE a.user_id = p_user AND a.role IN ('owner', 'admin')
+                                              AND b.user_id = x.id) END);
   IF u.id IS NULL THEN
-    PERFORM api.fail(400, 'userId must name an account you already share a team with; add a new member by e-mail '
+    PERFORM api.fail(400, 'userId must name yourself or a member of a team you administer; add a new member by e-mail '
                           '(POST /api/orgs/' || p_org || '/members)', 'userId');
   END IF;
   PERFORM api.org_member_add(p_org, p_user, p_key_org,
@@ -297,7 +300,9 @@ RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE insider boolean := api.org_role(p_org, p_user, p_key_org) IS NOT NULL;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM orgs o WHERE o.id = p_org) THEN PERFORM api.fail(404, 'team not found'); END IF;
-  RETURN (SELECT coalesce(jsonb_agg(api.calcom_team_event_type_json(e, p_base, p_hosts_limit)
+  RETURN (SELECT coalesce(jsonb_agg(CASE WHEN insider THEN api.calcom_team_event_type_json(e, p_base, p_hosts_limit)
+                                         ELSE api.calcom_hide_private(api.calcom_team_event_type_json(e, p_base,
+                                                                                                      p_hosts_limit)) END
                                     ORDER BY CASE WHEN p_sort = 'asc' THEN e.created_at END ASC,
                                              CASE WHEN p_sort = 'desc' THEN e.created_at END DESC, e.id), '[]')
           FROM event_types e

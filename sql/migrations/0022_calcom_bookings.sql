@@ -59,6 +59,18 @@ CREATE FUNCTION api.calcom_host_json(u users) RETURNS jsonb LANGUAGE sql STABLE 
            'timeZone', u.timezone)
 $$;
 
+-- A seated group's public uid: derived one way from its first seat's own uid, so holding the
+-- group's uid (every attendee's answer, the public slots' bookingUid) never grants that seat's
+-- own capability (its uid is its seatUid). Other bookings' uid is their own.
+CREATE FUNCTION api.calcom_group_uid(u uuid) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
+  SELECT md5('calcom-seat-group:' || u::text)::uuid
+$$;
+CREATE INDEX bookings_calcom_group_uid ON bookings (api.calcom_group_uid(uid)) WHERE seated AND parent_id IS NULL;
+
+CREATE FUNCTION api.calcom_public_uid(b bookings) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN b.seated THEN api.calcom_group_uid(b.uid) ELSE b.uid END
+$$;
+
 -- Cal.com's bookingFieldsResponses of one booking: its own fields under Cal.com's default field
 -- names, then the answers to the event type's questions (by question id).
 CREATE FUNCTION api.calcom_responses(b bookings, x calcom_bookings) RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -102,7 +114,7 @@ BEGIN
   SELECT * INTO h FROM users u WHERE u.id = lead.host_id;
   st := api.calcom_status(statuses);
   j := jsonb_build_object(
-    'id', lead.id, 'uid', lead.uid,
+    'id', lead.id, 'uid', api.calcom_public_uid(lead),
     'title', CASE WHEN lead.seated THEN e.name
                   ELSE e.name || ' between ' || h.name || ' and ' || coalesce(lead.invitee_name, 'an attendee') END,
     'description', CASE WHEN lead.seated THEN '' ELSE coalesce(lead.notes, '') END,
@@ -114,19 +126,25 @@ BEGIN
                           CASE lead.cancelled_by WHEN 'host' THEN h.email::text
                                                  WHEN 'invitee' THEN lead.invitee_email::text END END,
     'reschedulingReason', lead.reschedule_reason,
-    'rescheduledByEmail', CASE lead.rescheduled_by WHEN 'host' THEN h.email::text
-                                                   WHEN 'invitee' THEN lead.invitee_email::text END,
-    'rescheduledFromUid', (SELECT p.uid FROM bookings p WHERE p.id = lead.rescheduled_from),
-    'rescheduledToUid', (SELECT n.uid FROM bookings n WHERE n.id = lead.rescheduled_to),
+    -- a seated group's first seat is one attendee: its own e-mail, links and settings are only
+    -- its hosts' to see (the links would be that seat's capabilities)
+    'rescheduledByEmail', CASE WHEN NOT lead.seated OR p_host THEN
+                            CASE lead.rescheduled_by WHEN 'host' THEN h.email::text
+                                                     WHEN 'invitee' THEN lead.invitee_email::text END END,
+    'rescheduledFromUid', CASE WHEN NOT lead.seated OR p_host THEN
+                            (SELECT p.uid FROM bookings p WHERE p.id = lead.rescheduled_from) END,
+    'rescheduledToUid', CASE WHEN NOT lead.seated OR p_host THEN
+                          (SELECT n.uid FROM bookings n WHERE n.id = lead.rescheduled_to) END,
     'recurringBookingUid', lead.recurring_uid,
     'start', api.calcom_iso(lead.start_at), 'end', api.calcom_iso(lead.end_at),
     'duration', (extract(epoch FROM lead.end_at - lead.start_at) / 60)::int,
     'eventTypeId', e.id, 'eventType', jsonb_build_object('id', e.id, 'slug', e.slug),
-    'location', coalesce(x.location, e.location_value, e.location_type, ''),
+    'location', CASE WHEN lead.seated AND NOT p_host THEN coalesce(e.location_value, e.location_type, '')
+                     ELSE coalesce(x.location, e.location_value, e.location_type, '') END,
     'absentHost', coalesce(x.absent_host, false),
     'createdAt', api.calcom_iso(lead.created_at), 'updatedAt', api.calcom_iso(updated),
-    'metadata', coalesce(x.metadata, '{}'),
-    'icsUid', lead.uid || '@' || p_domain);
+    'metadata', CASE WHEN lead.seated AND NOT p_host THEN '{}'::jsonb ELSE coalesce(x.metadata, '{}') END,
+    'icsUid', api.calcom_public_uid(lead) || '@' || p_domain);
   IF NOT lead.seated THEN
     RETURN jsonb_strip_nulls(j) || jsonb_build_object(
       'attendees', jsonb_build_array(api.calcom_attendee(lead, x)),
@@ -163,6 +181,9 @@ DECLARE
   host boolean;
 BEGIN
   SELECT * INTO b FROM bookings k WHERE k.uid = p_uid;
+  IF b.id IS NULL THEN  -- a seated group by its public uid
+    SELECT * INTO b FROM bookings k WHERE api.calcom_group_uid(k.uid) = p_uid AND k.seated AND k.parent_id IS NULL;
+  END IF;
   IF b.id IS NULL THEN PERFORM api.fail(404, 'booking not found'); END IF;
   IF b.parent_id IS NOT NULL THEN SELECT * INTO b FROM bookings k WHERE k.id = b.parent_id; END IF;
   SELECT * INTO l FROM api.calcom_group(b) LIMIT 1;
@@ -305,7 +326,8 @@ RETURNS TABLE (body jsonb, total bigint) LANGUAGE sql STABLE AS $$
                                       WHERE lower(m.invitee_email) = lower(p_email)))
       AND (p_name IS NULL OR EXISTS (SELECT 1 FROM api.calcom_group(x.bk) m
                                      WHERE strpos(lower(m.invitee_name), lower(p_name)) > 0))
-      AND (p_uid IS NULL OR x.uid = p_uid OR EXISTS (SELECT 1 FROM api.calcom_group(x.bk) m WHERE m.uid = p_uid))
+      AND (p_uid IS NULL OR x.uid = p_uid OR api.calcom_group_uid(x.uid) = p_uid
+           OR EXISTS (SELECT 1 FROM api.calcom_group(x.bk) m WHERE m.uid = p_uid))
       AND (p_event_types IS NULL OR x.event_type_id = ANY (p_event_types))
       AND (p_teams IS NULL OR x.org_id = ANY (p_teams))
       AND (p_after_start IS NULL OR x.start_at >= p_after_start)

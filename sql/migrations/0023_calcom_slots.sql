@@ -47,7 +47,9 @@ BEGIN
   END IF;
   IF e.id IS NULL THEN PERFORM api.fail(404, 'Event Type not found'); END IF;
   RETURN QUERY
-  SELECT e.id, (SELECT k.id FROM bookings k WHERE k.uid = p_reschedule AND k.event_type_id = e.id), e.duration_minutes,
+  SELECT e.id, (SELECT k.id FROM bookings k WHERE (k.uid = p_reschedule OR (k.seated AND k.parent_id IS NULL
+                   AND api.calcom_group_uid(k.uid) = p_reschedule)) AND k.event_type_id = e.id ORDER BY k.id LIMIT 1),
+         e.duration_minutes,
          array_to_string(e.durations, ', '), e.seats;
 END $$;
 
@@ -56,7 +58,7 @@ END $$;
 -- being rescheduled left out, as its seats are.
 CREATE FUNCTION api.calcom_slot_bookings(p_event_type bigint, p_from bigint, p_to bigint, p_exclude bigint)
 RETURNS TABLE (start_at bigint, uid uuid) LANGUAGE sql STABLE AS $$
-  SELECT DISTINCT ON (k.start_at) extract(epoch FROM k.start_at)::bigint, k.uid
+  SELECT DISTINCT ON (k.start_at) extract(epoch FROM k.start_at)::bigint, api.calcom_public_uid(k)
   FROM bookings k
   WHERE k.event_type_id = p_event_type AND k.start_at >= to_timestamp(p_from) AND k.start_at < to_timestamp(p_to)
     AND k.status IN ('pending', 'confirmed', 'pending_payment') AND k.parent_id IS NULL

@@ -54,7 +54,7 @@ $$;
 CREATE FUNCTION api.calendesk_service_json(e event_types) RETURNS jsonb LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object('id', e.id, 'name', e.name, 'duration', e.duration_minutes, 'price', api.calendesk_price(e),
     'currency', e.currency, 'description', e.description,
-    'employees', coalesce((SELECT jsonb_agg(api.calendesk_employee_json(u, NULL) - 'services' ORDER BY u.id)
+    'employees', coalesce((SELECT jsonb_agg(api.calendesk_employee_json(u, NULL) - 'services' - 'email' ORDER BY u.id)
                            FROM users u WHERE u.id = ANY (api.calendesk_employee_ids(e))), '[]'),
     'locations', CASE WHEN e.location_type IS NULL THEN '[]'::jsonb
                       ELSE jsonb_build_array(jsonb_build_object('type', e.location_type, 'data', e.location_value)) END)

@@ -156,9 +156,21 @@ void api_run_handler(http_req_t *req) {
   api_ctx_t *ctx = api_ctx(req);
   idem_t *i = arena_calloc(req->arena, sizeof *i);
   ctx->idem = i;
+  const char *authz = http_req_header(req, "Authorization"), *xkey = http_req_header(req, "X-API-Key");
+  const char *vendor = ctx->dialect && ctx->dialect->key_header ? http_req_header(req, ctx->dialect->key_header) : NULL;
   if (ctx->auth_kind == AUTH_API_KEY) snprintf(i->scope, sizeof i->scope, "k:%" PRId64, ctx->api_key_id);
   else if (ctx->user_id) snprintf(i->scope, sizeof i->scope, "u:%" PRId64, ctx->user_id);
-  else snprintf(i->scope, sizeof i->scope, "ip:%s", ctx->client_ip);
+  else if (authz || xkey || vendor) {
+    /* A public route that checks a credential inside its handler (MCP's host tools, a dialect's
+     * optional key): the record belongs to that credential, so no other caller from the same
+     * address — without it, or with another — ever replays the answer it was given. */
+    buf_t c = BUF_INIT;
+    buf_printf(&c, "%s\n%s\n%s", authz ? authz : "", xkey ? xkey : "", vendor ? vendor : "");
+    char hex[65];
+    crypto_sha256_hex(c.data, c.len, hex);
+    buf_free(&c);
+    snprintf(i->scope, sizeof i->scope, "c:%s", hex);
+  } else snprintf(i->scope, sizeof i->scope, "ip:%s", ctx->client_ip);
   crypto_sha256_hex(key, n, i->key);
   buf_t sk = BUF_INIT;
   buf_puts(&sk, "slotd idempotency seal v1\n");

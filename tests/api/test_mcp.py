@@ -515,3 +515,23 @@ def test_origin_must_be_an_allowed_public_origin(env, slotd_factory, ip):
     r = post(s, ping, ip, headers={"Origin": "https://ok.example"})
     assert result(r) == {} and r.header("Access-Control-Allow-Origin") == "https://ok.example", r
     assert result(post(s, ping, ip)) == {}  # not a browser
+
+
+def test_idempotency_key_never_replays_a_host_answer_to_another_caller(env, host, ip):
+    """A host tool's answer stored under an Idempotency-Key belongs to the credential that got it:
+    the same key and body from the same address without it, or with another host's key, is not
+    answered from that record (found in review)."""
+    key = host.user.key
+    et = host.et(duration_minutes=30)
+    tool_ok(env.s, "book", book_args(host, et, day_at(9, 10), email="victim@example.com"), ip)
+    msg = {"name": "list_bookings", "arguments": {}}
+    h = {"Idempotency-Key": "k-review-1"}
+    first = result(rpc(env.s, "tools/call", msg, ip=ip, auth=key, headers=h))
+    assert "victim@example.com" in first["content"][0]["text"]
+    anon = rpc(env.s, "tools/call", msg, ip=ip, headers=h)
+    assert "victim@example.com" not in anon.body.decode(), anon
+    other = Host(env.s, env.db)
+    theirs = rpc(env.s, "tools/call", msg, ip=ip, auth=other.user.key, headers=h)
+    assert "victim@example.com" not in theirs.body.decode(), theirs
+    again = result(rpc(env.s, "tools/call", msg, ip=ip, auth=key, headers=h))  # the same caller: replayed
+    assert again == first

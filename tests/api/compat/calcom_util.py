@@ -269,6 +269,14 @@ class V2:
         return self.request("DELETE", path, **kw)
 
 
+def group_uid(seat_uid):
+    """A seated group's public uid (api.calcom_group_uid): derived one way from its first seat's
+    own uid, which stays that seat's capability (its seatUid)."""
+    import hashlib
+    import uuid
+    return str(uuid.UUID(hashlib.md5(("calcom-seat-group:" + seat_uid).encode()).hexdigest()))
+
+
 def ok(r, status=200):
     assert r.status == status, f"want {status}, got {r.status}: {r.body[:2000]!r}"
     j = r.json()

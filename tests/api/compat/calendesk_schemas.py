@@ -42,7 +42,9 @@ USER = obj({"id": INT, "name": NSTR, "surname": NSTR, "email": NSTR, "status": {
             "default_phone": {"anyOf": [{"type": "null"}, obj({"e164": {"type": "string", "pattern": r"^\+\d+$"}})]},
             "tags": {"type": "array", "items": TAG}, "groups": {"type": "array", "items": TAG}}, extra=False)
 
-EMPLOYEE_SHORT = obj({"id": INT, "name": STR, "surname": NSTR, "email": STR}, extra=False)
+# a service's employees, as the keyless service list shows them: no account e-mail (slotd's public
+# page shows hosts by id and name only)
+EMPLOYEE_SHORT = obj({"id": INT, "name": STR, "surname": NSTR}, extra=False)
 EMPLOYEE = obj({"id": INT, "name": STR, "surname": NSTR, "email": STR, "services": {"type": "array", "items": INT}},
                extra=False)
 SERVICE = obj({"id": INT, "name": STR, "duration": INT, "price": INT, "currency": NSTR, "description": NSTR,

@@ -322,7 +322,10 @@ def test_seated_booking(env, host):
     s2 = book(pub, et, t, attendee={**ATTENDEE, "email": "s2@example.com", "name": "Seat Two"})
     # one Cal.com booking: the first seat's uid, each seat its own seatUid
     assert s2["uid"] == s1["uid"] and s2["id"] == s1["id"]
-    assert s1["seatUid"] == s1["uid"] and s2["seatUid"] != s1["seatUid"]
+    # the group's public uid is derived one way from its first seat's: holding it (every attendee
+    # does) never grants that seat's own capability
+    assert s1["seatUid"] != s1["uid"] and s2["seatUid"] != s1["seatUid"] and s1["uid"] == s2["uid"]
+    assert s1["uid"] == calcom_util.group_uid(s1["seatUid"])
     # a booker sees their own seat only
     assert [a["email"] for a in s2["attendees"]] == ["s2@example.com"] and s2["attendees"][0]["seatUid"] == s2["seatUid"]
     assert s1["attendees"][0]["metadata"] == {"seat": "1"} and s1["attendees"][0]["bookingFieldsResponses"][

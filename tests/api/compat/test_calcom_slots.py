@@ -16,7 +16,7 @@ import pytest
 
 from accounts_util import call, new_user
 from booking_util import UTC, UUID_RE, Host, count_rows, env, unique  # noqa: F401 (env: module fixture)
-from calcom_util import V2, err, ok, validate
+from calcom_util import V2, err, group_uid, ok, validate
 from team_util import Org
 
 ROME = zoneinfo.ZoneInfo("Europe/Rome")
@@ -368,17 +368,21 @@ def test_seated_slots(env):
     for x in data[d]:
         if x["start"] == js(at):
             assert x == {"start": js(at), "seatsBooked": 1, "seatsRemaining": 4, "seatsTotal": 5,
-                         "bookingUid": b["uid"]}
+                         "bookingUid": group_uid(b["uid"])}  # the group's public uid, never a seat's own
         else:
             assert x == {"start": x["start"], "seatsBooked": 0, "seatsRemaining": 5, "seatsTotal": 5}
     rng = ok(v2.get("/v2/slots", eventTypeId=et["id"], start=d, end=d, format="range", timeZone="Europe/Rome"))
     x = [x for x in rng[d] if x["start"] == luxon(at, ROME)][0]
     assert x == {"start": luxon(at, ROME), "end": luxon(at + dt.timedelta(hours=1), ROME), "seatsBooked": 1,
-                 "seatsRemaining": 4, "seatsTotal": 5, "bookingUid": b["uid"]}
+                 "seatsRemaining": 4, "seatsTotal": 5, "bookingUid": group_uid(b["uid"])}
     # a second seat: the first booking stays the slot's bookingUid
     h.book(et, at, email="second@example.com")
     x = [x for x in ok(v2.get("/v2/slots", eventTypeId=et["id"], start=d, end=d))[d] if x["start"] == js(at)][0]
-    assert (x["seatsBooked"], x["seatsRemaining"], x["bookingUid"]) == (2, 3, b["uid"])
+    assert (x["seatsBooked"], x["seatsRemaining"], x["bookingUid"]) == (2, 3, group_uid(b["uid"]))
+    # the group's uid, as clients read it from here, names the booking to reschedule too
+    y = [y for y in ok(v2.get("/v2/slots", eventTypeId=et["id"], start=d, end=d,
+                              bookingUidToReschedule=group_uid(b["uid"])))[d] if y["start"] == js(at)][0]
+    assert y["seatsBooked"] == 1
     # rescheduling the first: its seat is free again, and the slot names the other booking
     x = [x for x in ok(v2.get("/v2/slots", eventTypeId=et["id"], start=d, end=d,
                               bookingUidToReschedule=b["uid"]))[d] if x["start"] == js(at)][0]

@@ -180,7 +180,8 @@ def test_team_access(s, db):
     ok(tm.v.patch(f"/v2/teams/{tm.id}/memberships/{tm.alice.id}", {"role": "ADMIN"}))
     assert ok(member.patch(f"/v2/teams/{tm.id}", {"bio": "by the admin"}))["bio"] == "by the admin"
     err(member.delete(f"/v2/teams/{tm.id}"), 403)
-    err(member.post(f"/v2/teams/{tm.id}/memberships", {"userId": tm.bob.id, "role": "OWNER"}), 403)
+    # bob is no member of a team alice administers: she cannot pull him in by id (400), whatever role
+    err(member.post(f"/v2/teams/{tm.id}/memberships", {"userId": tm.bob.id, "role": "OWNER"}), 400)
 
 
 def test_org_api_key(s, db):
@@ -194,7 +195,7 @@ def test_org_api_key(s, db):
     m = ok(kv.patch(f"/v2/teams/{tm.id}/memberships/{tm.alice.id}", {"role": "ADMIN"}))
     assert (m["userId"], m["role"]) == (tm.alice.id, "ADMIN")
     # by id a key reaches only its own org's members, who are members already
-    e = err(kv.post(f"/v2/teams/{tm.id}/memberships", {"userId": tm.bob.id}), 400, "share a team")
+    e = err(kv.post(f"/v2/teams/{tm.id}/memberships", {"userId": tm.bob.id}), 400, "a team you administer")
     assert e["details"]["field"] == "userId"
     # a key acts as an admin of its own org: no team of its own making, no deleting, nothing else
     err(kv.post("/v2/teams", {"name": "Keyed"}), 403)
@@ -257,7 +258,7 @@ def test_membership_rules_and_bad_input(s, db):
     err(tm.v.post(base, {"userId": 1.5}), 400)
     err(tm.v.post(base, {"userId": tm.bob.id, "role": "KING"}), 400, "role")
     err(tm.v.post(base, {"userId": tm.bob.id, "accepted": "yes"}), 400)
-    err(tm.v.post(base, {"userId": 99999999}), 400, "share a team")
+    err(tm.v.post(base, {"userId": 99999999}), 400, "a team you administer")
     # a stranger's account is refused exactly like an id nobody has: neither its e-mail nor its
     # existence leaks, and nobody is made a host of a stranger's team
     e1 = err(tm.v.post(base, {"userId": carol.id}), 400)
