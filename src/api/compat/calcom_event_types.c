@@ -415,7 +415,7 @@ void calcom_event_type_translate(api_v_t *v, json_t *b, int create, json_t *n, j
     json_array_foreach(j, i, o) {
       char *end = NULL;
       double m = json_is_number(o) ? json_number_value(o) : json_is_string(o) ? strtod(json_string_value(o), &end) : -1;
-      if ((end && (*end || end == json_string_value(o))) || m < 1 || m > 1440 || m != (double)(long long)m) {
+      if ((end && (*end || end == json_string_value(o))) || !(m >= 1 && m <= 1440) || m != (double)(long long)m) {
         api_v_fail(v, "lengthInMinutesOptions", "lengthInMinutesOptions must be whole minutes (1-1440)");
         break;
       }
