@@ -444,7 +444,7 @@ static void series_create(http_req_t *req, create_t *c, inputs_t *in, json_t *an
                 "start_time");
     return;
   }
-  if (starts[count - 1] >= (c->series_to ? c->series_to : c->r.start + 1) && !c->series_to) {
+  if (!c->series_to && starts[count - 1] > c->r.start) {
     c->series_to = starts[count - 1] + 1; /* read once more, reaching the last occurrence */
     inputs_free(in);
     json_decref(answers);
@@ -454,16 +454,10 @@ static void series_create(http_req_t *req, create_t *c, inputs_t *in, json_t *an
   buf_t refused = BUF_INIT;
   const tz_t *itz = tz_get(c->r.timezone);
   for (int k = 0; k < count; k++) {
-    decision_t d;
-    decide(in, starts[k], c->r.seats, 1, c->r.timezone, &d); /* busy_only 1: no next-slot search */
-    if (d.verdict == DECIDE_OK) { /* busy_only checks conflicts; the engine's grid and hours too: */
-      int left;
-      int reason = judge(&in->schedule, &in->event, in->busy, in->nbusy, starts[k], 0, &left);
-      if (reason != SLOT_FREE || left < c->r.seats) d.verdict = DECIDE_TAKEN;
-    }
-    json_decref(d.next);
+    int left; /* the engine's whole verdict on this start: hours, grid, notice, limits, busy time, seats */
+    int reason = judge(&in->schedule, &in->event, in->busy, in->nbusy, starts[k], 0, &left);
     ends[k] = starts[k] + in->event.duration;
-    if (d.verdict != DECIDE_OK) {
+    if (reason != SLOT_FREE || left < c->r.seats) {
       char day[11];
       time_format_utc(starts[k] + tz_offset(itz ? itz : tz_get("UTC"), starts[k]), day, sizeof day);
       buf_printf(&refused, "%s%.10s", refused.len ? ", " : "", day);
