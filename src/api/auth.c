@@ -91,7 +91,7 @@ static void on_register_hashed(void *data, int ok, const char *encoded) {
     return;
   }
   char slug[64];
-  api_slugify(f->name, slug, sizeof slug);
+  api_slugify_top(f->name, slug, sizeof slug);
   const char *params[5] = {f->email, encoded, f->name, f->tz, slug};
   api_query(req, "register", 5, params, on_registered);
 }

@@ -37,24 +37,12 @@ static int wants_json(http_req_t *req) {
   return a && strstr(a, "application/json") != NULL;
 }
 
-static void html_escaped(buf_t *b, const char *text) {
-  for (const char *p = text ? text : ""; *p; p++) {
-    switch (*p) {
-      case '<': buf_puts(b, "&lt;"); break;
-      case '>': buf_puts(b, "&gt;"); break;
-      case '&': buf_puts(b, "&amp;"); break;
-      case '"': buf_puts(b, "&quot;"); break;
-      default: buf_putc(b, *p);
-    }
-  }
-}
-
 /* The start of a small page for a browser, through its heading (escaped). */
 static void page_open(buf_t *b, const char *heading) {
   buf_puts(b, "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
               "content=\"width=device-width\"><title>slotd</title></head><body style=\"font-family:sans-serif;"
               "max-width:32em;margin:3em auto\"><h1>");
-  html_escaped(b, heading);
+  buf_html(b, heading);
   buf_puts(b, "</h1>");
 }
 
@@ -74,17 +62,17 @@ static void page_with(http_req_t *req, int status, const char *heading, const ch
   buf_t b = BUF_INIT;
   page_open(&b, heading);
   buf_puts(&b, "<p>");
-  html_escaped(&b, text);
+  buf_html(&b, text);
   if (when) {
     buf_puts(&b, " &middot; ");
-    html_escaped(&b, when);
+    buf_html(&b, when);
   }
   buf_puts(&b, "</p>");
   if (form_action) {
     buf_puts(&b, "<form method=\"post\" action=\"");
-    html_escaped(&b, form_action);
+    buf_html(&b, form_action);
     buf_puts(&b, "\"><button type=\"submit\" style=\"font-size:1.1em;padding:.5em 1.2em\">");
-    html_escaped(&b, button);
+    buf_html(&b, button);
     buf_puts(&b, "</button></form>");
   }
   page_send(req, status, &b);
@@ -105,11 +93,11 @@ static void reschedule_page(http_req_t *req, link_t *l, json_t *bk) {
   buf_t b = BUF_INIT;
   page_open(&b, "Move this booking");
   buf_puts(&b, "<p>");
-  html_escaped(&b, json_string_value(json_object_get(bk, "event_name")));
+  buf_html(&b, json_string_value(json_object_get(bk, "event_name")));
   buf_puts(&b, " &middot; now ");
-  html_escaped(&b, json_string_value(json_object_get(bk, "start_time")));
+  buf_html(&b, json_string_value(json_object_get(bk, "start_time")));
   buf_puts(&b, " (");
-  html_escaped(&b, tz_name(tz));
+  buf_html(&b, tz_name(tz));
   buf_puts(&b, ")</p>");
   int y, mo, d, h, mi;
   char tail;
@@ -121,9 +109,9 @@ static void reschedule_page(http_req_t *req, link_t *l, json_t *bk) {
     time_format_utc(t, utc, sizeof utc);
     snprintf(action, sizeof action, "/api/reschedule/%s?start_time=%s", l->token, utc);
     buf_puts(&b, "<p>New time: ");
-    html_escaped(&b, l->local);
+    buf_html(&b, l->local);
     buf_puts(&b, "</p><form method=\"post\" action=\"");
-    html_escaped(&b, action);
+    buf_html(&b, action);
     buf_puts(&b, "\"><button type=\"submit\">Move the booking</button></form>");
   } else {
     if (l->local) buf_puts(&b, "<p>That is not a date and time.</p>");

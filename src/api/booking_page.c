@@ -42,6 +42,8 @@ int booking_page_update(http_req_t *req) {
   const char *slug = api_v_str(&v, "slug", 0, 1, 60);
   if (slug && !api_valid_slug(slug))
     api_v_fail(&v, "slug", "slug must be 1-60 lower-case letters, digits and inner hyphens");
+  else if (slug && api_reserved_slug(slug))
+    api_v_fail(&v, "slug", "slug \"%s\" is reserved: it would shadow one of slotd's own paths", slug);
   else if (slug) json_object_set_new(patch, "slug", json_string(slug));
   nullable(&v, patch, "bio", TEXT_MAX, NULL, NULL);
   nullable(&v, patch, "brand_color", 7, api_valid_color, "a hex color like #2563eb");
@@ -53,6 +55,17 @@ static void on_public(void *data, const db_result_t *r) {
   http_req_t *req = data;
   if (r->ok) http_set_header(req, "Cache-Control", "public, max-age=30"); /* never a cached 404 */
   api_respond_db(req, r, 200);
+}
+
+int booking_page_public_event(http_req_t *req) {
+  const char *slug = http_req_param(req, "slug"), *event = http_req_param(req, "event_slug");
+  if (!slug || !event || strlen(slug) > 60 || strlen(event) > 60) {
+    api_error(req, 404, E_NOT_FOUND, "event type not found");
+    return 0;
+  }
+  const char *params[2] = {slug, event};
+  api_query(req, "public_event_page", 2, params, on_public);
+  return 0;
 }
 
 int booking_page_public(http_req_t *req) {

@@ -98,6 +98,8 @@ static json_t *org_patch(http_req_t *req, api_v_t *v, int create) {
   const char *slug = api_v_str(v, "slug", create, 1, 60);
   if (slug && !api_valid_slug(slug))
     api_v_fail(v, "slug", "slug must be 1-60 lower-case letters, digits and inner hyphens");
+  else if (slug && api_reserved_slug(slug))
+    api_v_fail(v, "slug", "slug \"%s\" is reserved: it would shadow one of slotd's own paths", slug);
   else if (slug) json_object_set_new(p, "slug", json_string(slug));
   check_tz(v, p);
   return p;

@@ -41,6 +41,7 @@ static const http_route_t routes[] = {
     {M(HTTP_GET), "/api/booking-page", AUTH(booking_page_get)},
     {M(HTTP_PUT), "/api/booking-page", AUTH(booking_page_update)},
     {M(HTTP_GET), "/api/public/:slug", PUB(booking_page_public)},
+    {M(HTTP_GET), "/api/public/:slug/:event_slug", PUB(booking_page_public_event)},
 
     {M(HTTP_GET), "/api/event-types", AUTH(event_types_list)},
     {M(HTTP_POST), "/api/event-types", AUTH(event_types_create)},
@@ -110,6 +111,7 @@ static const api_stmt_t statements[] = {
     {"booking_page_get", "SELECT api.booking_page_get($1)", 0},
     {"booking_page_update", "SELECT body, host_ids, stale FROM api.booking_page_update($1, $2)", 1},
     {"public_page", "SELECT api.public_page($1)", 0},
+    {"public_event_page", "SELECT api.public_event_page($1, $2)", 0},
     {"event_types_list", "SELECT api.event_types_list($1)", 0},
     {"event_type_get", "SELECT api.event_type_get($1, $2)", 0},
     {"event_type_create", "SELECT body, host_ids, stale FROM api.event_type_create($1, $3, $2)", 1},

@@ -354,6 +354,25 @@ void api_slugify(const char *name, char *out, size_t outlen) {
   if (o == 0) snprintf(out, outlen, "user");
 }
 
+int api_reserved_slug(const char *s) {
+  /* slotd's own top-level paths, and a few a host would be confused to see taken by a page. */
+  static const char *const reserved[] = {
+      "api",    "v1",     "v2",    "mcp",   "healthz", "readyz", "metrics", "booking", "bookings",
+      "assets", "embed",  "static", "admin", "login",   "logout", "signup",  "settings", "openapi",
+      "docs",   "public", "www",   "auth",  "cancel",  "reschedule", "well-known", NULL};
+  for (const char *const *r = reserved; *r; r++)
+    if (strcmp(s, *r) == 0) return 1;
+  return 0;
+}
+
+void api_slugify_top(const char *name, char *out, size_t outlen) {
+  api_slugify(name, out, outlen);
+  if (api_reserved_slug(out)) {
+    size_t n = strlen(out);
+    if (n + 3 <= outlen) memcpy(out + n, "-1", 3);
+  }
+}
+
 /* Length of the well-formed UTF-8 sequence at s (n bytes left), or 0: no overlong forms, no
  * surrogates, nothing above U+10FFFF. */
 static size_t utf8_seq(const unsigned char *s, size_t n) {

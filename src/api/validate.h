@@ -72,6 +72,12 @@ int api_valid_http_url(const char *s);     /* absolute http(s) URL without space
 int api_valid_uuid(const char *s);         /* 8-4-4-4-12 hex */
 /* Slug from a display name: lower-case ASCII letters and digits, '-' between words. */
 void api_slugify(const char *name, char *out, size_t outlen);
+/* A slug a booking page or an organisation may not take: it would shadow one of slotd's own
+ * top-level paths (/api, /v2, /booking, /assets, …; app.c checks at start that every route's
+ * first segment is listed). */
+int api_reserved_slug(const char *s);
+/* api_slugify for a top-level slug (a booking page's, an org's): a reserved result gets "-1". */
+void api_slugify_top(const char *name, char *out, size_t outlen);
 
 /* The whole query string, checked once before any API handler runs (api_dispatch): every
  * name and value must percent-decode ('+' is a space) to UTF-8 without control characters (so

@@ -78,6 +78,19 @@ void buf_json_str(buf_t *b, const char *s) {
   buf_json_strn(b, s, strlen(s));
 }
 
+void buf_html(buf_t *b, const char *s) {
+  for (const char *p = s ? s : ""; *p; p++) {
+    switch (*p) {
+      case '<': buf_puts(b, "&lt;"); break;
+      case '>': buf_puts(b, "&gt;"); break;
+      case '&': buf_puts(b, "&amp;"); break;
+      case '"': buf_puts(b, "&quot;"); break;
+      case '\'': buf_puts(b, "&#39;"); break;
+      default: buf_putc(b, *p);
+    }
+  }
+}
+
 void buf_reset(buf_t *b) {
   b->len = 0;
   if (b->data) b->data[0] = '\0';

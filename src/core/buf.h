@@ -21,6 +21,8 @@ void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2,
 /* Appends s as a JSON string literal (with quotes), escaping as RFC 8259 requires. */
 void buf_json_str(buf_t *b, const char *s);
 void buf_json_strn(buf_t *b, const char *s, size_t n);
+/* s (NULL: nothing) escaped for HTML text and double- or single-quoted attribute values. */
+void buf_html(buf_t *b, const char *s);
 void buf_reset(buf_t *b); /* len = 0, keeps capacity */
 void buf_free(buf_t *b);
 

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -33,6 +34,7 @@ const char config_help[] =
     "  SLOTD_PUBLIC_URL          external base URL                (http://127.0.0.1:8080)\n"
     "  SLOTD_TRUSTED_PROXIES     proxy IPs/CIDRs, comma separated (none)\n"
     "  SLOTD_CORS_PUBLIC_ORIGINS origins for public routes        (*)\n"
+    "  SLOTD_EMBED_ORIGINS       origins that may frame the pages   (*)\n"
     "  SLOTD_CORS_ORIGINS        origins for authenticated routes (none)\n"
     "  SLOTD_RATE_LIMIT_PUBLIC   requests/minute per client IP    (60)\n"
     "  SLOTD_RATE_LIMIT_AUTH     requests/minute per user         (300)\n"
@@ -179,6 +181,9 @@ static int add_origin(void *ctx, const char *item) {
     int scheme_ok = strncmp(item, "http://", 7) == 0 || strncmp(item, "https://", 8) == 0;
     /* An origin is scheme://host[:port]: nothing after the host. */
     if (!scheme_ok || !host[3] || strchr(host + 3, '/')) return -EINVAL;
+    /* Only a host's characters: the list is copied into headers (CORS, CSP frame-ancestors). */
+    for (const char *p = host + 3; *p; p++)
+      if (!isalnum((unsigned char)*p) && !strchr(".-:[]", *p)) return -EINVAL;
   }
   o->list[(*o->n)++] = xstrdup(item);
   return 0;
@@ -518,6 +523,10 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   origin_ctx_t oc = {c->cors_public_origins, &c->n_cors_public_origins, 1};
   if (each_item(v ? v : "*", add_origin, &oc))
     return fail(err, errlen, "SLOTD_CORS_PUBLIC_ORIGINS", "expected * or a comma list of http(s)://host[:port] origins", v);
+  v = get("SLOTD_EMBED_ORIGINS");
+  origin_ctx_t oc3 = {c->embed_origins, &c->n_embed_origins, 1};
+  if (each_item(v ? v : "*", add_origin, &oc3))
+    return fail(err, errlen, "SLOTD_EMBED_ORIGINS", "expected * or a comma list of http(s)://host[:port] origins", v);
   v = getv(get, "SLOTD_CORS_ORIGINS");
   origin_ctx_t oc2 = {c->cors_origins, &c->n_cors_origins, 0};
   if (v && each_item(v, add_origin, &oc2))
@@ -563,6 +572,7 @@ void config_free(config_t *c) {
   free(c->smtp_ca_file);
   free(c->instance);
   for (int i = 0; i < c->n_cors_public_origins; i++) free(c->cors_public_origins[i]);
+  for (int i = 0; i < c->n_embed_origins; i++) free(c->embed_origins[i]);
   for (int i = 0; i < c->n_cors_origins; i++) free(c->cors_origins[i]);
   memset(c, 0, sizeof *c);
 }

@@ -46,6 +46,8 @@ typedef struct {
   int n_cors_public_origins;
   char *cors_origins[CONFIG_MAX_ORIGINS]; /* exact origins, credentials allowed */
   int n_cors_origins;
+  char *embed_origins[CONFIG_MAX_ORIGINS]; /* who may frame the booking pages ("*" allowed) */
+  int n_embed_origins;
   char *migrations_dir; /* NULL: the migrations built into the binary */
   int rate_limit_public;  /* requests per minute per client IP */
   int rate_limit_auth;    /* requests per minute per user */

@@ -139,7 +139,7 @@ int router_match(const router_t *r, int method, const char *path, size_t len, ar
   const entry_t *hit = NULL;
   for (int i = 0; i < r->n && !hit; i++) { /* the first entry serving the method wins */
     const entry_t *e = &r->entries[i];
-    if (!segments_match(e, nseg, starts, lens)) continue;
+    if ((e->route->flags & ROUTE_FALLBACK) || !segments_match(e, nseg, starts, lens)) continue;
     if (m->pattern_idx < 0) m->pattern_idx = e->pattern_idx;
     m->allow |= e->route->methods;
     m->flags |= e->route->flags;
@@ -148,9 +148,20 @@ int router_match(const router_t *r, int method, const char *path, size_t len, ar
   if (!hit) /* 405 or OPTIONS: every method the path has, and its flags */
     for (int i = 0; i < r->n; i++) {
       const entry_t *e = &r->entries[i];
-      if (!segments_match(e, nseg, starts, lens)) continue;
+      if ((e->route->flags & ROUTE_FALLBACK) || !segments_match(e, nseg, starts, lens)) continue;
       m->allow |= e->route->methods;
       m->flags |= e->route->flags;
+    }
+  if (m->pattern_idx < 0) /* no pattern of its own: a fallback serving the method, if any */
+    for (int i = 0; i < r->n && !hit; i++) {
+      const entry_t *e = &r->entries[i];
+      if (!(e->route->flags & ROUTE_FALLBACK) || !(e->route->methods & want) ||
+          !segments_match(e, nseg, starts, lens))
+        continue;
+      hit = e;
+      m->pattern_idx = e->pattern_idx;
+      m->allow = e->route->methods;
+      m->flags = e->route->flags;
     }
   if (m->allow & M(HTTP_GET)) m->allow |= M(HTTP_HEAD);
   if (m->pattern_idx < 0) return ROUTER_NOT_FOUND;

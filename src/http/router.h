@@ -19,6 +19,10 @@ typedef int (*http_handler_fn)(http_req_t *req);
 
 enum {
   ROUTE_PUBLIC = 1 << 0, /* called by browser widgets: CORS with SLOTD_CORS_PUBLIC_ORIGINS */
+  /* Tried only for a path no other entry's pattern matches, and only for its own methods (it
+   * never makes a 405): the booking pages' "/:slug", which would otherwise shadow unrouted
+   * paths and turn other methods on them into 405s. */
+  ROUTE_FALLBACK = 1 << 1,
 };
 
 #define M(m) (1u << (m)) /* method bit from llhttp's enum: M(HTTP_GET) | M(HTTP_POST) */

@@ -66,8 +66,8 @@ def test_metrics_counters_increase(slotd):
     before = parse_metrics(slotd.get("/metrics").body.decode())
     for _ in range(3):
         assert slotd.get("/healthz").status == 200
-    for _ in range(2):
-        assert slotd.get("/definitely/unknown").status == 404
+    for _ in range(2):  # three segments: no booking page's path (/:slug and /:slug/:event_slug are)
+        assert slotd.get("/definitely/unknown/path").status == 404
     assert slotd.request("POST", "/healthz", body=b"").status == 405
     after = parse_metrics(slotd.get("/metrics").body.decode())
     assert requests_total(after, "/healthz", "GET", "200") - requests_total(before, "/healthz", "GET", "200") == 3
@@ -119,9 +119,13 @@ def test_request_log_line_fields(slotd_factory):
 
 
 def test_log_404_route_unmatched(slotd):
-    slotd.get("/nope", headers={"X-Request-Id": "log-404"})
+    slotd.get("/nope/not/here", headers={"X-Request-Id": "log-404"})
     l = slotd.wait_log(lambda l: l.get("request_id") == "log-404")[0]
-    assert l["status"] == 404 and l["route"] == "unmatched" and l["path"] == "/nope"
+    assert l["status"] == 404 and l["route"] == "unmatched" and l["path"] == "/nope/not/here"
+    # a one-segment path is a booking page's (an unknown one: a 404 page), labelled by its route
+    slotd.get("/nope", headers={"X-Request-Id": "log-404-page"})
+    l = slotd.wait_log(lambda l: l.get("request_id") == "log-404-page")[0]
+    assert l["status"] == 404 and l["route"] == "/:slug" and l["path"] == "/nope"
 
 
 def test_one_log_line_per_request(slotd):

@@ -127,6 +127,7 @@ static json_t *team_patch(http_req_t *req, api_v_t *v, int create) {
   if ((s = api_v_line(v, "name", create, 1, TEAM_NAME_MAX))) json_object_set_new(p, "name", json_string(s));
   if ((s = api_v_str(v, "slug", 0, 1, 60))) {
     if (!api_valid_slug(s)) api_v_fail(v, "slug", "slug must be 1-60 lower-case letters, digits and inner hyphens");
+    else if (api_reserved_slug(s)) api_v_fail(v, "slug", "slug \"%s\" is reserved: it would shadow one of slotd's own paths", s);
     json_object_set_new(p, "slug", json_string(s));
   }
   if ((s = api_v_str(v, "timeZone", 0, 1, 64))) {
@@ -176,7 +177,7 @@ static int teams_create(http_req_t *req) {
     return api_v_respond(&v);
   }
   char base[64];
-  api_slugify(json_string_value(json_object_get(p, "name")), base, sizeof base);
+  api_slugify_top(json_string_value(json_object_get(p, "name")), base, sizeof base);
   if (strcmp(base, "user") == 0) strcpy(base, "team"); /* api_slugify's word for "nothing usable" */
   char *text = json_dumps(p, JSON_COMPACT);
   json_decref(p);
