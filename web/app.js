@@ -500,8 +500,13 @@
         const seats = typeof s.seats_remaining === 'number' && opts.seats > 1 ? s.seats_remaining : 0;
         ul.append(el('li', null, el('button', {
           type: 'button', class: 'slot', 'data-start': s.start,
-          onclick: () => opts.onPick(s, selected),
-        }, t, seats ? el('span', { class: 'seats', text: ' · ' + seats + ' left' }) : null)));
+          onclick: (e) => {
+            for (const x of ul.querySelectorAll('.chosen')) { x.classList.remove('chosen'); x.removeAttribute('aria-current'); }
+            e.currentTarget.classList.add('chosen');
+            e.currentTarget.setAttribute('aria-current', 'true');
+            opts.onPick(s, selected);
+          },
+        }, t, seats ? el('span', { class: 'seats', text: seats + (seats === 1 ? ' place' : ' places') + ' left' }) : null)));
       }
       slots.append(h, el('p', { class: 'muted tz-note', text: 'Times in ' + zoneName(tz) }),
         list.length ? ul : el('p', { class: 'muted', text: 'No free times on this day.' }));
@@ -789,6 +794,7 @@
     const uid = ds.uid || '';
     const token = q.get('token') || '', rtok = q.get('reschedule_token') || '';
     let cancelTok = null, reschedTok = null, b = null;
+    header.hidden = true;
     clear(main).append(el('h1', { class: 'manage-title', tabindex: '-1', text: 'Your booking' }));
     document.title = 'Your booking';
     const get = (kind, t) => api('GET', '/api/' + kind + '/' + enc(t));
