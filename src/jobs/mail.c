@@ -148,6 +148,11 @@ static void deliver(outbox_job_t *j, const PGresult *res, int row, void *ctx) {
   char cancel[400], resched[400];
   if (resched_tok) snprintf(resched, sizeof resched, "%s/api/reschedule/%s", base, resched_tok);
   else resched[0] = '\0';
+  char manage[600];
+  manage[0] = '\0';
+  if (cancel_tok && resched_tok && strcmp(kind, "pending_payment") != 0) /* its manage_url is the payment's */
+    snprintf(manage, sizeof manage, "%s/booking/%s?token=%s&reschedule_token=%s", base, col(res, row, C_UID),
+             cancel_tok, resched_tok);
   if (cancel_tok) {
     snprintf(cancel, sizeof cancel, "%s/api/cancel/%s", base, cancel_tok);
     snprintf(ics_url, sizeof ics_url, "%s/api/bookings/%s/ics?token=%s", base, col(res, row, C_UID), cancel_tok);
@@ -182,6 +187,7 @@ static void deliver(outbox_job_t *j, const PGresult *res, int row, void *ctx) {
       .reason = col(res, row, C_REASON), .confirmation_number = col(res, row, C_NUMBER),
       .confirm_url = confirm[0] ? confirm : NULL, .decline_url = decline[0] ? decline : NULL,
       .cancel_url = cancel[0] ? cancel : NULL, .reschedule_url = resched[0] ? resched : NULL,
+      .manage_url = manage[0] ? manage : NULL,
       .ics_url = ics_url[0] ? ics_url : NULL, .google_url = json_str(links, "google"),
       .outlook_url = json_str(links, "outlook"), .ics = ics, .ics_len = ics_len, .message_id_domain = m->domain,
       .now = (int64_t)time(NULL)};

@@ -259,6 +259,14 @@ def test_the_invitees_cancel_link_from_the_mail(env, smtp):
     assert ics, body
     r = call(env.s, "GET", ics.group(1))
     assert r.status == 200 and b"BEGIN:VCALENDAR" in r.body
+    # the hosted manage page (issue 19), with both of the invitee's tokens
+    manage = re.search(r"http://127\.0\.0\.1:9(/booking/([0-9a-f-]{36})\?token=([0-9a-f]{64})&reschedule_token=([0-9a-f]{64}))",
+                       body)
+    assert manage and manage.group(2) == b["uid"] and manage.group(3) == m.group(1).rsplit("/", 1)[1], body
+    resched = re.search(r"/api/reschedule/([0-9a-f]{64})", body)
+    assert resched and manage.group(4) == resched.group(1)
+    page = call(env.s, "GET", manage.group(1))
+    assert page.status == 200 and b'data-view="manage"' in page.body
     # following the link shows the booking and a button; it cancels nothing by itself
     page = call(env.s, "GET", m.group(1), headers={"Accept": "text/html"})
     assert page.status == 200 and b"<form method=\"post\"" in page.body, page
