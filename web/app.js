@@ -161,6 +161,12 @@
     if (b) s += ' – ' + (b.date === a.date ? b.time : dayFmt.format(civil(b.date)) + ' ' + b.time);
     return s + ' (' + zoneName(tz) + ')';
   }
+  function recurText(r) {
+    if (!r || !r.occurrences) return '';
+    const unit = r.frequency === 'monthly' ? 'month' : 'week';
+    const every = r.interval > 1 ? 'every ' + r.interval + ' ' + unit + 's' : unit === 'month' ? 'monthly' : 'weekly';
+    return 'Repeats ' + every + ', ' + r.occurrences + ' times in all: booking one time books the series.';
+  }
   const zoneName = (tz) => String(tz || 'UTC').replace(/_/g, ' ');
   const minutes = (n) => n + ' min';
   function priceText(price, currency) {
@@ -326,8 +332,13 @@
       } else if (a.type === 'booked' && a.booking) {
         const b = a.booking;
         postBooked(b, b.status === 'pending');
-        setMain(confirmation(b, b.event_name || '', b.status === 'pending'));
-        focusEl($('#confirmation h2'));
+        /* The confirmation replaces the list of event types; the conversation stays below it. */
+        hideError();
+        for (const n of [...main.children]) if (n !== wrap) n.hidden = true;
+        const old = $('#confirmation');
+        if (old) old.remove();
+        main.insertBefore(confirmation(b, b.event_name || '', b.status === 'pending'), wrap);
+        focusEl($('#conf-title'));
       }
     }
     form.addEventListener('submit', (e) => {
@@ -337,7 +348,8 @@
       input.value = '';
       ask(text);
     });
-    return el('div', { class: 'chat-wrap' }, open, section);
+    const wrap = el('div', { class: 'chat-wrap' }, open, section);
+    return wrap;
   }
 
   /* ---------- time zone combobox ---------- */
@@ -610,7 +622,8 @@
       el('h1', { id: 'event-name', text: et.name || '' }),
       el('p', { class: 'meta' }, durText, price ? el('span', { class: 'price', text: ' · ' + price }) : null,
         et.requires_confirmation ? el('span', { text: ' · needs the host’s confirmation' }) : null),
-      et.description ? el('p', { class: 'desc', text: et.description }) : null);
+      et.description ? el('p', { class: 'desc', text: et.description }) : null,
+      recurText(et.recurrence) ? el('p', { class: 'recur', text: recurText(et.recurrence) }) : null);
     const controls = [];
     if (durations.length > 1) {
       const sel = el('select', { id: 'duration' });
@@ -666,14 +679,23 @@
       if (r.status === 201 && r.data && r.data.booking) {
         const b = r.data.booking;
         postBooked(b, et.requires_confirmation);
-        setMain(confirmation(b, et.name, et.requires_confirmation));
+        const conf = confirmation(b, et.name, et.requires_confirmation);
+        const more = Array.isArray(r.data.bookings) ? r.data.bookings.slice(1) : [];
+        if (more.length) {
+          const ul = el('ul', { class: 'series', 'aria-label': 'The other dates of the series' });
+          for (const x of more) ul.append(el('li', { text: whenText(x.start, x.end, x.timezone) }));
+          conf.querySelector('#conf-when').after(el('p', { text: 'Also booked, at the same time:' }), ul);
+        }
+        setMain(conf);
         focusEl($('#conf-title'));
         return;
       }
       if (r.status === 409) {
         formWrap.hidden = true; pickWrap.hidden = false;
         await pk.refresh(false);
-        showError('That time was just taken. Please pick another time.', $('#slots'));
+        showError(et.recurrence && r.data && /occurrence/.test(r.data.error || '')
+          ? 'That time is taken on another date of the series (' + r.error.replace(/\.$/, '') + '). Please pick another time.'
+          : 'That time was just taken. Please pick another time.', $('#slots'));
         focusEl($('#slots-heading'));
         return;
       }
