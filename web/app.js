@@ -122,7 +122,10 @@
   function allZones() {
     let z = [];
     try { z = Intl.supportedValuesOf('timeZone').slice(); } catch (e) { z = [browserTz]; }
-    if (!z.includes('UTC')) z.push('UTC');
+    /* ICU lists some zones under their old names (Asia/Calcutta); offer today's names too. */
+    for (const n of ['UTC', 'Asia/Kolkata', 'Asia/Ho_Chi_Minh', 'Europe/Kyiv', 'Asia/Kathmandu', 'Asia/Yangon', 'America/Nuuk']) {
+      if (!z.includes(n) && (n === 'UTC' || zoneOk(n))) z.push(n);
+    }
     return z.sort();
   }
   const pad = (n) => String(n).padStart(2, '0');
