@@ -40,7 +40,7 @@ async function step(name, page, fn) {
 
 async function newPage(label, options = {}) {
   const ctx = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', ...options });
-  ctx.setDefaultTimeout(cfg.timeout_ms || 10000);
+  ctx.setDefaultTimeout(cfg.timeout_ms || 15000);
   // a CSP violation in any document (frames too) becomes a console error the test sees
   await ctx.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {

@@ -1,6 +1,6 @@
 """Issue 19, in a real browser: a person books through the hosted pages (zone switch, required
 question, confirmation), two browsers race for one slot, a keyboard-only booking, a 375 px wide
-screen. Hosts are open around the clock in UTC with no minimum notice, so the days chosen (a few
+screen (with a booking that awaits the host). Hosts are open around the clock in UTC with no minimum notice, so the days chosen (a few
 days ahead) always have free slots; every expectation about times is computed here from
 instants with zoneinfo, not read back from the page."""
 
@@ -143,9 +143,9 @@ def test_keyboard_only_booking(site, browser):
     assert b["answers"] == {"topic": "Roadmap", "consent": True}, b["answers"]
 
 
-def test_narrow_screen(site, browser):
+def test_narrow_screen_and_pending_booking(site, browser):
     h = web_host(site, bio="A rather long biography line that must wrap on a phone instead of widening the page")
-    et = event_type(h, description="Agenda: https://example.com/meetings/agenda/2026/quarterly-review-and-planning-notes"
+    et = event_type(h, requires_confirmation=True, description="Agenda: https://example.com/meetings/agenda/2026/quarterly-review-and-planning-notes"
                                    "-for-the-whole-team.pdf and a few words after it")
     date = day_in("UTC", 2)
     target = instant(date, "14:30", "UTC")
@@ -155,5 +155,10 @@ def test_narrow_screen(site, browser):
     })
     for view, w in res["widths"].items():
         assert w["innerWidth"] == 375 and w["scrollWidth"] <= 375, (view, w)
-    uid, _, _ = uid_of_manage_link(res["conf"]["manage"])
-    assert parse(booking_by_uid(h, uid)["start"]) == target
+    # the host confirms this type's bookings: the confirmation says it awaits the host
+    conf = res["conf"]
+    assert conf["status"] == "pending", conf
+    assert "awaits the host" in conf["text"] or "waiting for the host" in conf["text"], conf["text"]
+    uid, _, _ = uid_of_manage_link(conf["manage"])
+    b = booking_by_uid(h, uid)
+    assert parse(b["start"]) == target and b["status"] == "pending", b
