@@ -393,18 +393,23 @@ const scenarios = {
   async embed() {
     const r = {};
     const page = await newPage('parent-inline');
+    // the iframe's height follows the content: it equals the last slotd:resize height and the
+    // document inside fits it (no inner scroll bar); polled, as the two documents settle separately
     const fit = async (frameEl) => {
       const frame = await frameEl.contentFrame();
-      // the iframe's height follows the content: no inner scroll bar
-      await page.waitForFunction(async (el) => {
-        const h = el.getBoundingClientRect().height;
-        const last = [...window.__msgs].reverse().find((m) => m.data && m.data.type === 'slotd:resize');
-        return last && Math.abs(h - last.data.height) <= 1;
-      }, frameEl);
-      const inner = await frame.evaluate(() => ({ scrollHeight: document.documentElement.scrollHeight,
-        bodyScroll: document.body.scrollHeight, innerHeight: window.innerHeight }));
-      const outer = await frameEl.evaluate((el) => el.getBoundingClientRect().height);
-      return { ...inner, iframe: outer };
+      const deadline = Date.now() + 10000;
+      for (;;) {
+        const inner = await frame.evaluate(() => ({ scrollHeight: document.documentElement.scrollHeight,
+          bodyScroll: document.body.scrollHeight, innerHeight: window.innerHeight }));
+        const outer = await frameEl.evaluate((el) => {
+          const last = [...window.__msgs].reverse().find((m) => m.data && m.data.type === 'slotd:resize');
+          return { iframe: el.getBoundingClientRect().height, last: last ? last.data.height : null };
+        });
+        const r = { ...inner, ...outer };
+        const settled = r.last !== null && Math.abs(r.iframe - r.last) <= 1 && r.scrollHeight <= r.iframe + 1;
+        if (settled || Date.now() > deadline) return r;
+        await page.waitForTimeout(50);
+      }
     };
     let frameEl; let frame;
     await step('inline-loaded', page, async () => {
