@@ -22,6 +22,7 @@ typedef struct {
   struct api_state_s *api_state; /* api/authn.c: credential cache */
   struct rl_s *rl;               /* api/ratelimit.c: per-IP and per-user limits */
   struct jobs_sweep_s *sweep;    /* jobs/sweep.c */
+  struct jobs_rlsync_s *rlsync;  /* jobs/rlsync.c: rate-limit counts shared between instances */
   struct avail_state_s *avail_state; /* availability.c: result cache */
   struct jobs_webhooks_s *webhooks;  /* jobs/webhooks.c: the dispatcher */
   struct jobs_payments_s *payments;  /* jobs/payments.c: the payment-window timer */

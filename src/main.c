@@ -29,6 +29,7 @@
 #include "db/pool.h"
 #include "jobs/mail.h"
 #include "jobs/payments.h"
+#include "jobs/rlsync.h"
 #include "jobs/sweep.h"
 #include "jobs/webhooks.h"
 #include "http/client.h"
@@ -90,6 +91,7 @@ static void on_server_drained(http_server_t *srv) {
   http_server_close(p->app.http);
   if (p->metrics_http) http_server_close(p->metrics_http);
   jobs_sweep_stop(&p->app);
+  jobs_rlsync_stop(&p->app);
   jobs_webhooks_stop(&p->app);
   jobs_payments_stop(&p->app);
   jobs_mail_stop(&p->app);
@@ -137,6 +139,7 @@ static int serve(const config_t *cfg) {
   const http_route_t *routes = app_routes(&nroutes); /* registers every module's statements too */
   api_prepare_statements(app->db);
   jobs_sweep_prepare(app->db);
+  jobs_rlsync_prepare(app->db);
   jobs_webhooks_prepare(app->db);
   jobs_payments_prepare(app->db);
   jobs_mail_prepare(app->db, cfg);
@@ -178,6 +181,7 @@ static int serve(const config_t *cfg) {
   db_pool_start(app->db);
   db_listen_start(app->listen);
   jobs_sweep_start(app);
+  jobs_rlsync_start(app);
   if (jobs_webhooks_start(app, err, sizeof err) != 0) {
     log_kv(LOG_ERROR, "webhooks", "error", err, NULL);
     return 1;

@@ -35,6 +35,7 @@ const char config_help[] =
     "  SLOTD_TRUSTED_PROXIES     proxy IPs/CIDRs, comma separated (none)\n"
     "  SLOTD_CORS_PUBLIC_ORIGINS origins for public routes        (*)\n"
     "  SLOTD_EMBED_ORIGINS       origins that may frame the pages   (*)\n"
+    "  SLOTD_RATE_LIMIT_SYNC     seconds between sharing limit counts with other instances (0.1; 0 off)\n"
     "  SLOTD_CORS_ORIGINS        origins for authenticated routes (none)\n"
     "  SLOTD_RATE_LIMIT_PUBLIC   requests/minute per client IP    (60)\n"
     "  SLOTD_RATE_LIMIT_AUTH     requests/minute per user         (300)\n"
@@ -501,6 +502,12 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   SEC_VAR("SLOTD_DB_QUEUE_TIMEOUT", db_queue_timeout_ms, 2)
   SEC_VAR("SLOTD_WEBHOOK_TIMEOUT", webhook_timeout_ms, 10)
 #undef SEC_VAR
+
+  v = getv(get, "SLOTD_RATE_LIMIT_SYNC");
+  if (v && strcmp(v, "0") == 0) c->rate_limit_sync_ms = 0;
+  else if (!v) c->rate_limit_sync_ms = 100;
+  else if (parse_seconds(v, &c->rate_limit_sync_ms) || c->rate_limit_sync_ms > 10000)
+    return fail(err, errlen, "SLOTD_RATE_LIMIT_SYNC", "expected 0 (off) or seconds between 0.001 and 10", v);
 
   v = getv(get, "SLOTD_LOG_LEVEL");
   c->log_level = v ? log_parse_level(v) : LOG_INFO;

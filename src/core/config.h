@@ -52,6 +52,7 @@ typedef struct {
   int rate_limit_public;  /* requests per minute per client IP */
   int rate_limit_auth;    /* requests per minute per user */
   int rate_limit_holds;   /* reservations per minute per client IP */
+  uint64_t rate_limit_sync_ms; /* how often counts are shared between instances; 0: never */
   int holds_per_host;     /* live holds one client may have on one host */
   int holds_per_client;   /* live holds one client may have in all */
   int cookie_secure;      /* Secure attribute on the session cookie */

@@ -332,7 +332,7 @@ def test_forwarded_for_and_metrics_through_haproxy(limited_cluster):
     saw as a second header, and slotd reads the headers from the right. And haproxy does not
     forward /metrics, which the instances serve on their own metrics ports."""
     c = limited_cluster
-    # Rate limits are counted per instance: two instances allow up to 2 x 5 per window.
+    # Rate limits are shared by the instances (test_cluster_limits.py); at most 2 x 5 either way.
     now = time.time()
     if 60 - now % 60 < 20:
         time.sleep(60 - now % 60 + 0.05)
