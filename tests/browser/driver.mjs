@@ -466,6 +466,32 @@ const scenarios = {
       r.popup_msgs = await pop.evaluate(() => window.__msgs);
     });
 
+    // the manage page framed by the parent: rescheduled and cancelled are told to it
+    const mp = await newPage('parent-manage');
+    await step('manage-embedded-rescheduled', mp, async () => {
+      await mp.goto(cfg.manage_url);
+      const f = await (await mp.waitForSelector('iframe')).contentFrame();
+      await f.waitForSelector('section#manage');
+      await f.click('button#reschedule-open');
+      await waitSlots(f);
+      await pickDay(f, cfg.date);
+      await (await slotHandle(f, cfg.manage_new_start)).click();
+      await f.click('button#reschedule-confirm');
+      await f.waitForSelector('section#manage[data-state="rescheduled"]');
+      await mp.waitForFunction(() => window.__msgs.some((m) => m.data && m.data.type === 'slotd:rescheduled'));
+      r.manage_resched_msgs = await mp.evaluate(() => window.__msgs);
+    });
+    await step('manage-embedded-cancelled', mp, async () => {
+      await mp.reload();
+      const f = await (await mp.waitForSelector('iframe')).contentFrame();
+      await f.waitForSelector('section#manage');
+      await f.click('button#cancel-open');
+      await f.click('button#cancel-confirm');
+      await f.waitForSelector('section#manage[data-state="cancelled"]');
+      await mp.waitForFunction(() => window.__msgs.some((m) => m.data && m.data.type === 'slotd:cancelled'));
+      r.manage_msgs = await mp.evaluate(() => window.__msgs);
+    });
+
     const evil = await newPage('parent-forged');
     await step('forged', evil, async () => {
       await evil.goto(cfg.forged_url);

@@ -1,7 +1,8 @@
 """Issue 19: /embed.js on parent pages served from other origins (own 127.0.0.1 ports): the inline
 iframe sizes itself to its content, the parent hears slotd:booked and schedkit:booked with the
-booking's fields (compared with the database), the popup opens and closes, and a page that frames
-the event page claiming another parent origin (or '*') hears nothing at all."""
+booking's fields (compared with the database), the popup opens and closes, a framed manage page
+tells its parent of a reschedule and a cancellation, and a page that frames the event page claiming
+another parent origin (or '*') hears nothing at all."""
 
 import json
 import urllib.parse
@@ -44,9 +45,18 @@ def test_embed_inline_popup_and_forged_origin(site, browser, page_server):
 
     date = day_in("UTC", 2)
     target, forged_target = instant(date, "11:00", "UTC"), instant(date, "12:00", "UTC")
+    # a booking made beforehand, managed from a page of the parent's origin that frames its manage page
+    managed = h.book(et, instant(date, "16:00", "UTC"), name="Max Managed", email="max@example.com")
+    manage_new = instant(date, "17:30", "UTC")
+    manage_src = (f"{site.base}/booking/{managed['uid']}?token={managed['cancel_token']}"
+                  f"&reschedule_token={managed['reschedule_token']}&embed=1"
+                  f"&embed_origin={urllib.parse.quote(parent.origin, safe='')}")
+    parent.pages["/manage.html"] = parent_page("Manage embed", (
+        f'<iframe title="Your booking" width="600" height="900" src="{manage_src}"></iframe>'))
     res = browser.run("embed", {
         "base": site.base, "inline_url": f"{parent.origin}/inline.html", "popup_url": f"{parent.origin}/popup.html",
-        "forged_url": f"{forger.origin}/forged.html", "date": date, "start": rfc3339(target),
+        "forged_url": f"{forger.origin}/forged.html", "manage_url": f"{parent.origin}/manage.html",
+        "manage_new_start": rfc3339(manage_new), "date": date, "start": rfc3339(target),
         "forged_start": rfc3339(forged_target),
         "invitee": {"name": "Emma Embed", "email": "emma@example.com"},
         "forged_invitee": {"name": "Fred Forged", "email": "fred@example.com"},
@@ -104,6 +114,21 @@ def test_embed_inline_popup_and_forged_origin(site, browser, page_server):
     assert res["popup_focus_back"] is True
     pm = res["popup_msgs"]
     assert pm and all(m["origin"] == site.base and m["data"]["type"] == "slotd:resize" for m in pm), dumps(pm)
+
+    # the framed manage page told its parent of the move and of the cancellation, without tokens
+    # (the parent page was reloaded between the two, so each list holds one action's messages)
+    for k, kind in (("manage_resched_msgs", "slotd:rescheduled"), ("manage_msgs", "slotd:cancelled")):
+        assert all(m["origin"] == site.base and m["from_iframe"] for m in res[k]), dumps(res[k])
+        told = [m["data"] for m in res[k] if m["data"]["type"] != "slotd:resize"]
+        assert [m["type"] for m in told] == [kind], dumps(told)
+        text = json.dumps(told)
+        assert managed["cancel_token"] not in text and managed["reschedule_token"] not in text and "token" not in text
+    moved = [m["data"] for m in res["manage_resched_msgs"] if m["data"]["type"] == "slotd:rescheduled"][0]["booking"]
+    assert moved["uid"] == managed["uid"] and parse(moved["start"]) == manage_new, moved
+    cancelled = [m["data"] for m in res["manage_msgs"] if m["data"]["type"] == "slotd:cancelled"][0]
+    assert cancelled["booking"] == {"uid": managed["uid"], "status": "cancelled"}, cancelled
+    mb2 = booking_by_uid(h, managed["uid"])
+    assert mb2["status"] == "cancelled" and parse(mb2["start"]) == manage_new, mb2
 
     # framed by an origin other than the one it was told: it works, and nothing is posted to anyone
     assert res["forged_conf"]["status"] == "confirmed", res["forged_conf"]
