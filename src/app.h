@@ -17,6 +17,7 @@ typedef struct {
   const config_t *cfg;
   http_server_t *http;
   db_pool_t *db;
+  struct db_replica_s *replica;  /* db/replica.c: SLOTD_DATABASE_REPLICA_URL, or NULL */
   db_listen_t *listen;
   int draining; /* SIGTERM received: /readyz answers 503 */
   struct api_state_s *api_state; /* api/authn.c: credential cache */

@@ -26,6 +26,7 @@
 #include "core/metrics.h"
 #include "db/listen.h"
 #include "db/migrate.h"
+#include "db/replica.h"
 #include "db/pool.h"
 #include "jobs/mail.h"
 #include "jobs/payments.h"
@@ -80,6 +81,12 @@ static void on_pool_closed(void *data) {
 
 static process_t *g_proc; /* for the drained callback, which only gets the server */
 
+static void close_primary(void *data) {
+  process_t *p = data;
+  p->app.replica = NULL; /* closed and freed */
+  db_pool_close(p->app.db, on_pool_closed, p); /* fails anything still queued: orphans answer */
+}
+
 /* Both servers drain at once (one SLOTD_SHUTDOWN_TIMEOUT bounds the stop); the database side
  * closes once neither has a connection left, and /metrics (ops_collect reads app->http) cannot
  * run after the main server is gone. */
@@ -96,7 +103,9 @@ static void on_server_drained(http_server_t *srv) {
   jobs_payments_stop(&p->app);
   jobs_mail_stop(&p->app);
   db_listen_close(p->app.listen);
-  db_pool_close(p->app.db, on_pool_closed, p); /* fails anything still queued: orphans answer */
+  /* The replica first: reads it fails are retried on the primary, which closes next. */
+  if (p->app.replica) db_replica_close(p->app.replica, close_primary, p);
+  else close_primary(p);
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -134,10 +143,18 @@ static int serve(const config_t *cfg) {
     log_kv(LOG_ERROR, "bad SLOTD_DATABASE_URL", "error", err, NULL);
     return 1;
   }
+  if (cfg->replica_url && !(app->replica = db_replica_new(&loop, cfg, err, sizeof err))) {
+    log_kv(LOG_ERROR, "bad SLOTD_DATABASE_REPLICA_URL", "error", err, NULL);
+    return 1;
+  }
   app->listen = db_listen_new(&loop, cfg, err, sizeof err);
   int nroutes;
   const http_route_t *routes = app_routes(&nroutes); /* registers every module's statements too */
   api_prepare_statements(app->db);
+  if (app->replica) {
+    api_prepare_reads(db_replica_pool(app->replica));
+    db_replica_prepare_primary(app->db);
+  }
   jobs_sweep_prepare(app->db);
   jobs_rlsync_prepare(app->db);
   jobs_webhooks_prepare(app->db);
@@ -153,6 +170,7 @@ static int serve(const config_t *cfg) {
   metrics_init(router_npatterns(router), router_patterns(router));
   metrics_add_collector(ops_collect, app);
   metrics_add_collector(db_pool_metrics, app->db);
+  if (app->replica) metrics_add_collector(db_replica_metrics, app->replica);
   metrics_add_collector(inputs_collect, NULL);
   if (api_authn_init(app) != 0 || availability_init(app) != 0) return 1;
 
@@ -179,6 +197,7 @@ static int serve(const config_t *cfg) {
     return 1;
   }
   db_pool_start(app->db);
+  if (app->replica) db_replica_start(app->replica, app->db);
   db_listen_start(app->listen);
   jobs_sweep_start(app);
   jobs_rlsync_start(app);

@@ -11,6 +11,7 @@
 #include "../core/map.h"
 #include "../core/metrics.h"
 #include "../core/timeutil.h"
+#include "../db/replica.h"
 #include "../sched/team.h"
 #include "authn.h"
 #include "inputs.h"
@@ -45,14 +46,20 @@ typedef struct {
 
 typedef struct job_s job_t;
 
+typedef struct {
+  uint64_t epoch;     /* the invalidation epoch of the host's last change */
+  uint64_t at_ms;     /* and when it was heard of (loop time), for the replica's lag window */
+} change_t;
+
 /* Invalidation is O(1): a host's change records the (incremented) global epoch for that host;
  * an entry is valid only if its data was read at or after that epoch. This also discards a
  * response whose read started before a concurrent change and finished after it. */
 typedef struct avail_state_s {
   map_t *cache;   /* key -> entry_t, in recency order */
-  map_t *changed; /* host id -> epoch of its last change */
+  map_t *changed; /* host id -> change_t: its last change */
   uint64_t epoch;
   uint64_t floor; /* reads before this epoch are stale for every host (after forget_all) */
+  uint64_t all_changed_ms; /* loop time of the last forget_all (start, LISTEN reconnect): any host may have changed */
   uint64_t hits, misses;
   size_t budget;      /* SLOTD_CACHE_MAX_BYTES; 0: no cache */
   size_t max_body;    /* budget / CACHE_BODY_SHARE */
@@ -78,6 +85,7 @@ static void forget_all(avail_state_t *s) {
   map_clear(s->cache);
   map_clear(s->changed);
   s->floor = ++s->epoch; /* reads still in flight must not come back as valid */
+  s->all_changed_ms = uv_now(s->loop);
 }
 
 /* v in decimal in key, terminated (for a host, its key in s->changed). */
@@ -90,14 +98,35 @@ static void forget_host(void *data, long long host) {
   avail_state_t *s = st(data);
   if (map_size(s->changed) >= CHANGED_MAX) forget_all(s); /* bounded: start over */
   char key[24];
-  *(uint64_t *)map_put(s->changed, int_text(host, key), NULL) = ++s->epoch;
+  change_t *c = map_put(s->changed, int_text(host, key), NULL);
+  c->epoch = ++s->epoch;
+  c->at_ms = uv_now(s->loop);
 }
 
 /* Was data of host read at epoch still current? */
 static int fresh(avail_state_t *s, int64_t host, uint64_t epoch) {
   char key[24];
-  uint64_t *changed = map_get(s->changed, int_text(host, key));
-  return epoch >= s->floor && (!changed || epoch >= *changed);
+  change_t *changed = map_get(s->changed, int_text(host, key));
+  return epoch >= s->floor && (!changed || epoch >= changed->epoch);
+}
+
+/* May the busy time of these hosts be read from the streaming replica? Only when it is usable
+ * (its measured lag within SLOTD_REPLICA_MAX_LAG) and none of the hosts changed within the lag
+ * window: any change older than that is on the replica already, so what it answers is what the
+ * primary would. A change this instance has not heard of yet is a read racing a write, as on the
+ * primary; the epochs keep such a result out of the cache. */
+static int replica_ok(http_req_t *req, const int64_t *hosts, size_t n) {
+  app_t *app = api_app(req);
+  if (!app->replica || !db_replica_usable(app->replica)) return 0;
+  avail_state_t *s = st(app);
+  uint64_t now = uv_now(s->loop), window = db_replica_window_ms(app->replica);
+  if (now < s->all_changed_ms + window) return 0;
+  char key[24];
+  for (size_t i = 0; i < n; i++) {
+    change_t *c = map_get(s->changed, int_text(hosts[i], key));
+    if (c && now < c->at_ms + window) return 0;
+  }
+  return 1;
 }
 
 static void on_host_notify(void *data, const char *channel, const char *payload) {
@@ -238,9 +267,10 @@ int availability_init(app_t *app) {
   s->max_entries = s->budget / CACHE_MIN_ENTRY + 2;
   if (s->max_entries > CACHE_MAX_ENTRIES) s->max_entries = CACHE_MAX_ENTRIES;
   s->cache = map_new(sizeof(entry_t), s->max_entries);
-  s->changed = map_new(sizeof(uint64_t), CHANGED_MAX + 1);
+  s->changed = map_new(sizeof(change_t), CHANGED_MAX + 1);
   map_set_destructor(s->cache, entry_free);
   s->loop = app->loop;
+  s->all_changed_ms = uv_now(s->loop); /* what changed before this instance started is unknown */
   s->threads = app->cfg->engine_threads;
   if (s->threads <= 0) {
     int n = (int)uv_available_parallelism() - 1;
@@ -759,7 +789,8 @@ static void on_data(http_req_t *req, inputs_t *in, const db_result_t *err) {
 static void fetch(http_req_t *req) {
   avail_req_t *a = api_ctx(req)->flow;
   inputs_query_t q = {.event_type_id = a->event_type_id ? api_parse_id(a->event_type_id) : 0,
-                      .slug = a->slug, .event_slug = a->event_slug, .from = a->from, .to = a->to};
+                      .slug = a->slug, .event_slug = a->event_slug, .from = a->from, .to = a->to,
+                      .replica_ok = replica_ok};
   inputs_fetch(req, &q, on_data);
 }
 

@@ -9,6 +9,7 @@
 #include "../core/map.h"
 #include "../core/timeutil.h"
 #include "../core/util.h"
+#include "../db/replica.h"
 #include "ctx.h"
 #include "query.h"
 
@@ -425,6 +426,8 @@ typedef struct {
   char key[160];
   engine_config_t *cfg; /* the configuration the busy query read for (a reference, dropped with the arena) */
   int reads;            /* configuration reads so far */
+  int on_replica;       /* the busy read in flight went to the streaming replica */
+  int primary_only;     /* the replica failed this request once: the primary from now on */
 } fetch_t;
 
 /* The request keeps c alive (a reference) until its arena dies. */
@@ -436,18 +439,40 @@ static void hold_config(http_req_t *req, fetch_t *f, engine_config_t *c) {
 
 static void read_config(http_req_t *req, fetch_t *f);
 static void config_moved(http_req_t *req, fetch_t *f, engine_config_t *c);
+static void send_busy(http_req_t *req, fetch_t *f, engine_config_t *c);
+
+/* The busy read on the replica when the query allows it for these hosts (q.replica_ok). */
+static void busy_query(http_req_t *req, fetch_t *f, const char *stmt, int n, const char *const *params, db_cb cb,
+                       const int64_t *hosts, size_t nhosts) {
+  app_t *app = api_app(req);
+  f->on_replica = !f->primary_only && f->q.replica_ok && f->q.replica_ok(req, hosts, nhosts);
+  if (app->replica) db_replica_count(app->replica, f->on_replica);
+  if (f->on_replica) api_query_replica(req, stmt, n, params, cb);
+  else api_query(req, stmt, n, params, cb);
+}
+
+/* A replica read that failed or answered for another configuration: the replica is down or
+ * behind; the same read again on the primary (no request is lost to the replica). Returns 1
+ * when it did so. */
+static int replica_retry(http_req_t *req, fetch_t *f, int failed) {
+  if (!f->on_replica) return 0;
+  if (failed) db_replica_failed(api_app(req)->replica);
+  f->primary_only = 1;
+  send_busy(req, f, f->cfg);
+  return 1;
+}
 
 static void on_busy(void *data, const db_result_t *r) {
   http_req_t *req = data;
   fetch_t *f = api_ctx(req)->inputs;
   if (!r->ok) {
-    f->cb(req, NULL, r);
+    if (!replica_retry(req, f, 1)) f->cb(req, NULL, r);
     return;
   }
   const PGresult *res = r->res;
   engine_config_t *c = f->cfg;
   if (PQntuples(res) < 1 || num(res, "config_version") != c->config_version) {
-    config_moved(req, f, c);
+    if (!replica_retry(req, f, 0)) config_moved(req, f, c);
     return;
   }
   inputs_t in;
@@ -517,19 +542,19 @@ static void on_team_busy(void *data, const db_result_t *r) {
   http_req_t *req = data;
   fetch_t *f = api_ctx(req)->inputs;
   if (!r->ok) {
-    f->cb(req, NULL, r);
+    if (!replica_retry(req, f, 1)) f->cb(req, NULL, r);
     return;
   }
   const PGresult *res = r->res;
   engine_config_t *c = f->cfg;
   if ((size_t)PQntuples(res) != c->nhosts) {
-    config_moved(req, f, c); /* a host is gone */
+    if (!replica_retry(req, f, 0)) config_moved(req, f, c); /* a host is gone */
     return;
   }
   for (size_t i = 0; i < c->nhosts; i++)
     if (num_at(res, (int)i, "host_id") != c->hosts[i].host_id ||
         num_at(res, (int)i, "config_version") != c->hosts[i].config_version) {
-      config_moved(req, f, c);
+      if (!replica_retry(req, f, 0)) config_moved(req, f, c);
       return;
     }
   inputs_t in;
@@ -577,11 +602,17 @@ static void read_team_busy(http_req_t *req, fetch_t *f, engine_config_t *c) {
   snprintf(et, sizeof et, "%" PRId64, c->event.id);
   const char *params[7] = {c->host_list, lo, hi, f->q.exclude_reservation, f->q.exclude_booking ? excl : NULL, et,
                            f->q.assign ? "t" : "f"};
-  api_query(req, "engine_team_busy", 7, params, on_team_busy);
+  int64_t *ids = arena_alloc(req->arena, (c->nhosts ? c->nhosts : 1) * sizeof *ids);
+  for (size_t i = 0; i < c->nhosts; i++) ids[i] = c->hosts[i].host_id;
+  busy_query(req, f, "engine_team_busy", 7, params, on_team_busy, ids, c->nhosts);
 }
 
 static void read_busy(http_req_t *req, fetch_t *f, engine_config_t *c) {
   hold_config(req, f, c);
+  send_busy(req, f, c);
+}
+
+static void send_busy(http_req_t *req, fetch_t *f, engine_config_t *c) {
   if (c->team) {
     read_team_busy(req, f, c);
     return;
@@ -593,7 +624,7 @@ static void read_busy(http_req_t *req, fetch_t *f, engine_config_t *c) {
   time_format_utc(f->q.to + reach, hi, sizeof hi);
   snprintf(excl, sizeof excl, "%" PRId64, f->q.exclude_booking);
   const char *params[5] = {host, lo, hi, f->q.exclude_reservation, f->q.exclude_booking ? excl : NULL};
-  api_query(req, "engine_busy", 5, params, on_busy);
+  busy_query(req, f, "engine_busy", 5, params, on_busy, &c->host_id, 1);
 }
 
 static void on_config(void *data, const db_result_t *r) {

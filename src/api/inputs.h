@@ -83,6 +83,9 @@ typedef struct {
   int64_t exclude_booking;         /* 0: none */
   int fresh;                       /* 1: do not trust the cached configuration (after a stale write) */
   int assign;                      /* org types: also read what round robin weighs (a booking) */
+  /* Reads that may be slightly stale (public availability): whether these hosts' busy time may
+   * come from the streaming replica (NULL: never; the booking core always reads the primary). */
+  int (*replica_ok)(http_req_t *req, const int64_t *hosts, size_t n);
 } inputs_query_t;
 
 /* in is filled (the caller frees it with inputs_free; its text fields live as long as the

@@ -1,9 +1,11 @@
 #include "query.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/map.h"
+#include "../db/replica.h"
 #include "ctx.h"
 #include "idempotency.h"
 #include "validate.h"
@@ -91,22 +93,34 @@ int api_save_patch(http_req_t *req, api_v_t *v, json_t *patch, const char *stmt,
   return 0;
 }
 
-static void send_query(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb, int always) {
+static void send_query(http_req_t *req, db_pool_t *pool, const char *stmt, int n, const char *const *params, db_cb cb,
+                       int always) {
   api_ctx_t *ctx = req->ctx;
   if (ctx && api_stmt_writes(stmt)) ctx->wrote = 1;
   api_op_t *op = arena_alloc(req->arena, sizeof *op);
   op->req = req;
   op->cb = cb;
   op->always = always;
-  db_query(api_app(req)->db, stmt, n, params, on_result, op);
+  db_query(pool, stmt, n, params, on_result, op);
 }
 
 void api_query(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb) {
-  send_query(req, stmt, n, params, cb, 0);
+  send_query(req, api_app(req)->db, stmt, n, params, cb, 0);
 }
 
 void api_query_always(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb) {
-  send_query(req, stmt, n, params, cb, 1);
+  send_query(req, api_app(req)->db, stmt, n, params, cb, 1);
+}
+
+void api_query_replica(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb) {
+  assert(api_app(req)->replica && !api_stmt_writes(stmt));
+  send_query(req, db_replica_pool(api_app(req)->replica), stmt, n, params, cb, 0);
+}
+
+void api_prepare_reads(db_pool_t *db) {
+  for (int m = 0; m < nmodules; m++)
+    for (const api_stmt_t *s = modules[m]; s->name; s++)
+      if (!s->writes) db_pool_prepare(db, s->name, s->sql);
 }
 
 void api_orphan_release(http_req_t *req) {

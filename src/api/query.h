@@ -29,6 +29,10 @@ void api_prepare_statements(db_pool_t *db);
 int api_stmt_writes(const char *name);
 
 void api_query(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb);
+/* Like api_query, on the streaming replica (app->replica must be set; stmt must not write). */
+void api_query_replica(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb);
+/* Prepares the statements that do not write on a replica's pool. */
+void api_prepare_reads(db_pool_t *db);
 /* Like api_query, but the callback is called for an orphan too and must apply the policy itself
  * (api_orphan_release): for a statement whose result says what must be undone. */
 void api_query_always(http_req_t *req, const char *stmt, int n, const char *const *params, db_cb cb);

@@ -35,6 +35,8 @@ const char config_help[] =
     "  SLOTD_TRUSTED_PROXIES     proxy IPs/CIDRs, comma separated (none)\n"
     "  SLOTD_CORS_PUBLIC_ORIGINS origins for public routes        (*)\n"
     "  SLOTD_EMBED_ORIGINS       origins that may frame the pages   (*)\n"
+    "  SLOTD_DATABASE_REPLICA_URL a streaming replica for availability reads (none)\n"
+    "  SLOTD_REPLICA_MAX_LAG     seconds of replica lag before reads go to the primary (5)\n"
     "  SLOTD_RATE_LIMIT_SYNC     seconds between sharing limit counts with other instances (0.1; 0 off)\n"
     "  SLOTD_CORS_ORIGINS        origins for authenticated routes (none)\n"
     "  SLOTD_RATE_LIMIT_PUBLIC   requests/minute per client IP    (60)\n"
@@ -450,6 +452,8 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
 
   v = getv(get, "SLOTD_DATABASE_URL");
   c->database_url = xstrdup(v ? v : "dbname=slotd");
+  v = getv(get, "SLOTD_DATABASE_REPLICA_URL");
+  c->replica_url = v && *v ? xstrdup(v) : NULL;
 
   v = getv(get, "SLOTD_LISTEN");
   if (parse_addr(v ? v : "127.0.0.1:8080", &c->listen_host, &c->listen_port))
@@ -501,6 +505,7 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
   SEC_VAR("SLOTD_DB_QUERY_TIMEOUT", db_query_timeout_ms, 5)
   SEC_VAR("SLOTD_DB_QUEUE_TIMEOUT", db_queue_timeout_ms, 2)
   SEC_VAR("SLOTD_WEBHOOK_TIMEOUT", webhook_timeout_ms, 10)
+  SEC_VAR("SLOTD_REPLICA_MAX_LAG", replica_max_lag_ms, 5)
 #undef SEC_VAR
 
   v = getv(get, "SLOTD_RATE_LIMIT_SYNC");
@@ -568,6 +573,7 @@ int config_load(config_t *c, config_getenv_fn get, char *err, size_t errlen) {
 
 void config_free(config_t *c) {
   free(c->database_url);
+  free(c->replica_url);
   free(c->listen_host);
   free(c->metrics_host);
   free(c->public_url);

@@ -20,6 +20,8 @@ typedef struct {
 
 typedef struct {
   char *database_url;
+  char *replica_url;          /* SLOTD_DATABASE_REPLICA_URL: a streaming replica for availability reads; NULL: none */
+  uint64_t replica_max_lag_ms; /* SLOTD_REPLICA_MAX_LAG: past it, reads go to the primary */
   char *listen_host; /* "127.0.0.1" or "::1" (no brackets) */
   int listen_port;
   char *metrics_host; /* SLOTD_METRICS_LISTEN: /metrics served only there; NULL: on the main address */

@@ -102,10 +102,12 @@ def _wait(pred, timeout, what):
 
 
 class Cluster:
-    def __init__(self, n, env=None, metrics=False):
+    def __init__(self, n, env=None, metrics=False, args=()):
         """env: more SLOTD_* for every instance; metrics: each instance serves /metrics on a
-        port of its own (SLOTD_CLUSTER_METRICS_BASE_PORT = B + n, so instance I's is B + n + I)."""
+        port of its own (SLOTD_CLUSTER_METRICS_BASE_PORT = B + n, so instance I's is B + n + I);
+        args: more arguments of run-cluster (--replica)."""
         self.n = n
+        self.args = list(args)
         self.extra_env = dict(env or {})
         self.metrics = metrics
         self.lb_port, self.base = _ports(n, n if metrics else 0)
@@ -141,7 +143,7 @@ class Cluster:
             env["SLOTD_CLUSTER_METRICS_BASE_PORT"] = str(self.base + self.n)
         env.update(self.extra_env)
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([str(RUN_CLUSTER), str(self.n)], env=env, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([str(RUN_CLUSTER), str(self.n), *self.args], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while True:
@@ -199,6 +201,10 @@ class Cluster:
         for name, pid in self.pids.items():
             if name != "postgres" and _pid_alive(pid):
                 os.kill(pid, signal.SIGKILL)
+        replica = self.state / "replica"
+        if (replica / "postmaster.pid").exists():
+            subprocess.run(["runuser", "-u", "postgres", "--", f"{PGBIN}/pg_ctl", "-D", str(replica),
+                            "-m", "immediate", "-w", "stop"], cwd="/", capture_output=True, timeout=60)
         pgdata = self.state / "pgdata"
         if (pgdata / "postmaster.pid").exists():
             subprocess.run(["runuser", "-u", "postgres", "--", f"{PGBIN}/pg_ctl", "-D", str(pgdata),
