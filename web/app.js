@@ -46,8 +46,9 @@
   clear(app).append(header, errorBox, main, status);
   if (EMBED) document.documentElement.classList.add('embed');
 
-  let statusTimer = 0;
+  let statusTimer = 0, lastAnnounced = '';
   function announce(text) {
+    lastAnnounced = text;
     clearTimeout(statusTimer);
     status.textContent = '';
     statusTimer = setTimeout(() => { status.textContent = text; }, 60);
@@ -534,14 +535,23 @@
       if (!(await load(m))) return;
       select(firstDate(), false);
     }
+    /* A new zone moves the same instants to other wall-clock days, maybe into another month. The
+     * selected day is carried over as an instant: its first free time (or, without one, the day
+     * itself) read in the new zone gives the day from which the first free day is shown, in
+     * whichever month holds it, moving on as the first render does. */
     async function changeZone(z) {
+      const had = selected && byDate[selected] && byDate[selected].length ? wall(byDate[selected][0].start, z) : null;
+      const from = had ? had.date : selected || month + '-01';
       tz = z;
       if (opts.onZone) opts.onZone(z);
       hideError();
-      const keep = selected;
-      if (!(await load(month))) return;
-      select(keep && byDate[keep] && byDate[keep].length ? keep : firstDate(), false);
-      announce('Times now shown in ' + zoneName(z) + '. ' + status.textContent);
+      const firstFrom = () => Object.keys(byDate).filter((d) => d >= from && byDate[d] && byDate[d].length).sort()[0] || null;
+      const m = from.slice(0, 7);
+      if (!(await load(m))) return;
+      for (let i = 0; i < 2 && !firstFrom(); i++) if (!(await load(addMonths(m, i + 1)))) return;
+      if (!firstFrom() && month !== m && !(await load(m))) return;
+      select(firstFrom(), false);
+      announce('Times now shown in ' + zoneName(z) + '. ' + lastAnnounced);
     }
     return {
       root,

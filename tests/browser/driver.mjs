@@ -62,7 +62,7 @@ async function newPage(label, options = {}) {
   });
   page.on('crash', () => out.console.push({ page: label, type: 'crash', text: 'page crashed' }));
   page.requests = [];
-  page.on('request', (r) => { if (r.url().includes('/api/')) page.requests.push({ method: r.method(), url: r.url() }); });
+  page.on('request', (r) => { if (r.url().includes('/api/')) page.requests.push({ method: r.method(), url: r.url(), body: r.postData() }); });
   pages.push({ label, page });
   return page;
 }
@@ -152,6 +152,8 @@ async function fillForm(scope, f) {
 
 async function confirmation(scope) {
   await scope.waitForSelector('section#confirmation', { state: 'visible' });
+  // the calendar links come from a second request after the confirmation is shown
+  await scope.waitForFunction(() => !document.getElementById('manage-link') || document.getElementById('cal-ics'));
   return scope.evaluate(() => {
     const href = (id) => document.getElementById(id)?.getAttribute('href') ?? null;
     const c = document.querySelector('section#confirmation');
@@ -465,6 +467,26 @@ const scenarios = {
       r.popup_focus_back = await pop.evaluate(() => document.activeElement?.classList.contains('slotd-embed-button') ?? false);
       r.popup_msgs = await pop.evaluate(() => window.__msgs);
     });
+    await step('popup-booked', pop, async () => {
+      await pop.click('button.slotd-embed-button');
+      const fe = await pop.waitForSelector('div.slotd-embed-overlay iframe.slotd-embed');
+      const f = await fe.contentFrame();
+      await waitSlots(f);
+      await pickDay(f, cfg.date);
+      await pickSlot(f, cfg.popup_start);
+      await fillForm(f, cfg.popup_invitee);
+      await f.click('#book-submit');
+      r.popup_conf = await confirmation(f);
+      await pop.waitForFunction(() => window.__msgs.some((m) => m.data && m.data.type === 'slotd:booked')
+        && (window.__dom || []).some((d) => d.type === 'slotd:booked'));
+      r.popup_all_msgs = await pop.evaluate(() => window.__msgs);
+      r.popup_dom_events = await pop.evaluate(() => window.__dom);
+    });
+    await step('popup-closed-button', pop, async () => {
+      await pop.click('div.slotd-embed-overlay .slotd-embed-close');
+      await pop.waitForSelector('div.slotd-embed-overlay', { state: 'detached' });
+      r.popup_focus_back_button = await pop.evaluate(() => document.activeElement?.classList.contains('slotd-embed-button') ?? false);
+    });
 
     // the manage page framed by the parent: rescheduled and cancelled are told to it
     const mp = await newPage('parent-manage');
@@ -699,6 +721,145 @@ const scenarios = {
       const b = await book(page, cfg.invitee, cfg.start);
       r.conf = b.conf;
       r.book_requests = page.requests.filter((q) => q.method === 'POST').map((q) => q.url);
+    });
+    return r;
+  },
+
+  // the chat panel on the booking page: a request, suggestion buttons, one clicked, details, booked
+  async chat() {
+    const r = {};
+    const page = await newPage('chat', { timezoneId: cfg.browser_tz });
+    const botCount = () => page.$$eval('#chat-log .msg.bot', (ms) => ms.length);
+    const log = () => page.$$eval('#chat-log .msg', (ms) => ms.map((m) => ({
+      who: m.classList.contains('user') ? 'user' : 'bot', text: m.textContent.replace(/\s+/g, ' ').trim() })));
+    await step('chat-open', page, async () => {
+      await page.goto(url(`/${cfg.slug}`));
+      const open = await page.waitForSelector('button#chat-open');
+      r.expanded_before = await open.getAttribute('aria-expanded');
+      r.hidden_before = await page.$eval('section#chat', (s) => s.hidden);
+      await open.click();
+      await page.waitForSelector('section#chat', { state: 'visible' });
+      r.expanded_after = await open.getAttribute('aria-expanded');
+      r.input_label = await page.$eval('#chat-input', (e) => [...(e.labels || [])].map((l) => l.textContent.trim()).join(' '));
+      r.input_focused = await page.evaluate(() => document.activeElement?.id === 'chat-input');
+    });
+    await step('suggested', page, async () => {
+      await page.fill('#chat-input', cfg.request);
+      await page.press('#chat-input', 'Enter');
+      await page.waitForSelector('#chat-log button.chat-slot', { state: 'visible' });
+      r.suggested = await page.$$eval('#chat-log button.chat-slot', (bs) => bs.map((b) => ({
+        start: b.dataset.start, text: b.textContent.trim(), label: b.getAttribute('aria-label') })));
+    });
+    await step('slot-chosen', page, async () => {
+      const n = await botCount();
+      const btns = await page.$$('#chat-log button.chat-slot');
+      r.clicked = await btns[cfg.pick].getAttribute('data-start');
+      await btns[cfg.pick].click();
+      await page.waitForFunction((k) => document.querySelectorAll('#chat-log .msg.bot').length > k, n);
+    });
+    await step('booked', page, async () => {
+      await page.fill('#chat-input', cfg.details);
+      await page.click('#chat-form button[type="submit"]');
+      r.conf = await confirmation(page);
+      r.log = await log();
+      r.chat_posts = page.requests.filter((q) => q.method === 'POST' && q.url.includes('/api/ai/chat'))
+        .map((q) => JSON.parse(q.body || 'null'));
+      r.event_types_hidden = await page.$eval('ul#event-types', (u) => u.offsetParent === null);
+    });
+    return r;
+  },
+
+  // deep links (?month=, ?date=), a zone switch that moves the chosen day into the next month,
+  // several lengths, seats: one browser, one page each
+  async options() {
+    const r = {};
+    // what the picker shows once the chosen day's slots are drawn
+    const state = (p) => p.evaluate(() => ({
+      month: document.querySelector('#month-label')?.dataset.month ?? null,
+      pressed: [...document.querySelectorAll('button.day[aria-pressed="true"]')].map((b) => b.dataset.date),
+      slots: [...document.querySelectorAll('#slots button.slot')].map((b) => ({ start: b.dataset.start,
+        label: b.textContent.replace(/\s+/g, ' ').trim() })),
+    }));
+    // the day's slots once drawn anew after a change (the old heading is marked stale first)
+    const markStale = (p) => p.evaluate(() => { const h = document.querySelector('#slots-heading'); if (h) h.dataset.stale = '1'; });
+    const redrawn = (p) => p.waitForFunction(() => document.querySelector('#slots-heading:not([data-stale])')
+      && document.querySelectorAll('#slots button.slot').length > 0);
+    const drawn = async (p) => {
+      await p.waitForFunction(() => {
+        const d = document.querySelector('button.day[aria-pressed="true"]')?.dataset.date;
+        const bs = [...document.querySelectorAll('#slots button.slot')];
+        return d && bs.length > 0 && bs.every((b) => b.dataset.start.startsWith(d));
+      });
+      return state(p);
+    };
+
+    const deep = await newPage('deep', { timezoneId: 'UTC' });
+    await step('deep-month', deep, async () => {
+      await deep.goto(url(`/${cfg.deep.slug}/${cfg.deep.event_slug}?month=${cfg.deep.month}&timezone=UTC`));
+      r.deep_month = await drawn(deep);
+    });
+    await step('deep-date', deep, async () => {
+      await deep.goto(url(`/${cfg.deep.slug}/${cfg.deep.event_slug}?date=${cfg.deep.date}&timezone=UTC`));
+      r.deep_date = await drawn(deep);
+    });
+
+    const zp = await newPage('zone', { timezoneId: 'UTC' });
+    await step('zone-before', zp, async () => {
+      await zp.goto(url(`/${cfg.zone.slug}/${cfg.zone.event_slug}?date=${cfg.zone.date}&timezone=${encodeURIComponent(cfg.zone.from)}`));
+      r.zone_before = await drawn(zp);
+    });
+    await step('zone-after', zp, async () => {
+      await switchZone(zp, cfg.zone.to, cfg.zone.to_typed);
+      await waitOffsets(zp, cfg.zone.to_offset);
+      r.zone_after = await drawn(zp);
+      r.zone_status = await statusText(zp);
+    });
+
+    const lp = await newPage('lengths', { timezoneId: 'UTC' });
+    await step('lengths-default', lp, async () => {
+      await lp.goto(url(`/${cfg.lengths.slug}/${cfg.lengths.event_slug}?date=${cfg.lengths.date}&timezone=UTC`));
+      r.len_default = await drawn(lp);
+      r.len_options = await lp.$$eval('select#duration option', (os) => os.map((o) => ({ value: o.value, text: o.textContent.trim() })));
+      r.len_selected = await lp.inputValue('select#duration');
+    });
+    await step('lengths-60', lp, async () => {
+      await markStale(lp);
+      const answered = lp.waitForResponse((resp) => resp.url().includes('/api/availability/') && resp.url().includes('duration=60'));
+      await lp.selectOption('select#duration', '60');
+      await answered;
+      await redrawn(lp);
+      r.len_60 = await drawn(lp);
+      r.len_duration_text = (await lp.textContent('#event-duration')).trim();
+    });
+    await step('lengths-booked', lp, async () => {
+      await pickSlot(lp, cfg.lengths.start);
+      r.len_when = (await lp.textContent('#book-when')).trim();
+      await fillForm(lp, cfg.lengths.invitee);
+      await lp.click('#book-submit');
+      r.len_conf = await confirmation(lp);
+      r.len_posts = lp.requests.filter((q) => q.method === 'POST' && q.url.includes('/api/book/')).map((q) => JSON.parse(q.body || 'null'));
+    });
+
+    const sp = await newPage('seats', { timezoneId: 'UTC' });
+    const seatsUrl = url(`/${cfg.seats.slug}/${cfg.seats.event_slug}?date=${cfg.seats.date}&timezone=UTC`);
+    await step('seats-before', sp, async () => {
+      await sp.goto(seatsUrl);
+      r.seats_before = await drawn(sp);
+    });
+    await step('seats-form', sp, async () => {
+      await pickSlot(sp, cfg.seats.start);
+      r.seats_input = await sp.$eval('input#seats', (e) => ({ type: e.type, min: e.min, max: e.max, value: e.value,
+        label: [...(e.labels || [])].map((l) => l.textContent.trim()).join(' ') }));
+      await fillForm(sp, cfg.seats.invitee);
+      await sp.fill('input#seats', String(cfg.seats.count));
+    });
+    await step('seats-booked', sp, async () => {
+      await sp.click('#book-submit');
+      r.seats_conf = await confirmation(sp);
+    });
+    await step('seats-after', sp, async () => {
+      await sp.goto(seatsUrl);
+      r.seats_after = await drawn(sp);
     });
     return r;
   },

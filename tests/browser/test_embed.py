@@ -1,8 +1,9 @@
 """Issue 19: /embed.js on parent pages served from other origins (own 127.0.0.1 ports): the inline
 iframe sizes itself to its content, the parent hears slotd:booked and schedkit:booked with the
-booking's fields (compared with the database), the popup opens and closes, a framed manage page
-tells its parent of a reschedule and a cancellation, and a page that frames the event page claiming
-another parent origin (or '*') hears nothing at all."""
+booking's fields (compared with the database), the popup opens, closes, and books in its dialog
+(the parent hears slotd:booked), a framed manage page tells its parent of a reschedule and a
+cancellation, and a page that frames the event page claiming another parent origin (or '*')
+hears nothing at all."""
 
 import json
 import urllib.parse
@@ -35,7 +36,11 @@ def test_embed_inline_popup_and_forged_origin(site, browser, page_server):
     parent.pages["/inline.html"] = parent_page("Inline embed", (
         f'<div id="box" style="width:600px"><script src="{site.base}/embed.js" data-slotd="{data_slotd}" '
         'data-mode="inline" data-theme="#7c3aed" data-hide-header="true"></script></div>'))
+    # the popup's parent also listens for the DOM event embed.js dispatches on its iframe
     parent.pages["/popup.html"] = parent_page("Popup embed", (
+        "<script>window.__dom = []; document.addEventListener('slotd:booked', function (e) {"
+        " window.__dom.push({type: e.type, target: e.target.className, detail: JSON.parse(JSON.stringify(e.detail))});"
+        " });</script>"
         f'<script src="{site.base}/embed.js" data-slotd="{data_slotd}" data-mode="popup" '
         'data-button-text="Book a meeting"></script>'))
     ev = f"{site.base}/{h.slug}/{et['slug']}?embed=1&embed_origin="
@@ -45,6 +50,7 @@ def test_embed_inline_popup_and_forged_origin(site, browser, page_server):
 
     date = day_in("UTC", 2)
     target, forged_target = instant(date, "11:00", "UTC"), instant(date, "12:00", "UTC")
+    popup_target = instant(date, "13:30", "UTC")
     # a booking made beforehand, managed from a page of the parent's origin that frames its manage page
     managed = h.book(et, instant(date, "16:00", "UTC"), name="Max Managed", email="max@example.com")
     manage_new = instant(date, "17:30", "UTC")
@@ -57,7 +63,8 @@ def test_embed_inline_popup_and_forged_origin(site, browser, page_server):
         "base": site.base, "inline_url": f"{parent.origin}/inline.html", "popup_url": f"{parent.origin}/popup.html",
         "forged_url": f"{forger.origin}/forged.html", "manage_url": f"{parent.origin}/manage.html",
         "manage_new_start": rfc3339(manage_new), "date": date, "start": rfc3339(target),
-        "forged_start": rfc3339(forged_target),
+        "forged_start": rfc3339(forged_target), "popup_start": rfc3339(popup_target),
+        "popup_invitee": {"name": "Pia Popup", "email": "pia@example.com"},
         "invitee": {"name": "Emma Embed", "email": "emma@example.com"},
         "forged_invitee": {"name": "Fred Forged", "email": "fred@example.com"},
     })
@@ -114,6 +121,28 @@ def test_embed_inline_popup_and_forged_origin(site, browser, page_server):
     assert res["popup_focus_back"] is True
     pm = res["popup_msgs"]
     assert pm and all(m["origin"] == site.base and m["data"]["type"] == "slotd:resize" for m in pm), dumps(pm)
+
+    # opened again and booked inside the dialog: the parent hears slotd:booked (as a message from
+    # slotd's origin and its iframe, and as a DOM event on the iframe), with the stored booking and
+    # no token; the close button closes it and focus returns to the button
+    assert res["popup_conf"]["status"] == "confirmed", res["popup_conf"]
+    puid, pcancel, presched = uid_of_manage_link(res["popup_conf"]["manage"])
+    pb = booking_by_uid(h, puid)
+    assert parse(pb["start"]) == popup_target and pb["invitee_email"] == "pia@example.com", pb
+    later = res["popup_all_msgs"][len(pm):]
+    assert all(m["origin"] == site.base and m["from_iframe"] for m in later), dumps(later)
+    pbooked = [m["data"] for m in later if m["data"]["type"] == "slotd:booked"]
+    assert len(pbooked) == 1, dumps(later)
+    pmb = pbooked[0]["booking"]
+    assert (pmb["uid"], pmb["status"], pmb["invitee_email"]) == (puid, "confirmed", "pia@example.com"), pmb
+    assert parse(pmb["start"]) == popup_target, pmb
+    assert len([m for m in later if m["data"]["type"] == "schedkit:booked"]) == 1, dumps(later)
+    text = json.dumps(later)
+    assert pcancel not in text and presched not in text and "token" not in text, text
+    dom = res["popup_dom_events"]
+    assert [d["type"] for d in dom] == ["slotd:booked"] and dom[0]["target"] == "slotd-embed", dumps(dom)
+    assert dom[0]["detail"]["booking"]["uid"] == puid, dumps(dom)
+    assert res["popup_focus_back_button"] is True
 
     # the framed manage page told its parent of the move and of the cancellation, without tokens
     # (the parent page was reloaded between the two, so each list holds one action's messages)
