@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <llhttp.h>
 #include <uv.h>
 
 #include "app.h"
@@ -40,10 +41,12 @@
 #define MIGRATE_WAIT_MS 30000
 
 static const char usage[] =
-    "usage: slotd [serve | migrate | send-test-mail <to> [-] | --help | --version]\n"
+    "usage: slotd [serve | migrate | routes | send-test-mail <to> [-] | --help | --version]\n"
     "\n"
     "  serve      apply pending migrations, then serve HTTP (the default)\n"
     "  migrate    apply pending migrations and exit\n"
+    "  routes     print the router's routes, \"METHOD PATTERN\" a line (in matching order;\n"
+    "             what openapi/openapi.json must document), and exit\n"
     "  send-test-mail <to> [-]\n"
     "             send a test message (with -: the message read from stdin) through\n"
     "             SLOTD_SMTP_URL, print the outcome, exit 0 if the server accepted it\n"
@@ -335,6 +338,18 @@ fail_loop:
   return rc;
 }
 
+/* `slotd routes`: every route of app_routes(), one "METHOD PATTERN" line per method, in the
+ * router's matching order (tests/api/test_contract.py checks them against openapi/openapi.json). */
+static int print_routes(void) {
+  int n;
+  const http_route_t *routes = app_routes(&n);
+  for (int i = 0; i < n; i++)
+    for (int m = 0; m < 32; m++)
+      if (routes[i].methods & (1u << m))
+        printf("%s %s\n", llhttp_method_name((llhttp_method_t)m), routes[i].pattern);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : "serve";
   int test_mail = strcmp(cmd, "send-test-mail") == 0;
@@ -351,6 +366,7 @@ int main(int argc, char **argv) {
     printf("slotd %s\n", SLOTD_VERSION);
     return 0;
   }
+  if (strcmp(cmd, "routes") == 0) return print_routes();
   if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && !test_mail) {
     fprintf(stderr, "slotd: unknown command \"%s\"\n", cmd);
     fputs(usage, stderr);

@@ -5,15 +5,17 @@ Usage: bundle.py OUT.c FILE... ; each file becomes an entry of web_assets[] (src
 its URL path, media type, bytes, gzip-compressed bytes and a strong ETag (from its SHA-256).
 app.js and app.css are served under fingerprinted names (/assets/app.<8 hex>.js), so they can be
 cached for a year and a new build is fetched at once; embed.js keeps its stable /embed.js, which
-pages embedding slotd name. Deterministic: gzip without a time stamp.
+pages embedding slotd name, as openapi/openapi.json keeps /openapi.json (the API's contract).
+Deterministic: gzip without a time stamp.
 """
 import gzip
 import hashlib
 import os
 import sys
 
-TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-STABLE = {"embed.js": "/embed.js"}  # everything else is fingerprinted under /assets/
+TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".json": "application/json"}
+# everything else is fingerprinted under /assets/; openapi.json is the API's contract (openapi/)
+STABLE = {"embed.js": "/embed.js", "openapi.json": "/openapi.json"}
 
 
 def c_bytes(data):

@@ -240,6 +240,8 @@ static int manage_get(http_req_t *req) {
 
 static const http_route_t routes[] = {
     {M(HTTP_GET), "/embed.js", asset_get, 0, NULL},
+    /* the API's OpenAPI document (openapi/openapi.json), compiled in like the assets */
+    {M(HTTP_GET), "/openapi.json", asset_get, 0, NULL},
     {M(HTTP_GET), "/assets/:name", asset_get, 0, NULL},
     {M(HTTP_GET), "/booking/:uid", api_dispatch, ROUTE_PUBLIC, PAGE(manage_get)},
     {M(HTTP_GET), "/:slug", page_route, ROUTE_PUBLIC | ROUTE_FALLBACK, PAGE(page_get)},
