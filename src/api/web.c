@@ -159,12 +159,16 @@ static void not_found(http_req_t *req) {
   shell(req, 404, &s, "Page not found", NULL, "There is no booking page at this address.");
 }
 
-/* A first segment that is no page's (not a slug, or reserved for slotd's own paths) is an
- * unrouted path, answered in the words of the API that owns the prefix. */
+/* A first segment reserved for slotd's own paths is an unrouted path, answered in the words of
+ * the API that owns the prefix; one that cannot be a slug is a page that does not exist. */
 static int page_route(http_req_t *req) {
   const char *slug = http_req_param(req, "slug");
-  if (!slug || !api_valid_slug(slug) || api_reserved_slug(slug)) {
+  if (!slug || api_reserved_slug(slug)) {
     api_unrouted(req, 404, NULL);
+    return 0;
+  }
+  if (!api_valid_slug(slug)) {
+    not_found(req);
     return 0;
   }
   return api_dispatch(req);

@@ -78,7 +78,8 @@ def test_person_page_and_event_page_shells(s):
 def test_unknown_pages_are_404_pages(s):
     u = new_user(s, "jane@example.com", name="Jane Smith")
     et = make_type(s, u)
-    for path in ("/nobody-here", f"/{u.slug}/no-such-type", f"/{u.slug}/Bad_Slug", "/nobody/x"):
+    for path in ("/nobody-here", f"/{u.slug}/no-such-type", f"/{u.slug}/Bad_Slug", "/nobody/x", "/Jane_Smith",
+                 "/favicon.ico"):
         html = assert_shell(s.get(path), 404)
         assert 'data-view="notfound"' in html and "noindex" in html, path
     # a deleted (inactive) event type is gone from its page too
@@ -174,6 +175,7 @@ def test_embed_script_stable_name(s):
         source = f.read()
     r = s.get("/embed.js")
     assert r.status == 200 and r.body == source
+    assert s.get("/embed.js?v=2").body == source  # a cache-busting query changes nothing
     assert r.header("Content-Type") == "text/javascript; charset=utf-8"
     assert r.header("Cache-Control") == "public, max-age=300"
     assert r.header("Cross-Origin-Resource-Policy") == "cross-origin"
