@@ -5,12 +5,28 @@
 #   docker run --rm -e SLOTD_DATABASE_URL=postgresql://user:pw@db/slotd -p 8080:8080 slotd
 #
 # deploy/compose.yaml runs two replicas behind haproxy with PostgreSQL 15.
+#
+# BASE selects the Debian 12 image both stages start from. The default is Docker Hub's
+# debian:bookworm-slim; any bookworm root file system works, e.g. one made without a registry
+# (tests/container/run does this):
+#
+#   mmdebstrap --variant=minbase bookworm - | docker import - bookworm-minbase
+#   docker build --build-arg BASE=bookworm-minbase -t slotd .
+#
+# Such an image differs from bookworm-slim in ways the steps below do not depend on: it has no
+# image config (no PATH, set below), no apt settings that drop downloaded .debs (apt-get clean
+# does it here), and it keeps docs and man pages (not needed, not removed). Both have bash (the
+# HEALTHCHECK), passwd (useradd) and apt with an empty package list (apt-get update first).
+ARG BASE=debian:bookworm-slim
 
-FROM debian:bookworm-slim AS build
-RUN apt-get update \
+FROM ${BASE} AS build
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+RUN export DEBIAN_FRONTEND=noninteractive \
+ && apt-get update \
  && apt-get install -y --no-install-recommends \
       gcc libc6-dev meson ninja-build pkg-config python3 \
       libuv1-dev node-llhttp libpq-dev libmbedtls-dev libjansson-dev libargon2-dev libical-dev \
+ && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -19,14 +35,18 @@ RUN meson setup /build -Dbuildtype=release -Dunit_tests=false \
  && install -D -s -m 0755 /build/slotd /out/slotd \
  && /out/slotd --version
 
-FROM debian:bookworm-slim
+FROM ${BASE}
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Runtime libraries of build/release/slotd (ldd): libuv1, libpq5, mbedtls 2.28
 # (libmbedtls14, libmbedx509-1, libmbedcrypto7), libjansson4, libargon2-1, libical3.
 # ca-certificates for outbound HTTPS (webhooks); tzdata for /usr/share/zoneinfo.
-RUN apt-get update \
+# No compiler, linker or headers: tests/container/run checks that none is in PATH.
+RUN export DEBIAN_FRONTEND=noninteractive \
+ && apt-get update \
  && apt-get install -y --no-install-recommends \
       libuv1 libpq5 libmbedtls14 libmbedx509-1 libmbedcrypto7 libjansson4 libargon2-1 libical3 \
-      ca-certificates tzdata \
+      ca-certificates tzdata bash passwd \
+ && apt-get clean \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /nonexistent --no-create-home \
       --shell /usr/sbin/nologin slotd
