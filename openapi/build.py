@@ -261,24 +261,35 @@ def resp(desc, schema=None, media=JSON, headers=None):
     return r
 
 
+RESPONSES = {}  # components.responses: the error responses many operations share
+
+
+def shared(name, response):
+    """A response kept once under components.responses and referenced."""
+    assert RESPONSES.setdefault(name, response) == response, name
+    return {"$ref": f"#/components/responses/{name}"}
+
+
 NATIVE_ERRORS = {
-    "4XX": resp("Error (400 validation, 401, 403, 404, 409, 413, 415, 422 ...)", ref("Error")),
-    "429": resp("Over a rate limit", ref("RateLimited"), headers={"Retry-After": {"schema": INT}}),
-    "5XX": resp("Server error (503: the database is unavailable, with Retry-After)", ref("Error")),
+    "4XX": shared("Error4XX", resp("Error (400 validation, 401, 403, 404, 409, 413, 415, 422 ...)", ref("Error"))),
+    "429": shared("RateLimited", resp("Over a rate limit", ref("RateLimited"),
+                                      headers={"Retry-After": {"schema": INT}})),
+    "5XX": shared("Error5XX", resp("Server error (503: the database is unavailable, with Retry-After)", ref("Error"))),
 }
 
 
-def dialect_errors(schema):
-    # A body over SLOTD_MAX_BODY is refused before a route is chosen: its 413 is native.
+def dialect_errors(name, schema):
+    # A body over SLOTD_MAX_BODY is refused before a route is chosen: its 413 is native; so is an
+    # answer to a dialect's path that its dialect does not take (Calendesk without X-Tenant).
     either = {"anyOf": [schema, ref("Error")]}
-    return {"4XX": resp("Error in the dialect's shape", either),
-            "5XX": resp("Server error in the dialect's shape", either)}
+    return {"4XX": shared(f"{name}Error4XX", resp("Error in the dialect's shape", either)),
+            "5XX": shared(f"{name}Error5XX", resp("Server error in the dialect's shape", either))}
 
 
-CALCOM_ERRORS = dialect_errors(ref("CalcomError"))
-SCHEDKIT_ERRORS = dialect_errors(ref("SchedkitError"))
-KORDLESS_ERRORS = dialect_errors(ref("KordlessError"))
-CALENDESK_ERRORS = dialect_errors({"anyOf": [ref("CalendeskError")]})
+CALCOM_ERRORS = dialect_errors("Calcom", ref("CalcomError"))
+SCHEDKIT_ERRORS = dialect_errors("Schedkit", ref("SchedkitError"))
+KORDLESS_ERRORS = dialect_errors("Kordless", ref("KordlessError"))
+CALENDESK_ERRORS = dialect_errors("Calendesk", ref("CalendeskError"))
 
 PARAM_DOC = {}
 
@@ -372,7 +383,12 @@ op("put", "/api/booking-page", "booking page", "Change the page", ok200("the pag
 op("get", "/api/public/:slug", "booking page", "A person's or an organisation's public page",
    ok200("the page", ref("PublicPage")), auth=False)
 op("get", "/api/public/:slug/:event_slug", "booking page", "One event type's public data (the booking form)",
-   ok200("the event type and its page", OBJ), auth=False)
+   ok200("the event type and its page", obj({
+       "page": obj({"slug": STR, "display_name": STR},
+                   {"kind": {"const": "org"}, "timezone": STR, "bio": NSTR, "welcome_message": NSTR, "brand_color": NSTR}),
+       "event_type": {"allOf": [ref("PublicEventType"), obj(opt={
+           "scheduling": enum("round_robin", "collective"), "hosts": arr(obj({"id": ID, "name": STR}))})]}})),
+   auth=False)
 
 # event types
 op("get", "/api/event-types", "event types", "List", ok200("the caller's event types", arr(ref("EventType"))))
@@ -475,7 +491,7 @@ webhook_ops("/api/webhooks", "webhooks", "id")
 # holds
 op("post", "/api/reservations", "holds", "Hold a slot", ok201("the hold", ref("Reservation")),
    body=obj({"event_type_id": INT}, {"start": STR, "start_time": STR, "duration_minutes": INT}), auth=False)
-op("get", "/api/reservations", "holds", "Live holds on the host's calendar", ok200("the holds", arr(OBJ)))
+op("get", "/api/reservations", "holds", "Live holds on the host's calendar", ok200("the holds", arr(ref("Reservation"))))
 op("get", "/api/reservations/:uid", "holds", "One hold", ok200("the hold", ref("Reservation")), auth=False)
 op("delete", "/api/reservations/:uid", "holds", "Release a hold", ok200("released", ref("Ok")), auth=False)
 
@@ -595,6 +611,32 @@ op("get", "/:slug/:event_slug", "booking pages", "An event type's booking page",
 
 # -- Cal.com v2 ---------------------------------------------------------------------------------
 CAL = "Cal.com v2"
+ISO_MS = t("string", pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+S["CalcomBooking"] = obj({
+    "id": ID, "uid": UUID, "title": STR, "description": NSTR, "status": STR, "start": ISO_MS, "end": ISO_MS,
+    "duration": INT, "eventTypeId": ID, "eventType": OBJ, "location": NSTR, "metadata": OBJ, "icsUid": STR,
+    "hosts": arr(OBJ), "attendees": arr(OBJ), "absentHost": BOOL, "createdAt": ISO_MS, "updatedAt": NSTR},
+    description="a booking as Cal.com's 2024-08-13 bookings API writes it")
+S["CalcomBookings"] = {"anyOf": [ref("CalcomBooking"), arr(ref("CalcomBooking"))],
+                       "description": "one booking, or a recurring series' occurrences"}
+S["CalcomEventType"] = obj({"id": ID, "title": STR, "slug": STR, "lengthInMinutes": INT, "description": NSTR,
+                            "locations": arr(OBJ), "bookingFields": arr(OBJ), "hidden": BOOL, "ownerId": NINT,
+                            "scheduleId": NINT})
+S["CalcomSchedule"] = obj({"id": ID, "ownerId": ID, "name": STR, "timeZone": STR, "availability": arr(OBJ),
+                           "isDefault": BOOL, "overrides": arr(OBJ)})
+S["CalcomWebhook"] = obj({"id": ID, "subscriberUrl": STR, "triggers": arr(STR), "active": BOOL,
+                          "payloadTemplate": NSTR})
+S["CalcomMe"] = obj({"id": ID, "username": STR, "email": STR, "name": NSTR, "timeZone": STR, "weekStart": STR,
+                     "timeFormat": INT, "defaultScheduleId": NINT, "organizationId": NINT})
+S["CalcomTeam"] = obj({"id": ID, "name": STR, "slug": NSTR, "timeZone": STR, "isPrivate": BOOL,
+                       "isOrganization": BOOL})
+S["CalcomMembership"] = obj({"id": ID, "teamId": ID, "userId": ID, "role": enum("OWNER", "ADMIN", "MEMBER"),
+                             "accepted": BOOL, "user": OBJ})
+S["CalcomReservation"] = obj({"reservationUid": UUID, "eventTypeId": ID, "slotStart": ISO_MS, "slotEnd": ISO_MS,
+                              "slotDuration": INT, "reservationUntil": ISO_MS}, {"reservationDuration": INT})
+S["CalcomSlots"] = t("object", propertyNames={"pattern": r"^\d{4}-\d\d-\d\d$"},
+                     additionalProperties=arr(obj({"start": ISO_MS}, {"end": ISO_MS})),
+                     description="free slots by date")
 CALV = {"name": "cal-api-version", "in": "header", "required": False, "schema": STR}
 
 
@@ -607,58 +649,58 @@ def cal(method, path, summary, status=200, auth=True, data=ANY, list_=False):
        body=OBJ if method in ("post", "patch") else None)
 
 
-cal("get", "/v2/slots", "Free slots", auth=False, data=OBJ)
-cal("post", "/v2/slots/reservations", "Reserve a slot", 201, auth=False, data=OBJ)
-cal("get", "/v2/slots/reservations/:uid", "A reservation (null once expired)", auth=False, data=NOBJ)
-cal("patch", "/v2/slots/reservations/:uid", "Change a reservation", auth=False, data=OBJ)
+cal("get", "/v2/slots", "Free slots", auth=False, data=ref("CalcomSlots"))
+cal("post", "/v2/slots/reservations", "Reserve a slot", 201, auth=False, data=ref("CalcomReservation"))
+cal("get", "/v2/slots/reservations/:uid", "A reservation (null once expired)", auth=False, data=nullable(ref("CalcomReservation")))
+cal("patch", "/v2/slots/reservations/:uid", "Change a reservation", auth=False, data=ref("CalcomReservation"))
 cal("delete", "/v2/slots/reservations/:uid", "Release a reservation", auth=False)
-cal("post", "/v2/bookings", "Book", 201, auth=False, data=t("object", "array"))
-cal("get", "/v2/bookings", "Bookings", list_=True)
-cal("get", "/v2/bookings/:uid", "A booking", auth=False, data=t("object", "array"))
-cal("post", "/v2/bookings/:uid/cancel", "Cancel", auth=False, data=t("object", "array"))
-cal("post", "/v2/bookings/:uid/reschedule", "Reschedule (a new booking)", 201, auth=False, data=t("object", "array"))
+cal("post", "/v2/bookings", "Book", 201, auth=False, data=ref("CalcomBookings"))
+cal("get", "/v2/bookings", "Bookings", data=arr(ref("CalcomBooking")))
+cal("get", "/v2/bookings/:uid", "A booking", auth=False, data=ref("CalcomBookings"))
+cal("post", "/v2/bookings/:uid/cancel", "Cancel", auth=False, data=ref("CalcomBookings"))
+cal("post", "/v2/bookings/:uid/reschedule", "Reschedule (a new booking)", 201, auth=False, data=ref("CalcomBookings"))
 for a in ("mark-absent", "reassign", "confirm", "decline"):
     cal("post", f"/v2/bookings/:uid/{a}", a, data=OBJ)
 cal("post", "/v2/bookings/:uid/reassign/:userId", "Reassign to a user", data=OBJ)
 cal("get", "/v2/bookings/:uid/calendar-links", "Calendar links", list_=True)
 cal("get", "/v2/bookings/:uid/references", "Booking references", list_=True)
 cal("get", "/v2/event-types", "Event types (?username= public)", auth=False, data=t("array", "object"))
-cal("post", "/v2/event-types", "Create an event type", 201, data=OBJ)
-cal("get", "/v2/event-types/:eventTypeId", "An event type", data=t("object", "null"))
-cal("patch", "/v2/event-types/:eventTypeId", "Change an event type", data=OBJ)
+cal("post", "/v2/event-types", "Create an event type", 201, data=ref("CalcomEventType"))
+cal("get", "/v2/event-types/:eventTypeId", "An event type", data=nullable(ref("CalcomEventType")))
+cal("patch", "/v2/event-types/:eventTypeId", "Change an event type", data=ref("CalcomEventType"))
 cal("delete", "/v2/event-types/:eventTypeId", "Delete an event type", data=OBJ)
-cal("get", "/v2/schedules", "Schedules", list_=True)
-cal("post", "/v2/schedules", "Create a schedule", 201, data=OBJ)
-cal("get", "/v2/schedules/default", "The default schedule", data=t("object", "null"))
-cal("get", "/v2/schedules/:scheduleId", "A schedule", data=t("object", "null"))
-cal("patch", "/v2/schedules/:scheduleId", "Change a schedule", data=OBJ)
+cal("get", "/v2/schedules", "Schedules", data=arr(ref("CalcomSchedule")))
+cal("post", "/v2/schedules", "Create a schedule", 201, data=ref("CalcomSchedule"))
+cal("get", "/v2/schedules/default", "The default schedule", data=nullable(ref("CalcomSchedule")))
+cal("get", "/v2/schedules/:scheduleId", "A schedule", data=nullable(ref("CalcomSchedule")))
+cal("patch", "/v2/schedules/:scheduleId", "Change a schedule", data=ref("CalcomSchedule"))
 cal("delete", "/v2/schedules/:scheduleId", "Delete a schedule")
 for base, pid in (("/v2/webhooks", "webhookId"), ("/v2/event-types/:eventTypeId/webhooks", "webhookId"),
                   ("/v2/teams/:teamId/event-types/:eventTypeId/webhooks", "webhookId")):
-    cal("get", base, "Webhooks", list_=True)
-    cal("post", base, "Create a webhook", 201, data=OBJ)
+    cal("get", base, "Webhooks", data=arr(ref("CalcomWebhook")))
+    cal("post", base, "Create a webhook", 201, data=ref("CalcomWebhook"))
     if base != "/v2/webhooks":
         cal("delete", base, "Delete all the event type's webhooks", data=OBJ)
-    cal("get", f"{base}/:{pid}", "A webhook", data=OBJ)
-    cal("patch", f"{base}/:{pid}", "Change a webhook", data=OBJ)
+    cal("get", f"{base}/:{pid}", "A webhook", data=ref("CalcomWebhook"))
+    cal("patch", f"{base}/:{pid}", "Change a webhook", data=ref("CalcomWebhook"))
     cal("delete", f"{base}/:{pid}", "Delete a webhook", data=OBJ)
-cal("get", "/v2/me", "The caller", data=OBJ)
-cal("patch", "/v2/me", "Change the caller", data=OBJ)
+cal("get", "/v2/me", "The caller", data=ref("CalcomMe"))
+cal("patch", "/v2/me", "Change the caller", data=ref("CalcomMe"))
 cal("post", "/v2/api-keys/refresh", "Refresh the API key", data=OBJ)
-cal("get", "/v2/teams", "Teams", list_=True)
-cal("post", "/v2/teams", "Create a team", 201, data=OBJ)
-cal("get", "/v2/teams/:team_id", "A team", data=OBJ)
-cal("patch", "/v2/teams/:team_id", "Change a team", data=OBJ)
+cal("get", "/v2/teams", "Teams", data=arr(ref("CalcomTeam")))
+cal("post", "/v2/teams", "Create a team", 201, data=ref("CalcomTeam"))
+cal("get", "/v2/teams/:team_id", "A team", data=ref("CalcomTeam"))
+cal("patch", "/v2/teams/:team_id", "Change a team", data=ref("CalcomTeam"))
 cal("delete", "/v2/teams/:team_id", "Delete a team", data=OBJ)
-cal("get", "/v2/teams/:team_id/memberships", "Memberships", list_=True)
-cal("post", "/v2/teams/:team_id/memberships", "Add a membership", 201, data=OBJ)
-cal("get", "/v2/teams/:team_id/memberships/:membership_id", "A membership", data=OBJ)
-cal("patch", "/v2/teams/:team_id/memberships/:membership_id", "Change a membership", data=OBJ)
+cal("get", "/v2/teams/:team_id/memberships", "Memberships", data=arr(ref("CalcomMembership")))
+cal("post", "/v2/teams/:team_id/memberships", "Add a membership", 201, data=ref("CalcomMembership"))
+cal("get", "/v2/teams/:team_id/memberships/:membership_id", "A membership", data=ref("CalcomMembership"))
+cal("patch", "/v2/teams/:team_id/memberships/:membership_id", "Change a membership", data=ref("CalcomMembership"))
 cal("delete", "/v2/teams/:team_id/memberships/:membership_id", "Remove a membership", data=OBJ)
-cal("get", "/v2/teams/:team_id/event-types", "Team event types", auth=False, list_=True)
-cal("post", "/v2/teams/:team_id/event-types", "Create a team event type", 201, data=t("object", "array"))
-cal("get", "/v2/teams/:team_id/event-types/:event_type_id", "A team event type", data=OBJ)
-cal("patch", "/v2/teams/:team_id/event-types/:event_type_id", "Change a team event type", data=OBJ)
+cal("get", "/v2/teams/:team_id/event-types", "Team event types", auth=False, data=arr(ref("CalcomEventType")))
+cal("post", "/v2/teams/:team_id/event-types", "Create a team event type", 201, data={"anyOf": [ref("CalcomEventType"), arr(ref("CalcomEventType"))]})
+cal("get", "/v2/teams/:team_id/event-types/:event_type_id", "A team event type", data=ref("CalcomEventType"))
+cal("patch", "/v2/teams/:team_id/event-types/:event_type_id", "Change a team event type", data=ref("CalcomEventType"))
 cal("delete", "/v2/teams/:team_id/event-types/:event_type_id", "Delete a team event type", data=OBJ)
 cal("get", "/v2/teams/:team_id/schedules", "Team members' schedules", list_=True)
 
@@ -731,13 +773,23 @@ def ko(method, path, summary, status="200", auth=True, schema=OBJ):
        body=OBJ if method == "post" else None)
 
 
-ko("get", "/org/:org_slug", "The organisation")
-ko("get", "/org/:org_slug/service/:service_slug", "A service")
-ko("get", "/availability", "Free slots")
-ko("post", "/bookings", "Book", "201")
-ko("get", "/bookings/confirmation/:number", "A booking by confirmation number", auth=False)
-ko("post", "/bookings/confirmation/:number/cancel", "Cancel by confirmation number", auth=False)
-ko("post", "/bookings/confirmation/:number/reschedule", "Move by confirmation number", auth=False)
+S["KordlessOrg"] = obj({"id": t("integer", "string"), "name": STR, "slug": STR, "tagline": NSTR, "branding": NOBJ})
+S["KordlessBooking"] = obj({
+    "id": t("integer", "string"), "confirmation_number": STR, "status": STR, "organization_slug": STR,
+    "organization_name": STR, "start_at": STR, "end_at": STR, "service_id": t("integer", "string"),
+    "service_slug": STR, "service_name": STR, "contact": OBJ, "location": ANY, "timezone": STR})
+KOB = obj({"booking": ref("KordlessBooking")})
+ko("get", "/org/:org_slug", "The organisation and its services",
+   schema=obj({"organization": ref("KordlessOrg"), "services": arr(OBJ)}))
+ko("get", "/org/:org_slug/service/:service_slug", "A service",
+   schema=obj({"organization": ref("KordlessOrg"), "service": obj({"key": STR, "name": STR, "slug": STR}),
+               "calendarSettings": OBJ}))
+ko("get", "/availability", "Free slots", schema=obj({"slots": arr(OBJ)}))
+ko("post", "/bookings", "Book", "201", schema=obj({"booking": ref("KordlessBooking"),
+                                                   "calendar_invite": obj({"ics_url": STR})}))
+ko("get", "/bookings/confirmation/:number", "A booking by confirmation number", auth=False, schema=KOB)
+ko("post", "/bookings/confirmation/:number/cancel", "Cancel by confirmation number", auth=False, schema=KOB)
+ko("post", "/bookings/confirmation/:number/reschedule", "Move by confirmation number", auth=False, schema=KOB)
 
 # -- Calendesk ----------------------------------------------------------------------------------
 CD = "Calendesk"
@@ -748,27 +800,36 @@ def cd(method, path, summary, status="200", auth=True, schema=OBJ):
        body=OBJ if method in ("post", "put") else None)
 
 
-cd("get", "/api/available-slots", "Free slots by employee", auth=False)
-cd("post", "/api/bookings", "Book (X-Tenant; without it the native 405)", "201")
+S["CalendeskBooking"] = obj({"id": ID, "status": STR, "employee_id": ID, "user_id": NINT, "service_id": ID,
+                             "service": obj({"id": ID, "name": STR, "price": ANY, "duration": INT}),
+                             "start_date": DATE, "start_time": HHMM, "end_time": HHMM})
+S["CalendeskUser"] = obj({"id": ID, "name": NSTR, "surname": NSTR, "email": NSTR, "status": STR,
+                          "time_zone": NSTR, "tags": arr(ANY), "groups": arr(ANY), "created_at": STR})
+CDB = ref("CalendeskBooking")
+cd("get", "/api/available-slots", "Free slots by employee: {employee_id: {date: [HH:MM]}}", auth=False,
+   schema=t("object", propertyNames={"pattern": "^[0-9]+$"},
+            additionalProperties=t("object", additionalProperties=arr(HHMM))))
+cd("post", "/api/bookings", "Book (X-Tenant; without it the native 405)", "201", schema=CDB)
 cd("get", "/api/admin/bookings", "Bookings", schema=ref("CalendeskPage"))
-cd("get", "/api/admin/bookings/:id", "A booking")
-cd("put", "/api/admin/bookings/:id", "Move or change a booking")
-cd("delete", "/api/admin/bookings/:id", "Cancel a booking")
+cd("get", "/api/admin/bookings/:id", "A booking", schema=CDB)
+cd("put", "/api/admin/bookings/:id", "Move or change a booking", schema=CDB)
+cd("delete", "/api/admin/bookings/:id", "Cancel a booking", schema=CDB)
 cd("get", "/api/admin/employees", "Employees", schema=t("object", "array"))
 cd("get", "/api/admin/employees/:id", "An employee")
 cd("get", "/api/admin/services", "Services", auth=False, schema=t("object", "array"))
 cd("get", "/api/admin/services/:id", "A service", auth=False)
 cd("get", "/api/admin/users", "Users (customers)", schema=ref("CalendeskPage"))
-cd("post", "/api/admin/users", "Add a user", "201")
-cd("get", "/api/admin/users/:id", "A user")
-cd("put", "/api/admin/users/:id", "Change a user")
+cd("post", "/api/admin/users", "Add a user", "201", schema=ref("CalendeskUser"))
+cd("get", "/api/admin/users/:id", "A user", schema=ref("CalendeskUser"))
+cd("put", "/api/admin/users/:id", "Change a user", schema=ref("CalendeskUser"))
 cd("delete", "/api/admin/users/:id", "Delete a user")
 cd("get", "/api/admin/users/:id/bookings", "A user's bookings", schema=ref("CalendeskPage"))
 cd("get", "/api/admin/tags", "Tags", schema=t("object", "array"))
 cd("post", "/api/admin/tags", "Create a tag", "201")
 cd("get", "/api/admin/groups", "Groups", schema=t("object", "array"))
 cd("post", "/api/admin/groups", "Create a group", "201")
-cd("post", "/api/admin/payments/bookings", "Record a payment")
+cd("post", "/api/admin/payments/bookings", "Record a payment",
+   schema=obj({"id": ID, "booking_id": ID, "amount": NUM, "status": STR}))
 cd("post", "/api/admin/webhooks", "Create a webhook", "201")
 cd("get", "/api/admin/webhooks", "Webhooks", schema=t("object", "array"))
 cd("delete", "/api/admin/webhooks/:id", "Delete a webhook")
@@ -816,6 +877,7 @@ DOC = {
     "paths": finish_paths(PATHS),
     "components": {
         "schemas": S,
+        "responses": RESPONSES,
         "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "session"},
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},

@@ -11,6 +11,11 @@ Environment (exported by tests/run; all optional when running pytest directly):
     SLOTD_TEST_PGDATA    its data directory (informational)
     SLOTD_TEST_PGBIN     PostgreSQL binaries (default /usr/lib/postgresql/15/bin)
     SLOTD_TEST_TIMEOUT   per-test watchdog in seconds (default 120)
+    SLOTD_TEST_CONTRACT  0 turns off the contract check of every response (below)
+
+Every response Slotd.request receives is checked against openapi/openapi.json for its route,
+method and status (contract.py): a body that does not match fails the test with the route, status,
+JSON pointer and the validator's message.
 
 Fixtures:
     pg              session cluster (PgCluster): .sql(query, db=...), .create_db()
@@ -42,6 +47,8 @@ from pathlib import Path
 
 import pytest
 
+import contract
+
 ROOT = Path(__file__).resolve().parents[2]
 SLOTD_BIN = os.environ.get("SLOTD_BIN") or str(ROOT / "build" / "test" / "slotd")
 PGBIN = os.environ.get("SLOTD_TEST_PGBIN") or "/usr/lib/postgresql/15/bin"
@@ -49,6 +56,7 @@ SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 DEFAULT_ASAN = "detect_leaks=1:abort_on_error=0"
 DEFAULT_UBSAN = "print_stacktrace=1:halt_on_error=1"
 TEST_TIMEOUT = int(os.environ.get("SLOTD_TEST_TIMEOUT", "120"))  # seconds per test before the watchdog fails it
+CONTRACT_CHECK = os.environ.get("SLOTD_TEST_CONTRACT", "1") != "0"  # responses against openapi/openapi.json
 
 
 # ----------------------------------------------------------------------------
@@ -632,9 +640,12 @@ class Slotd:
             c.request(method, path, body=body, headers=headers or {})
             r = c.getresponse()
             data = r.read()
-            return Response(r.status, r.reason, list(r.getheaders()), data)
+            resp = Response(r.status, r.reason, list(r.getheaders()), data)
         finally:
             c.close()
+        if CONTRACT_CHECK:
+            contract.check_response(method, path, resp.status, resp.headers, data)
+        return resp
 
     def get(self, path, headers=None, timeout=10):
         return self.request("GET", path, headers=headers, timeout=timeout)
@@ -685,6 +696,8 @@ def _watchdog():
 def _binary():
     if not os.access(SLOTD_BIN, os.X_OK):
         pytest.exit(f"slotd binary not found at {SLOTD_BIN} (build it or set SLOTD_BIN)", returncode=2)
+    if CONTRACT_CHECK:
+        contract.prepare()
     return SLOTD_BIN
 
 

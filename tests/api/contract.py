@@ -15,6 +15,7 @@ Loaded once per process: the document, its schemas with every $ref inlined (json
 compiled on first use.
 """
 
+import gzip
 import json
 import os
 import re
@@ -130,11 +131,26 @@ def _validator(key, schema):
     return v
 
 
+def prepare():
+    """Load the document, the route list and every response's validator now (once per session), so
+    no request of a test pays for it."""
+    routes()
+    for (method, _), (doc_path, operation) in operations().items():
+        for key in operation.get("responses", {}):
+            _, response = response_for(operation, key)
+            for media, c in (response.get("content") or {}).items():
+                if "json" in media:
+                    _validator((method, doc_path, key, media), c.get("schema", {}))
+
+
 def response_for(operation, status):
     responses = operation.get("responses", {})
     for k in (str(status), f"{str(status)[0]}XX", "default"):
         if k in responses:
-            return k, responses[k]
+            r = responses[k]
+            if "$ref" in r:  # "#/components/responses/X"
+                r = doc()["components"]["responses"][r["$ref"].rsplit("/", 1)[1]]
+            return k, r
     return None, None
 
 
@@ -161,7 +177,10 @@ def check_response(method, path, status, headers, body):
                              f"(it has {sorted(operation.get('responses', {}))})")
     if method == "HEAD" or not body:
         return
-    ctype = _media(dict((k.lower(), v) for k, v in headers).get("content-type"))
+    hdrs = {k.lower(): v for k, v in headers}
+    ctype = _media(hdrs.get("content-type"))
+    if (hdrs.get("content-encoding") or "").strip().lower() == "gzip":
+        body = gzip.decompress(body)
     contents = response.get("content") or {}
     media = next((m for m in contents if _media(m) == ctype), None)
     if media is None:

@@ -47,6 +47,7 @@ OAS_SHAPE = {
         },
         "components": {"type": "object", "properties": {
             "schemas": {"type": "object", "additionalProperties": {"type": ["object", "boolean"]}},
+            "responses": {"type": "object", "additionalProperties": {"$ref": "#/$defs/response"}},
             "securitySchemes": {"type": "object", "additionalProperties": {
                 "type": "object", "required": ["type"],
                 "properties": {"type": {"enum": ["apiKey", "http", "mutualTLS", "oauth2", "openIdConnect"]}},
@@ -133,6 +134,7 @@ def _schemas(doc):
             for media, c in o.get("requestBody", {}).get("content", {}).items():
                 yield f"{m} {p} request {media}", c["schema"]
             for status, r in o["responses"].items():
+                r = _resolve(doc, r["$ref"]) if "$ref" in r else r
                 for media, c in r.get("content", {}).items():
                     yield f"{m} {p} {status} {media}", c["schema"]
 
