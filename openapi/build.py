@@ -462,12 +462,12 @@ op("post", "/api/cancel/:token/confirm", "invitee links", "The invitee cancels",
    errors=LINK_ERRORS,
    body=obj(opt={"reason": NSTR}))
 op("get", "/api/cancel/:token", "invitee links", "The cancel link's page (the booking as JSON for Accept: application/json)",
-   {"200": resp("a page, or the booking", TOKEN_PAGE)}, auth=False, errors=LINK_ERRORS)
+   {"200": resp("a page, or the booking", {JSON: ref("Booking"), HTML: HTML_PAGE})}, auth=False, errors=LINK_ERRORS)
 op("post", "/api/reschedule/:token", "invitee links", "The invitee moves the booking",
    {"200": resp("moved: JSON, or a page for a browser", TOKEN_PAGE)}, errors=LINK_ERRORS,
    query=(("start_time", STR),), auth=False, body=obj(opt={"start_time": STR, "start": STR, "timezone": STR}))
 op("get", "/api/reschedule/:token", "invitee links", "The reschedule link's page (the booking as JSON for Accept: application/json)",
-   {"200": resp("a page, or the booking", TOKEN_PAGE)}, auth=False, errors=LINK_ERRORS)
+   {"200": resp("a page, or the booking", {JSON: ref("Booking"), HTML: HTML_PAGE})}, auth=False, errors=LINK_ERRORS)
 
 # webhooks (personal and an org's)
 WEBHOOK_BODY = obj(opt={"url": STR, "events": arr(STR), "is_active": BOOL, "secret": STR})
