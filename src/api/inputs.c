@@ -602,8 +602,11 @@ static void read_team_busy(http_req_t *req, fetch_t *f, engine_config_t *c) {
   snprintf(et, sizeof et, "%" PRId64, c->event.id);
   const char *params[7] = {c->host_list, lo, hi, f->q.exclude_reservation, f->q.exclude_booking ? excl : NULL, et,
                            f->q.assign ? "t" : "f"};
-  int64_t *ids = arena_alloc(req->arena, (c->nhosts ? c->nhosts : 1) * sizeof *ids);
-  for (size_t i = 0; i < c->nhosts; i++) ids[i] = c->hosts[i].host_id;
+  int64_t *ids = NULL; /* the hosts' ids, only when the replica might take the read */
+  if (api_app(req)->replica && f->q.replica_ok) {
+    ids = arena_alloc(req->arena, (c->nhosts ? c->nhosts : 1) * sizeof *ids);
+    for (size_t i = 0; i < c->nhosts; i++) ids[i] = c->hosts[i].host_id;
+  }
   busy_query(req, f, "engine_team_busy", 7, params, on_team_busy, ids, c->nhosts);
 }
 
